@@ -1,0 +1,48 @@
+//! Request extractors whose failures are problem documents naming the field: JSON bodies,
+//! query strings, path parameters, and the bearer principal.
+
+mod auth;
+mod json;
+mod params;
+
+pub use auth::Authenticated;
+pub use json::Json;
+pub use params::{Path, Query};
+
+use crate::problem::FieldIssue;
+use serde_path_to_error::{Path as SerdePath, Segment};
+
+/// `items[3].phone` as `/items/3/phone`.
+fn pointer(path: &SerdePath) -> String {
+    let mut s = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => s.push_str(&format!("/{index}")),
+            Segment::Map { key } => s.push_str(&format!("/{key}")),
+            Segment::Enum { variant } => s.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    s
+}
+
+/// Turns a serde data error into a field issue: `missing field` and `unknown field` name the
+/// field inside the message, so it is appended to the path.
+fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
+    let base = pointer(path);
+    let quoted = message.split('`').nth(1).unwrap_or_default();
+    let (field, code) = if message.starts_with("missing field") {
+        (format!("{base}/{quoted}"), "required")
+    } else if message.starts_with("unknown field") {
+        (format!("{base}/{quoted}"), "unknown_field")
+    } else if message.starts_with("invalid type") {
+        (base, "invalid_type")
+    } else {
+        (base, "invalid_value")
+    };
+    FieldIssue {
+        field,
+        code: code.to_owned(),
+        params: Vec::new(),
+    }
+}

@@ -1,0 +1,108 @@
+//! Staff sign-in sessions: login, refresh (rotation), logout.
+
+use super::ApiResult;
+use crate::extract::Json;
+use crate::state::ApiState;
+use actix_web::{HttpResponse, post, web};
+use crm_app::identity::sessions::{LoginCommand, Tokens};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+/// Username and password; `tenant` is a tenant code and defaults to `default`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"tenant": "default", "username": "admin", "password": "correct horse battery"}))]
+pub struct LoginRequest {
+    #[validate(length(min = 2, max = 63))]
+    pub tenant: Option<String>,
+    #[validate(length(min = 1, max = 64))]
+    pub username: String,
+    #[validate(length(min = 1, max = 128))]
+    pub password: String,
+}
+
+/// A refresh token to rotate or revoke.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 512))]
+    pub refresh_token: String,
+}
+
+/// Tokens of a session. The access token is a JWT valid for `expires_in` seconds; the refresh
+/// token works once and is replaced on every refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+}
+
+impl From<Tokens> for TokenResponse {
+    fn from(t: Tokens) -> Self {
+        Self {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            token_type: "Bearer",
+            expires_in: t.expires_in,
+        }
+    }
+}
+
+/// Signs a staff user in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = TokenResponse))
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<ApiState>,
+    body: Json<LoginRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    let b = body.0;
+    let tokens = state
+        .app
+        .login(LoginCommand {
+            tenant: b.tenant,
+            username: b.username,
+            password: b.password,
+        })
+        .await?;
+    Ok(web::Json(tokens.into()))
+}
+
+/// Rotates a refresh token. A token used twice revokes its whole session (401 `auth.refresh_token_reused`).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 200, description = "New tokens", body = TokenResponse))
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<ApiState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
+    Ok(web::Json(
+        state.app.refresh(&body.0.refresh_token).await?.into(),
+    ))
+}
+
+/// Ends the session of a refresh token. Idempotent.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<ApiState>,
+    body: Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    state.app.logout(&body.0.refresh_token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

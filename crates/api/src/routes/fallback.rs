@@ -1,0 +1,82 @@
+//! Requests no route took: 405 with `Allow` when the path exists under another method, else 404.
+
+use crate::problem::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::ALLOW;
+use actix_web::{HttpRequest, web};
+use utoipa::openapi::OpenApi;
+
+/// Path templates and their methods, from the OpenAPI document (so it cannot drift from the routes).
+#[derive(Debug, Default)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    pub fn from_openapi(api: &OpenApi, extra: &[(&str, &str)]) -> Self {
+        let mut t = Vec::new();
+        for (path, item) in &api.paths.paths {
+            let methods = [
+                ("GET", item.get.is_some()),
+                ("PUT", item.put.is_some()),
+                ("POST", item.post.is_some()),
+                ("DELETE", item.delete.is_some()),
+                ("PATCH", item.patch.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(m, _)| m.to_owned())
+            .collect();
+            t.push((segments(path), methods));
+        }
+        for (path, method) in extra {
+            t.push((segments(path), vec![(*method).to_owned()]));
+        }
+        Self(t)
+    }
+
+    /// The methods allowed on `path`, or `None` when no route has that shape.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let segs = segments(path);
+        let mut allowed: Vec<String> = Vec::new();
+        let mut found = false;
+        for (tpl, methods) in &self.0 {
+            let matches = tpl.len() == segs.len()
+                && tpl
+                    .iter()
+                    .zip(&segs)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+            if matches {
+                found = true;
+                allowed.extend(methods.iter().cloned());
+            }
+        }
+        allowed.sort();
+        allowed.dedup();
+        found.then_some(allowed)
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The default service.
+pub async fn not_routed(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<&'static str, ApiError> {
+    match table.allowed(req.path()) {
+        Some(methods) if !methods.iter().any(|m| m == req.method().as_str()) => {
+            let allow = methods.join(", ");
+            Err(
+                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method.not_allowed")
+                    .arg("method", req.method())
+                    .arg("allow", &allow)
+                    .header(ALLOW, allow),
+            )
+        }
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found").arg("path", req.path())),
+    }
+}

@@ -1,0 +1,62 @@
+//! The use cases' one error type. `crm-api` maps each variant once to a status and a stable code.
+
+use crm_domain::{FieldError, FieldErrors};
+use crm_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input broke a rule; every offending field is listed.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// Absent, or belonging to another tenant (indistinguishable on purpose).
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The request conflicts with the current state (`code` is the stable machine code).
+    #[error("conflict: {code}")]
+    Conflict {
+        code: &'static str,
+        field: Option<String>,
+    },
+    /// Missing, invalid or expired credentials (`code` says which, without revealing why a login failed).
+    #[error("unauthenticated: {code}")]
+    Unauthenticated { code: &'static str },
+    /// Authenticated, but not allowed.
+    #[error("forbidden: {code}")]
+    Forbidden {
+        code: &'static str,
+        permission: Option<String>,
+    },
+    /// A dependency (the database) is not ready.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { constraint } => {
+                tracing::warn!(%constraint, "unmapped unique conflict");
+                AppError::Conflict {
+                    code: "resource.conflict",
+                    field: None,
+                }
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(e.into())
+    }
+}

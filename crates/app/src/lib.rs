@@ -1,0 +1,49 @@
+//! crm-app: use cases. The only place a business transaction is composed; every write goes
+//! through [`crm_store::Store::begin_write`] and commits before the caller answers.
+
+pub mod error;
+pub mod identity;
+pub mod paging;
+pub mod platform;
+
+use crm_store::Store;
+use identity::tokens::{TokenConfig, TokenService};
+use std::sync::Arc;
+
+pub use error::AppError;
+pub use identity::principal::Principal;
+
+/// Settings the use cases need from configuration.
+#[derive(Clone)]
+pub struct AppConfig {
+    pub tokens: TokenConfig,
+}
+
+/// The use-case context shared by every request: the store and the token keys. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    tokens: TokenService,
+}
+
+impl App {
+    /// Builds the context; loads (or generates and keeps) the JWT key when none is configured.
+    pub async fn init(store: Store, config: AppConfig) -> Result<Self, AppError> {
+        let tokens = TokenService::init(&store, config.tokens).await?;
+        Ok(Self {
+            inner: Arc::new(Inner { store, tokens }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn tokens(&self) -> &TokenService {
+        &self.inner.tokens
+    }
+}

@@ -1,0 +1,81 @@
+//! First start: on an empty database, create tenant `default` and its administrator `admin`.
+
+use crate::identity::password;
+use crate::{App, AppError};
+use crm_domain::identity::{PasswordPolicy, UserStatus};
+use crm_domain::ids::{TenantId, UserId};
+use crm_domain::platform::{DEFAULT_TENANT_CODE, TenantCode};
+use crm_store::StoreError;
+use crm_store::identity::users::{self, NewUser};
+use crm_store::platform::tenants;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use secrecy::{ExposeSecret, SecretString};
+
+/// The bootstrap administrator's login name.
+pub const ADMIN_USERNAME: &str = "admin";
+
+/// What the bootstrap did; `generated_password` is set only when it created `admin` with a
+/// password it made up, which the caller prints once.
+#[derive(Debug, Default)]
+pub struct BootstrapOutcome {
+    pub tenant_created: bool,
+    pub admin_created: bool,
+    pub generated_password: Option<SecretString>,
+}
+
+impl App {
+    /// Idempotent, and safe when several instances start at once: unique keys decide the winner.
+    pub async fn bootstrap(
+        &self,
+        admin_password: Option<&SecretString>,
+    ) -> Result<BootstrapOutcome, AppError> {
+        let mut out = BootstrapOutcome::default();
+        let code = TenantCode::default_code();
+        let tx = self.store().begin_write().await?;
+        let tenant = match tenants::find_by_code(&tx, code.as_str()).await? {
+            Some(t) => t,
+            None => {
+                out.tenant_created = true;
+                tenants::insert(&tx, TenantId::new(), DEFAULT_TENANT_CODE, "Default").await?
+            }
+        };
+        let tenant_id = TenantId(tenant.id);
+        if users::count(&tx, tenant_id).await? == 0 {
+            let (plain, generated) = match admin_password {
+                Some(p) => (p.expose_secret().to_owned(), false),
+                None => (random_password(), true),
+            };
+            let checked = PasswordPolicy::default()
+                .check("/admin_password", &plain, ADMIN_USERNAME)
+                .map_err(|e| AppError::Invalid(e.into()))?;
+            let hash = password::hash(&checked).await?;
+            let new = NewUser {
+                tenant_id,
+                id: UserId::new(),
+                username: ADMIN_USERNAME,
+                password_hash: &hash,
+                display_name: "Administrator",
+                status: UserStatus::Active.as_str(),
+                is_platform_admin: true,
+            };
+            users::insert(&tx, new).await?;
+            out.admin_created = true;
+            out.generated_password = generated.then(|| SecretString::from(plain));
+        }
+        match tx.commit().await.map_err(StoreError::from) {
+            Ok(()) => Ok(out),
+            // Another instance bootstrapped first: its tenant and admin stand.
+            Err(StoreError::Conflict { .. }) => Ok(BootstrapOutcome::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn random_password() -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
+}

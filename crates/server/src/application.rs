@@ -1,0 +1,95 @@
+//! `Application::build(config)`: connect, migrate, bootstrap, bind. `main` and the integration
+//! tests start exactly the same thing. The server stops gracefully on SIGTERM/SIGINT: it stops
+//! accepting, lets in-flight requests finish (up to `shutdown_timeout`), then closes the pool.
+
+use crate::config::Config;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{HttpServer, web};
+use crm_api::{ApiSettings, ApiState};
+use crm_app::identity::tokens::TokenConfig;
+use crm_app::platform::bootstrap::BootstrapOutcome;
+use crm_app::{App, AppConfig};
+use crm_store::{DbOptions, Store};
+use std::net::TcpListener;
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+    bootstrap: BootstrapOutcome,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = connect(&config).await?;
+        store.migrate().await?;
+        let app = App::init(
+            store.clone(),
+            AppConfig {
+                tokens: TokenConfig {
+                    secret: config.jwt_secret.clone(),
+                    access_ttl: config.access_token_ttl,
+                    refresh_ttl: config.refresh_token_ttl,
+                    ..TokenConfig::default()
+                },
+            },
+        )
+        .await?;
+        let bootstrap = app.bootstrap(config.admin_password.as_ref()).await?;
+        let listener = TcpListener::bind(&config.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(ApiState {
+            app,
+            metrics: crm_api::middleware::metrics::handle(),
+        });
+        let settings = ApiSettings {
+            body_limit: config.body_limit,
+        };
+        let mut server = HttpServer::new(move || crm_api::app(state.clone(), settings.clone()))
+            .shutdown_timeout(config.shutdown_timeout.as_secs())
+            .listen(listener)?;
+        if let Some(n) = config.workers {
+            server = server.workers(n);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            store,
+            bootstrap,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from elsewhere (tests; graceful when asked).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// What the first-start bootstrap did.
+    pub fn bootstrap(&self) -> &BootstrapOutcome {
+        &self.bootstrap
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until stopped by a signal or the handle, then closes the database pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        self.store.close().await?;
+        Ok(())
+    }
+}
+
+/// Connects with the configured pool size and migrates; used by `serve` and `migrate`.
+pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let mut opts = DbOptions::new(config.database_url.clone());
+    opts.max_connections = config.db_max_connections;
+    Ok(Store::connect(&opts).await?)
+}

@@ -1,0 +1,184 @@
+//! Connecting to SQLite or PostgreSQL, migrations, readiness and pool statistics.
+
+use crate::StoreError;
+use crm_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use std::path::Path;
+use std::time::Duration;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// `sqlite://PATH?mode=rwc` or `postgres://...`.
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a SQLite writer waits for the lock, and how long anyone waits for a pooled connection.
+    pub busy_timeout: Duration,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Current connection pool figures, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// The database handle every use case goes through. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    max_connections: u32,
+}
+
+impl Store {
+    /// Connects. A SQLite file's folder is created when missing; SQLite runs in WAL mode with
+    /// foreign keys on and a busy timeout.
+    pub async fn connect(opts: &DbOptions) -> Result<Self, StoreError> {
+        let backend = if opts.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if opts.url.starts_with("postgres://") || opts.url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(
+                "database_url must start with sqlite:// or postgres://".to_owned(),
+            ));
+        };
+        if backend == Backend::Sqlite {
+            ensure_sqlite_dir(&opts.url)?;
+        }
+        let mut co = ConnectOptions::new(opts.url.clone());
+        co.max_connections(opts.max_connections)
+            .min_connections(1)
+            .acquire_timeout(opts.busy_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let busy = opts.busy_timeout;
+        co.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+                .create_if_missing(true)
+        });
+        let db = Database::connect(co).await?;
+        Ok(Self {
+            db,
+            backend,
+            max_connections: opts.max_connections,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads and for single-statement writes.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Opens a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so a transaction that reads
+    /// and then writes takes the write lock up front and concurrent writers queue on the busy
+    /// timeout instead of failing with "database is locked".
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let opts = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        Ok(self.db.begin_with_options(opts).await?)
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// How many migrations are not yet applied (0 when the schema is current).
+    pub async fn pending_migrations(&self) -> Result<usize, StoreError> {
+        Ok(Migrator::get_pending_migrations(&self.db).await?.len())
+    }
+
+    /// A round trip to the database.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle) = match self.db.get_database_backend() {
+            DbBackend::Sqlite => {
+                let p = self.db.get_sqlite_connection_pool();
+                (p.size(), p.num_idle() as u32)
+            }
+            DbBackend::Postgres => {
+                let p = self.db.get_postgres_connection_pool();
+                (p.size(), p.num_idle() as u32)
+            }
+            _ => (0, 0),
+        };
+        PoolStats {
+            size,
+            idle,
+            max: self.max_connections,
+        }
+    }
+
+    /// Closes the pool (after the server has drained).
+    pub async fn close(&self) -> Result<(), StoreError> {
+        Ok(self.db.close_by_ref().await?)
+    }
+}
+
+/// Creates the folder of `sqlite://data/crm.db?mode=rwc` so a fresh machine needs no setup.
+fn ensure_sqlite_dir(url: &str) -> Result<(), StoreError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Config(format!(
+                "cannot create database folder {}: {e}",
+                parent.display()
+            ))
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! crm-store: persistence. sea-orm entities and queries, identical on SQLite and PostgreSQL.
+//!
+//! Query functions take `&impl ConnectionTrait` so a use case in `crm-app` can run them inside
+//! one transaction (opened with [`Store::begin_write`]) or directly on the pool.
+
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod identity;
+pub mod platform;
+
+pub use db::{Backend, DbOptions, PoolStats, Store};
+pub use error::StoreError;
+pub use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};

@@ -1,0 +1,4 @@
+//! Platform queries: tenants and deployment-wide settings.
+
+pub mod settings;
+pub mod tenants;

@@ -1,0 +1,16 @@
+//! crm-migrations: the schema, forward-only, one module per change, named by date.
+//! Every migration runs on SQLite and PostgreSQL; a landed migration is never edited.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_platform;
+
+/// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_platform::Migration)]
+    }
+}

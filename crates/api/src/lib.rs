@@ -37,7 +37,9 @@ where
                 .service(auth::logout)
                 .service(users::me)
                 .service(users::list_users)
-                .service(users::get_user),
+                .service(users::get_user)
+                // Served beside the API; `.route` keeps it out of the document it serves.
+                .route("/openapi.json", web::get().to(openapi::serve)),
         )
 }
 
@@ -80,11 +82,13 @@ pub fn app(
             ("/docs/{file}", "GET"),
         ],
     );
+    let ui = SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from(OPENAPI_PATH));
     app.app_data(state)
         .app_data(web::Data::new(settings))
         .app_data(web::Data::new(table))
+        .app_data(web::Data::new(openapi::Served(api)))
         .service(web::redirect("/docs", "/docs/"))
-        .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, api))
+        .service(ui)
         .default_service(web::to(fallback::not_routed))
         .wrap(from_fn(middleware::problem::render))
         .wrap(from_fn(middleware::metrics::record))

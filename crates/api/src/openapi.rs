@@ -55,6 +55,14 @@ impl Modify for Security {
     }
 }
 
+/// The finished document, shared with the handler that serves it.
+pub struct Served(pub Doc);
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve(doc: actix_web::web::Data<Served>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(&doc.0)
+}
+
 /// Adds the error responses an operation can give, unless it documents them itself:
 /// 400 and 500 always; 413, 415 and 422 with a body; 401 when it needs a token.
 pub fn complete(mut api: Doc) -> Doc {

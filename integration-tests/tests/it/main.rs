@@ -1,1 +1,11 @@
-fn main() {}
+//! Black-box tests over HTTP against the real application, one binary. Each test runs on SQLite,
+//! and on PostgreSQL when `CRM_TEST_DATABASE_URL` is set (with `CI=true` it must be).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod observability;
+mod openapi;
+mod platform;

@@ -31,10 +31,18 @@ fn pointer(path: &SerdePath) -> String {
 fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
     let base = pointer(path);
     let quoted = message.split('`').nth(1).unwrap_or_default();
+    let named = |base: String| {
+        let tail = format!("/{quoted}");
+        if base.ends_with(&tail) {
+            base
+        } else {
+            base + &tail
+        }
+    };
     let (field, code) = if message.starts_with("missing field") {
-        (format!("{base}/{quoted}"), "required")
+        (named(base), "required")
     } else if message.starts_with("unknown field") {
-        (format!("{base}/{quoted}"), "unknown_field")
+        (named(base), "unknown_field")
     } else if message.starts_with("invalid type") {
         (base, "invalid_type")
     } else {

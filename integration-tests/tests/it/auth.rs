@@ -1,0 +1,214 @@
+//! Sign-in sessions and access tokens (RFC 8725 checks).
+
+use crate::helpers::{ADMIN_PASSWORD, Db, TestApp, problem};
+use crate::on_both_dbs;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+const SECRET: &str = "test-secret-0123456789-abcdefghijklmnop";
+
+on_both_dbs!(
+    wrong_password_unknown_user_and_unknown_tenant_look_the_same,
+    refresh_rotates_and_reuse_revokes_the_family,
+    logout_ends_the_session,
+    forged_and_mistyped_tokens_are_refused,
+);
+
+async fn wrong_password_unknown_user_and_unknown_tenant_look_the_same(db: Db) {
+    let app = TestApp::spawn(db).await;
+    for body in [
+        json!({"username": "admin", "password": "wrong-password"}),
+        json!({"username": "nobody", "password": ADMIN_PASSWORD}),
+        json!({"tenant": "elsewhere", "username": "admin", "password": ADMIN_PASSWORD}),
+    ] {
+        let res = app.post_json("/api/v1/auth/login", &body).await;
+        let p = problem(res, 401, "auth.invalid_credentials").await;
+        assert_eq!(p["detail"], "The tenant, username or password is wrong.");
+    }
+    // Usernames are case-insensitive; the tenant defaults to `default`.
+    let t = app.login("ADMIN", ADMIN_PASSWORD).await;
+    assert_eq!(t["token_type"], "Bearer");
+    assert_eq!(t["expires_in"], 900);
+    let t2 = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"tenant": "default", "username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(t2.status(), 200);
+}
+
+async fn refresh_rotates_and_reuse_revokes_the_family(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let first = app.login("admin", ADMIN_PASSWORD).await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let res = app
+        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2, "rotated");
+    assert_eq!(
+        app.get_auth("/api/v1/me", second["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+
+    // Replaying the old token is theft: refused, and the newest token of the family dies too.
+    problem(
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
+            .await,
+        401,
+        "auth.refresh_token_reused",
+    )
+    .await;
+    problem(
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r2}))
+            .await,
+        401,
+        "auth.invalid_refresh_token",
+    )
+    .await;
+
+    // Another login is another family and still works.
+    let other = app.login("admin", ADMIN_PASSWORD).await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": other["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    problem(
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"}))
+            .await,
+        401,
+        "auth.invalid_refresh_token",
+    )
+    .await;
+}
+
+async fn logout_ends_the_session(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.login("admin", ADMIN_PASSWORD).await;
+    let rt = t["refresh_token"].as_str().unwrap();
+    let res = app
+        .post_json("/api/v1/auth/logout", &json!({"refresh_token": rt}))
+        .await;
+    assert_eq!(res.status(), 204);
+    let again = app
+        .post_json("/api/v1/auth/logout", &json!({"refresh_token": rt}))
+        .await;
+    assert_eq!(again.status(), 204, "logout is idempotent");
+    problem(
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": rt}))
+            .await,
+        401,
+        "auth.invalid_refresh_token",
+    )
+    .await;
+}
+
+fn claims(app_tenant: &str, user: &str) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    json!({"iss": "crm", "aud": "crm-api", "sub": user, "tid": app_tenant, "iat": now, "exp": now + 600, "jti": uuid::Uuid::now_v7()})
+}
+
+fn sign(header: &Header, claims: &Value, key: &str) -> String {
+    jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(key.as_bytes())).unwrap()
+}
+
+async fn forged_and_mistyped_tokens_are_refused(db: Db) {
+    let app = TestApp::spawn_with(db, |c| c.jwt_secret = Some(SECRET.into())).await;
+    let token = app.admin_token().await;
+    let me: Value = app
+        .get_auth("/api/v1/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (tid, sub) = (
+        me["tenant_id"].as_str().unwrap().to_owned(),
+        me["id"].as_str().unwrap().to_owned(),
+    );
+    let mut at = Header::new(Algorithm::HS256);
+    at.typ = Some("at+jwt".to_owned());
+
+    // The control: a token we forge correctly with the configured key is accepted.
+    let good = sign(&at, &claims(&tid, &sub), SECRET);
+    assert_eq!(app.get_auth("/api/v1/me", &good).await.status(), 200);
+
+    let mut cases: Vec<(&str, String, &str)> = Vec::new();
+    cases.push((
+        "wrong key",
+        sign(
+            &at,
+            &claims(&tid, &sub),
+            "another-secret-0123456789-abcdefghij",
+        ),
+        "auth.invalid_token",
+    ));
+    let mut c = claims(&tid, &sub);
+    c["aud"] = json!("someone-else");
+    cases.push(("wrong aud", sign(&at, &c, SECRET), "auth.invalid_token"));
+    let mut c = claims(&tid, &sub);
+    c["iss"] = json!("evil");
+    cases.push(("wrong iss", sign(&at, &c, SECRET), "auth.invalid_token"));
+    let mut c = claims(&tid, &sub);
+    c["exp"] = json!(chrono::Utc::now().timestamp() - 120);
+    cases.push(("expired", sign(&at, &c, SECRET), "auth.token_expired"));
+    let mut jwt = Header::new(Algorithm::HS256);
+    jwt.typ = Some("JWT".to_owned());
+    cases.push((
+        "wrong typ",
+        sign(&jwt, &claims(&tid, &sub), SECRET),
+        "auth.invalid_token",
+    ));
+    cases.push((
+        "HS512",
+        sign(
+            &Header {
+                typ: Some("at+jwt".into()),
+                ..Header::new(Algorithm::HS512)
+            },
+            &claims(&tid, &sub),
+            SECRET,
+        ),
+        "auth.invalid_token",
+    ));
+    // alg none: header and claims, empty signature.
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims(&tid, &sub).to_string());
+    cases.push((
+        "alg none",
+        format!("{none_header}.{body}."),
+        "auth.invalid_token",
+    ));
+    // Tampered: claims changed after signing.
+    let parts: Vec<&str> = good.split('.').collect();
+    let mut c = claims(&tid, &sub);
+    c["padm"] = json!(true);
+    c["sub"] = json!(uuid::Uuid::now_v7());
+    cases.push((
+        "tampered",
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(c.to_string()),
+            parts[2]
+        ),
+        "auth.invalid_token",
+    ));
+
+    for (name, token, code) in cases {
+        let res = app.get_auth("/api/v1/me", &token).await;
+        assert_eq!(res.status(), 401, "{name}");
+        let p = problem(res, 401, code).await;
+        assert_eq!(p["code"], code, "{name}");
+    }
+}

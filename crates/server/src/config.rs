@@ -209,10 +209,10 @@ fn env_value(key: &str, v: &str) -> toml::Value {
         "SHUTDOWN_TIMEOUT_SECS",
         "WORKERS",
     ];
-    if NUMERIC.contains(&key) {
-        if let Ok(n) = v.trim().parse::<i64>() {
-            return toml::Value::Integer(n);
-        }
+    if NUMERIC.contains(&key)
+        && let Ok(n) = v.trim().parse::<i64>()
+    {
+        return toml::Value::Integer(n);
     }
     toml::Value::String(v.to_owned())
 }

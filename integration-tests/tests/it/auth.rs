@@ -14,6 +14,8 @@ on_both_dbs!(
     refresh_rotates_and_reuse_revokes_the_family,
     logout_ends_the_session,
     forged_and_mistyped_tokens_are_refused,
+    concurrent_sign_ins_all_succeed,
+    racing_refreshes_of_one_token_let_exactly_one_win,
 );
 
 async fn wrong_password_unknown_user_and_unknown_tenant_look_the_same(db: Db) {
@@ -210,5 +212,65 @@ async fn forged_and_mistyped_tokens_are_refused(db: Db) {
         assert_eq!(res.status(), 401, "{name}");
         let p = problem(res, 401, code).await;
         assert_eq!(p["code"], code, "{name}");
+    }
+}
+
+async fn concurrent_sign_ins_all_succeed(db: Db) {
+    // Each login writes a session row: on SQLite, concurrent writers must queue, never fail
+    // with "database is locked".
+    let app = TestApp::spawn_with(db, |c| c.workers = Some(2)).await;
+    let body = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    let reqs = (0..24).map(|_| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .json(&body)
+            .send()
+    });
+    let results = futures_util::future::join_all(reqs).await;
+    let mut refresh_tokens = Vec::new();
+    for r in results {
+        let r = r.unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        refresh_tokens.push(v["refresh_token"].as_str().unwrap().to_owned());
+    }
+    // Then every session refreshes at once.
+    let reqs = refresh_tokens.iter().map(|t| {
+        app.http
+            .post(app.url("/api/v1/auth/refresh"))
+            .json(&json!({"refresh_token": t}))
+            .send()
+    });
+    for r in futures_util::future::join_all(reqs).await {
+        assert_eq!(r.unwrap().status(), 200);
+    }
+}
+
+async fn racing_refreshes_of_one_token_let_exactly_one_win(db: Db) {
+    let app = TestApp::spawn_with(db, |c| c.workers = Some(2)).await;
+    for _ in 0..5 {
+        let t = app.login("admin", ADMIN_PASSWORD).await;
+        let body = json!({"refresh_token": t["refresh_token"]});
+        let reqs = (0..4).map(|_| {
+            app.http
+                .post(app.url("/api/v1/auth/refresh"))
+                .json(&body)
+                .send()
+        });
+        let statuses: Vec<u16> = futures_util::future::join_all(reqs)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().status().as_u16())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            3,
+            "{statuses:?}"
+        );
     }
 }

@@ -15,10 +15,13 @@ use validator::Validate;
 #[schema(example = json!({"tenant": "default", "username": "admin", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     #[validate(length(min = 2, max = 63))]
+    #[schema(min_length = 2, max_length = 63, example = "default")]
     pub tenant: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64, example = "admin")]
     pub username: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
 }
 
@@ -27,6 +30,7 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
@@ -57,7 +61,10 @@ impl From<Tokens> for TokenResponse {
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, description = "Signed in", body = TokenResponse))
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong tenant, username or password, or account disabled", body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/auth/login")]
 pub async fn login(
@@ -80,7 +87,10 @@ pub async fn login(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, description = "New tokens", body = TokenResponse))
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Refresh token invalid, expired, revoked or reused", body = crate::problem::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(

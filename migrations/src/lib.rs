@@ -4,6 +4,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_platform;
+mod m20261125_000002_identity;
+mod m20261125_000003_audit;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -11,6 +13,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_platform::Migration)]
+        vec![
+            Box::new(m20261125_000001_platform::Migration),
+            Box::new(m20261125_000002_identity::Migration),
+            Box::new(m20261125_000003_audit::Migration),
+        ]
     }
 }

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod i18n;
 pub mod middleware;
 pub mod openapi;
+pub mod perm;
 pub mod problem;
 pub mod routes;
 pub mod state;
@@ -13,7 +14,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
-use routes::{auth, fallback, health, users};
+use routes::{api_clients, audit, auth, fallback, health, org_units, positions, tenants, users};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -27,30 +28,47 @@ fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = Error, InitError = ()>,
 {
-    app.service(health::healthz)
-        .service(health::readyz)
-        .service(health::metrics)
-        .service(
-            scope::scope("/api/v1")
-                .service(auth::login)
-                .service(auth::refresh)
-                .service(auth::logout)
-                .service(users::me)
-                .service(users::list_users)
-                .service(users::get_user)
-                // Served beside the API; `.route` keeps it out of the document it serves.
-                .route("/openapi.json", web::get().to(openapi::serve)),
-        )
+    app.service(health::healthz).service(health::readyz).service(health::metrics).service(
+        scope::scope("/api/v1")
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::token)
+            .service(tenants::create_tenant)
+            .service(tenants::list_tenants)
+            .service(org_units::create_org_unit)
+            .service(org_units::list_org_units)
+            .service(org_units::get_org_unit)
+            .service(org_units::update_org_unit)
+            .service(org_units::delete_org_unit)
+            .service(positions::list_permissions)
+            .service(positions::create_position)
+            .service(positions::list_positions)
+            .service(positions::get_position)
+            .service(positions::update_position)
+            .service(positions::delete_position)
+            .service(users::me)
+            .service(users::create_user)
+            .service(users::list_users)
+            .service(users::get_user)
+            .service(users::update_user)
+            .service(users::disable_user)
+            .service(users::enable_user)
+            .service(users::reset_password)
+            .service(api_clients::create_api_client)
+            .service(api_clients::list_api_clients)
+            .service(api_clients::get_api_client)
+            .service(api_clients::rotate_api_client_secret)
+            .service(api_clients::revoke_api_client)
+            .service(audit::audit_log)
+            // Served beside the API; `.route` keeps it out of the document it serves.
+            .route("/openapi.json", web::get().to(openapi::serve)),
+    )
 }
 
 /// The OpenAPI document, exactly as served at [`OPENAPI_PATH`] and printed by `crm openapi`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = register(
-        App::new()
-            .into_utoipa_app()
-            .openapi(openapi::ApiDoc::openapi()),
-    )
-    .split_for_parts();
+    let (_, api) = register(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
     openapi::complete(api)
 }
 
@@ -58,6 +76,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(
     state: web::Data<ApiState>,
     settings: ApiSettings,
+    limits: web::Data<middleware::rate_limit::RateLimiters>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -67,29 +86,20 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, api) = register(
-        App::new()
-            .into_utoipa_app()
-            .openapi(openapi::ApiDoc::openapi()),
-    )
-    .split_for_parts();
+    let (app, api) = register(App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi())).split_for_parts();
     let api = openapi::complete(api);
-    let table = fallback::RouteTable::from_openapi(
-        &api,
-        &[
-            (OPENAPI_PATH, "GET"),
-            ("/docs", "GET"),
-            ("/docs/{file}", "GET"),
-        ],
-    );
+    let table =
+        fallback::RouteTable::from_openapi(&api, &[(OPENAPI_PATH, "GET"), ("/docs", "GET"), ("/docs/{file}", "GET")]);
     let ui = SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from(OPENAPI_PATH));
     app.app_data(state)
         .app_data(web::Data::new(settings))
         .app_data(web::Data::new(table))
+        .app_data(limits)
         .app_data(web::Data::new(openapi::Served(api)))
         .service(web::redirect("/docs", "/docs/"))
         .service(ui)
         .default_service(web::to(fallback::not_routed))
+        .wrap(from_fn(middleware::rate_limit::by_address))
         .wrap(from_fn(middleware::problem::render))
         .wrap(from_fn(middleware::metrics::record))
         .wrap(from_fn(middleware::request_context::request_context))

@@ -20,7 +20,12 @@ Errors are application/problem+json (RFC 9457) with a stable `code`; send `Accep
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "auth", description = "Sign-in sessions and tokens"),
+        (name = "tenants", description = "Tenants (platform administrators)"),
+        (name = "org-units", description = "The org tree"),
+        (name = "positions", description = "Positions (roles), permissions and data scopes"),
         (name = "users", description = "Staff users"),
+        (name = "api-clients", description = "Integration clients (client credentials)"),
+        (name = "audit", description = "The audit log"),
     ),
     modifiers(&Security)
 )]
@@ -33,25 +38,16 @@ impl Modify for Security {
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                Http::builder()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
         let problem = ResponseBuilder::new()
             .description("Problem details (RFC 9457)")
             .content(
                 "application/problem+json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
-                    .build(),
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
             )
             .build();
-        components
-            .responses
-            .insert("Problem".to_owned(), RefOr::T(problem));
+        components.responses.insert("Problem".to_owned(), RefOr::T(problem));
     }
 }
 
@@ -64,38 +60,53 @@ pub async fn serve(doc: actix_web::web::Data<Served>) -> actix_web::HttpResponse
 }
 
 /// Adds the error responses an operation can give, unless it documents them itself:
-/// 400 and 500 always; 413, 415 and 422 with a body; 401 when it needs a token.
+/// 400, 429 and 500 always; 413, 415 and 422 with a body; 401 when it needs a token, 403 when it
+/// needs a permission (named in its `security` requirement); 404 with an `{id}`; 412 for
+/// `PATCH`/`DELETE` (`If-Match`).
 pub fn complete(mut api: Doc) -> Doc {
     api.openapi = utoipa::openapi::OpenApiVersion::Version31;
-    for item in api.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            add_errors(op);
+    for (path, item) in api.paths.paths.iter_mut() {
+        let has_id = path.contains('{');
+        for (op, conditional) in [
+            (&mut item.get, false),
+            (&mut item.put, false),
+            (&mut item.post, false),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+        ] {
+            if let Some(op) = op {
+                add_errors(op, has_id, conditional);
+            }
         }
     }
     api
 }
 
-fn add_errors(op: &mut Operation) {
-    let mut codes = vec!["400", "500"];
+fn add_errors(op: &mut Operation, has_id: bool, conditional: bool) {
+    let mut codes = vec!["400", "429", "500"];
     if op.request_body.is_some() {
         codes.extend(["413", "415", "422"]);
     }
-    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+    if let Some(reqs) = op.security.as_ref().filter(|s| !s.is_empty()) {
         codes.push("401");
+        let names = serde_json::to_value(reqs).unwrap_or_default();
+        let needs_permission = names
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_object())
+            .any(|r| r.values().any(|scopes| scopes.as_array().is_some_and(|a| !a.is_empty())));
+        if needs_permission {
+            codes.push("403");
+        }
+    }
+    if has_id {
+        codes.push("404");
+    }
+    if conditional {
+        codes.push("412");
     }
     for code in codes {
-        op.responses
-            .responses
-            .entry(code.to_owned())
-            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
+        op.responses.responses.entry(code.to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
     }
 }

@@ -73,13 +73,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self {
-            status,
-            code,
-            args: Vec::new(),
-            fields: Vec::new(),
-            headers: Vec::new(),
-        }
+        Self { status, code, args: Vec::new(), fields: Vec::new(), headers: Vec::new() }
     }
 
     pub fn arg(mut self, k: &'static str, v: impl ToString) -> Self {
@@ -93,31 +87,18 @@ impl ApiError {
     }
 
     pub fn field(mut self, field: impl Into<String>, code: impl Into<String>) -> Self {
-        self.fields.push(FieldIssue {
-            field: field.into(),
-            code: code.into(),
-            params: Vec::new(),
-        });
+        self.fields.push(FieldIssue { field: field.into(), code: code.into(), params: Vec::new() });
         self
     }
 
     /// 422 `validation.failed` listing `fields`.
     pub fn validation(fields: Vec<FieldIssue>) -> Self {
         let n = fields.len();
-        Self {
-            fields,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation.failed")
-        }
-        .arg("count", n)
+        Self { fields, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation.failed") }.arg("count", n)
     }
 
     /// The problem document in `lang`.
-    pub fn to_problem(
-        &self,
-        lang: Lang,
-        instance: Option<String>,
-        request_id: Option<String>,
-    ) -> Problem {
+    pub fn to_problem(&self, lang: Lang, instance: Option<String>, request_id: Option<String>) -> Problem {
         let (title, detail) = i18n::problem_text(self.code, lang);
         Problem {
             type_: format!("urn:crm:problem:{}", self.code),
@@ -142,21 +123,15 @@ impl ApiError {
     /// A rule broken by a query parameter is a 400 `request.invalid_query`, like an unreadable one.
     pub fn in_query(e: AppError) -> Self {
         match e {
-            AppError::Invalid(f) => ApiError {
-                fields: field_issues(f),
-                ..ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query")
-            },
+            AppError::Invalid(f) => {
+                ApiError { fields: field_issues(f), ..ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query") }
+            }
             other => other.into(),
         }
     }
 
     /// The response in `lang`.
-    pub fn render(
-        &self,
-        lang: Lang,
-        instance: Option<String>,
-        request_id: Option<String>,
-    ) -> HttpResponse {
+    pub fn render(&self, lang: Lang, instance: Option<String>, request_id: Option<String>) -> HttpResponse {
         let mut res = HttpResponse::build(self.status);
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         for (k, v) in &self.headers {
@@ -164,8 +139,7 @@ impl ApiError {
                 res.insert_header((k.clone(), v));
             }
         }
-        let body =
-            serde_json::to_vec(&self.to_problem(lang, instance, request_id)).unwrap_or_default();
+        let body = serde_json::to_vec(&self.to_problem(lang, instance, request_id)).unwrap_or_default();
         res.body(body)
     }
 
@@ -203,23 +177,14 @@ impl ResponseError for ApiError {
 }
 
 fn field_issues(errs: FieldErrors) -> Vec<FieldIssue> {
-    errs.0
-        .into_iter()
-        .map(|e| FieldIssue {
-            field: e.field,
-            code: e.code.to_owned(),
-            params: e.params,
-        })
-        .collect()
+    errs.0.into_iter().map(|e| FieldIssue { field: e.field, code: e.code.to_owned(), params: e.params }).collect()
 }
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid(f) => ApiError::validation(field_issues(f)),
-            AppError::NotFound { entity } => {
-                ApiError::new(StatusCode::NOT_FOUND, not_found_code(entity))
-            }
+            AppError::NotFound { entity } => ApiError::new(StatusCode::NOT_FOUND, not_found_code(entity)),
             AppError::Conflict { code, field } => {
                 let mut e = ApiError::new(StatusCode::CONFLICT, code);
                 if let Some(f) = field {
@@ -227,13 +192,20 @@ impl From<AppError> for ApiError {
                 }
                 e
             }
-            AppError::Unauthenticated { code } => ApiError::new(StatusCode::UNAUTHORIZED, code)
-                .header(header::WWW_AUTHENTICATE, "Bearer"),
-            AppError::Forbidden { code, permission } => ApiError::new(StatusCode::FORBIDDEN, code)
-                .arg("permission", permission.unwrap_or_default()),
+            AppError::Unauthenticated { code } => {
+                ApiError::new(StatusCode::UNAUTHORIZED, code).header(header::WWW_AUTHENTICATE, "Bearer")
+            }
+            AppError::Forbidden { code, permission } => {
+                ApiError::new(StatusCode::FORBIDDEN, code).arg("permission", permission.unwrap_or_default())
+            }
+            AppError::RateLimited { code, retry_after_secs } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code)
+                .arg("retry_after", retry_after_secs)
+                .header(header::RETRY_AFTER, retry_after_secs),
+            AppError::PreconditionFailed => {
+                ApiError::new(StatusCode::PRECONDITION_FAILED, "resource.precondition_failed")
+            }
             AppError::Unavailable(reason) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service.unavailable")
-                    .arg("reason", reason)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service.unavailable").arg("reason", reason)
             }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
@@ -246,6 +218,10 @@ impl From<AppError> for ApiError {
 fn not_found_code(entity: &'static str) -> &'static str {
     match entity {
         "user" => "user.not_found",
-        _ => "route.not_found",
+        "org_unit" => "org_unit.not_found",
+        "position" => "position.not_found",
+        "api_client" => "api_client.not_found",
+        "tenant" => "tenant.not_found",
+        _ => "resource.not_found",
     }
 }

@@ -12,9 +12,7 @@ pub struct ApiSettings {
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self {
-            body_limit: 1024 * 1024,
-        }
+        Self { body_limit: 1024 * 1024 }
     }
 }
 

@@ -13,19 +13,19 @@ pub enum AppError {
     NotFound { entity: &'static str },
     /// The request conflicts with the current state (`code` is the stable machine code).
     #[error("conflict: {code}")]
-    Conflict {
-        code: &'static str,
-        field: Option<String>,
-    },
+    Conflict { code: &'static str, field: Option<String> },
     /// Missing, invalid or expired credentials (`code` says which, without revealing why a login failed).
     #[error("unauthenticated: {code}")]
     Unauthenticated { code: &'static str },
     /// Authenticated, but not allowed.
     #[error("forbidden: {code}")]
-    Forbidden {
-        code: &'static str,
-        permission: Option<String>,
-    },
+    Forbidden { code: &'static str, permission: Option<String> },
+    /// Too many attempts; retry after the given seconds.
+    #[error("rate limited: {code}")]
+    RateLimited { code: &'static str, retry_after_secs: u64 },
+    /// `If-Match` named a version that is no longer current.
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// A dependency (the database) is not ready.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -39,10 +39,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict { constraint } => {
                 tracing::warn!(%constraint, "unmapped unique conflict");
-                AppError::Conflict {
-                    code: "resource.conflict",
-                    field: None,
-                }
+                AppError::Conflict { code: "resource.conflict", field: None }
             }
             other => AppError::Internal(other.to_string()),
         }

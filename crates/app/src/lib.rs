@@ -2,6 +2,7 @@
 //! through [`crm_store::Store::begin_write`] and commits before the caller answers.
 
 pub mod error;
+pub mod etag;
 pub mod identity;
 pub mod paging;
 pub mod platform;
@@ -11,12 +12,14 @@ use identity::tokens::{TokenConfig, TokenService};
 use std::sync::Arc;
 
 pub use error::AppError;
-pub use identity::principal::Principal;
+pub use identity::access::{Access, Actor};
+pub use identity::principal::{Principal, Subject};
 
 /// Settings the use cases need from configuration.
 #[derive(Clone)]
 pub struct AppConfig {
     pub tokens: TokenConfig,
+    pub lockout: identity::sessions::LockoutPolicy,
 }
 
 /// The use-case context shared by every request: the store and the token keys. Cheap to clone.
@@ -28,15 +31,15 @@ pub struct App {
 struct Inner {
     store: Store,
     tokens: TokenService,
+    lockout: identity::sessions::LockoutPolicy,
 }
 
 impl App {
     /// Builds the context; loads (or generates and keeps) the JWT key when none is configured.
     pub async fn init(store: Store, config: AppConfig) -> Result<Self, AppError> {
+        let lockout = config.lockout;
         let tokens = TokenService::init(&store, config.tokens).await?;
-        Ok(Self {
-            inner: Arc::new(Inner { store, tokens }),
-        })
+        Ok(Self { inner: Arc::new(Inner { store, tokens, lockout }) })
     }
 
     pub fn store(&self) -> &Store {
@@ -45,5 +48,9 @@ impl App {
 
     pub(crate) fn tokens(&self) -> &TokenService {
         &self.inner.tokens
+    }
+
+    pub(crate) fn lockout(&self) -> identity::sessions::LockoutPolicy {
+        self.inner.lockout
     }
 }

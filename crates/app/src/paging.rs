@@ -35,24 +35,12 @@ impl PageRequest {
     }
 
     /// Cuts `rows` (fetched with [`Self::fetch_size`]) to the page and derives the cursor.
-    pub fn finish<R, T>(
-        &self,
-        mut rows: Vec<R>,
-        id: impl Fn(&R) -> Uuid,
-        map: impl Fn(R) -> T,
-    ) -> Page<T> {
+    pub fn finish<R, T>(&self, mut rows: Vec<R>, id: impl Fn(&R) -> Uuid, map: impl Fn(R) -> T) -> Page<T> {
         let limit = self.limit.get() as usize;
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next_cursor = if more {
-            rows.last().map(|r| encode_cursor(id(r)))
-        } else {
-            None
-        };
-        Page {
-            items: rows.into_iter().map(map).collect(),
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
+        Page { items: rows.into_iter().map(map).collect(), next_cursor }
     }
 }
 
@@ -82,9 +70,7 @@ mod tests {
     #[test]
     fn finish_sets_cursor_only_when_more() {
         let req = PageRequest::parse(Some(2), None).map_err(|e| e.to_string());
-        let Ok(req) = req else {
-            panic!("valid request")
-        };
+        let Ok(req) = req else { panic!("valid request") };
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let page = req.finish(ids.clone(), |u| *u, |u| u);
         assert_eq!(page.items, ids[..2].to_vec());

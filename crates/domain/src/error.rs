@@ -13,11 +13,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str) -> Self {
-        Self {
-            field: field.into(),
-            code,
-            params: Vec::new(),
-        }
+        Self { field: field.into(), code, params: Vec::new() }
     }
 
     pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {

@@ -46,3 +46,15 @@ id_type!(
     /// A staff user of one tenant.
     UserId
 );
+id_type!(
+    /// A unit of the org tree.
+    OrgUnitId
+);
+id_type!(
+    /// A position (role).
+    PositionId
+);
+id_type!(
+    /// An integration client (client credentials).
+    ApiClientId
+);

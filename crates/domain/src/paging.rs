@@ -16,9 +16,7 @@ impl Limit {
         match raw {
             None => Ok(Self(DEFAULT_LIMIT)),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(Self(n)),
-            Some(_) => Err(FieldError::new(field, "range")
-                .with("min", 1)
-                .with("max", MAX_LIMIT)),
+            Some(_) => Err(FieldError::new(field, "range").with("min", 1).with("max", MAX_LIMIT)),
         }
     }
 

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{HttpServer, web};
+use crm_api::middleware::rate_limit::RateLimiters;
 use crm_api::{ApiSettings, ApiState};
 use crm_app::identity::tokens::TokenConfig;
 use crm_app::platform::bootstrap::BootstrapOutcome;
@@ -33,6 +34,7 @@ impl Application {
                     refresh_ttl: config.refresh_token_ttl,
                     ..TokenConfig::default()
                 },
+                lockout: config.lockout,
             },
         )
         .await?;
@@ -40,25 +42,16 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(ApiState {
-            app,
-            metrics: crm_api::middleware::metrics::handle(),
-        });
-        let settings = ApiSettings {
-            body_limit: config.body_limit,
-        };
-        let mut server = HttpServer::new(move || crm_api::app(state.clone(), settings.clone()))
+        let state = web::Data::new(ApiState { app, metrics: crm_api::middleware::metrics::handle() });
+        let settings = ApiSettings { body_limit: config.body_limit };
+        let limits = web::Data::new(RateLimiters::new(config.rate_limits));
+        let mut server = HttpServer::new(move || crm_api::app(state.clone(), settings.clone(), limits.clone()))
             .shutdown_timeout(config.shutdown_timeout.as_secs())
             .listen(listener)?;
         if let Some(n) = config.workers {
             server = server.workers(n);
         }
-        Ok(Self {
-            port,
-            server: server.run(),
-            store,
-            bootstrap,
-        })
+        Ok(Self { port, server: server.run(), store, bootstrap })
     }
 
     pub fn port(&self) -> u16 {

@@ -2,6 +2,8 @@
 //! environment variables (environment wins). Unknown keys in either place are an error; secrets
 //! are `SecretString` and never printed.
 
+use crm_api::middleware::rate_limit::RateLimitConfig;
+use crm_app::identity::sessions::LockoutPolicy;
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -39,6 +41,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
+    pub rate_limits: RateLimitConfig,
+    pub lockout: LockoutPolicy,
 }
 
 impl Default for Config {
@@ -57,6 +61,8 @@ impl Default for Config {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             workers: None,
+            rate_limits: RateLimitConfig::default(),
+            lockout: LockoutPolicy::default(),
         }
     }
 }
@@ -65,10 +71,7 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid config file {path}: {message}")]
     File { path: String, message: String },
     #[error("unknown environment variable {0} (see the README's configuration table)")]
@@ -94,6 +97,16 @@ struct Layer {
     refresh_token_ttl_secs: Option<u64>,
     shutdown_timeout_secs: Option<u64>,
     workers: Option<usize>,
+    rate_limit_per_ip: Option<u32>,
+    rate_limit_per_ip_burst: Option<u32>,
+    rate_limit_auth_per_ip: Option<u32>,
+    rate_limit_auth_per_ip_burst: Option<u32>,
+    rate_limit_per_caller: Option<u32>,
+    rate_limit_per_caller_burst: Option<u32>,
+    lockout_user_threshold: Option<i32>,
+    lockout_ip_threshold: Option<i32>,
+    lockout_window_secs: Option<u64>,
+    lockout_secs: Option<u64>,
 }
 
 /// Environment variables with the `CRM_` prefix that are not configuration keys.
@@ -106,23 +119,14 @@ impl Config {
     }
 
     /// Loads from the given variables; the seam for tests.
-    pub fn from_sources(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
-        let vars: BTreeMap<String, String> = vars
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("CRM_"))
-            .collect();
+    pub fn from_sources(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let vars: BTreeMap<String, String> = vars.into_iter().filter(|(k, _)| k.starts_with("CRM_")).collect();
         let mut cfg = Config::default();
         if let Some(path) = vars.get("CRM_CONFIG") {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let layer: Layer = toml::from_str(&text).map_err(|e| ConfigError::File {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            let layer: Layer =
+                toml::from_str(&text).map_err(|e| ConfigError::File { path: path.clone(), message: e.to_string() })?;
             cfg.apply(layer)?;
         }
         let mut table = toml::Table::new();
@@ -133,20 +137,15 @@ impl Config {
             }
             table.insert(key.to_ascii_lowercase(), env_value(key, v));
         }
-        let layer: Layer = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                let msg = e.to_string();
-                match msg.split('`').nth(1) {
-                    Some(field) if msg.contains("unknown field") => {
-                        ConfigError::UnknownEnv(format!("CRM_{}", field.to_ascii_uppercase()))
-                    }
-                    _ => ConfigError::Value {
-                        key: "environment".to_owned(),
-                        message: msg,
-                    },
+        let layer: Layer = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            let msg = e.to_string();
+            match msg.split('`').nth(1) {
+                Some(field) if msg.contains("unknown field") => {
+                    ConfigError::UnknownEnv(format!("CRM_{}", field.to_ascii_uppercase()))
                 }
-            })?;
+                _ => ConfigError::Value { key: "environment".to_owned(), message: msg },
+            }
+        })?;
         cfg.apply(layer)?;
         Ok(cfg)
     }
@@ -155,15 +154,7 @@ impl Config {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = l.$f { self.$f = v; } )* };
         }
-        set!(
-            database_url,
-            listen,
-            log,
-            log_format,
-            env,
-            body_limit,
-            db_max_connections
-        );
+        set!(database_url, listen, log, log_format, env, body_limit, db_max_connections);
         if l.admin_password.is_some() {
             self.admin_password = l.admin_password;
         }
@@ -182,11 +173,39 @@ impl Config {
         if l.workers.is_some() {
             self.workers = l.workers;
         }
-        if self.body_limit == 0 {
+        let r = &mut self.rate_limits;
+        for (target, v) in [
+            (&mut r.per_ip.per_second, l.rate_limit_per_ip),
+            (&mut r.per_ip.burst, l.rate_limit_per_ip_burst),
+            (&mut r.auth_per_ip.per_second, l.rate_limit_auth_per_ip),
+            (&mut r.auth_per_ip.burst, l.rate_limit_auth_per_ip_burst),
+            (&mut r.per_caller.per_second, l.rate_limit_per_caller),
+            (&mut r.per_caller.burst, l.rate_limit_per_caller_burst),
+        ] {
+            if let Some(v) = v {
+                *target = v;
+            }
+        }
+        if let Some(v) = l.lockout_user_threshold {
+            self.lockout.user_threshold = v;
+        }
+        if let Some(v) = l.lockout_ip_threshold {
+            self.lockout.ip_threshold = v;
+        }
+        if let Some(v) = l.lockout_window_secs {
+            self.lockout.window = Duration::from_secs(v);
+        }
+        if let Some(v) = l.lockout_secs {
+            self.lockout.lock_for = Duration::from_secs(v);
+        }
+        if self.lockout.user_threshold < 1 || self.lockout.ip_threshold < 1 {
             return Err(ConfigError::Value {
-                key: "body_limit".to_owned(),
-                message: "must be positive".to_owned(),
+                key: "lockout_*_threshold".to_owned(),
+                message: "must be at least 1".to_owned(),
             });
+        }
+        if self.body_limit == 0 {
+            return Err(ConfigError::Value { key: "body_limit".to_owned(), message: "must be positive".to_owned() });
         }
         if self.db_max_connections == 0 {
             return Err(ConfigError::Value {
@@ -208,6 +227,16 @@ fn env_value(key: &str, v: &str) -> toml::Value {
         "REFRESH_TOKEN_TTL_SECS",
         "SHUTDOWN_TIMEOUT_SECS",
         "WORKERS",
+        "RATE_LIMIT_PER_IP",
+        "RATE_LIMIT_PER_IP_BURST",
+        "RATE_LIMIT_AUTH_PER_IP",
+        "RATE_LIMIT_AUTH_PER_IP_BURST",
+        "RATE_LIMIT_PER_CALLER",
+        "RATE_LIMIT_PER_CALLER_BURST",
+        "LOCKOUT_USER_THRESHOLD",
+        "LOCKOUT_IP_THRESHOLD",
+        "LOCKOUT_WINDOW_SECS",
+        "LOCKOUT_SECS",
     ];
     if NUMERIC.contains(&key)
         && let Ok(n) = v.trim().parse::<i64>()
@@ -223,9 +252,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn vars(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        v.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -241,10 +268,7 @@ mod tests {
     fn file_then_env_wins() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("crm.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:9000\"\nbody_limit = 2048\nlog_format = \"json\"\n",
-        )?;
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nbody_limit = 2048\nlog_format = \"json\"\n")?;
         let p = path.to_string_lossy().to_string();
         let c = Config::from_sources(vars(&[
             ("CRM_CONFIG", &p),
@@ -254,40 +278,22 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.body_limit, 4096);
         assert_eq!(c.log_format, LogFormat::Json);
-        assert_eq!(
-            c.jwt_secret.as_ref().map(|s| s.expose_secret().to_owned()),
-            Some("s3cr3t".to_owned())
-        );
-        assert!(
-            !format!("{c:?}").contains("s3cr3t"),
-            "secrets never printed"
-        );
+        assert_eq!(c.jwt_secret.as_ref().map(|s| s.expose_secret().to_owned()), Some("s3cr3t".to_owned()));
+        assert!(!format!("{c:?}").contains("s3cr3t"), "secrets never printed");
         Ok(())
     }
 
     #[test]
     fn unknown_keys_are_errors() -> Result<(), Box<dyn std::error::Error>> {
         let e = Config::from_sources(vars(&[("CRM_LISTN", "x")]));
-        assert!(
-            matches!(e, Err(ConfigError::UnknownEnv(ref k)) if k == "CRM_LISTN"),
-            "{e:?}"
-        );
+        assert!(matches!(e, Err(ConfigError::UnknownEnv(ref k)) if k == "CRM_LISTN"), "{e:?}");
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("crm.toml");
         std::fs::write(&path, "lisen = \"x\"\n")?;
         let p = path.to_string_lossy().to_string();
-        assert!(matches!(
-            Config::from_sources(vars(&[("CRM_CONFIG", &p)])),
-            Err(ConfigError::File { .. })
-        ));
-        assert!(matches!(
-            Config::from_sources(vars(&[("CRM_BODY_LIMIT", "lots")])),
-            Err(ConfigError::Value { .. })
-        ));
-        assert!(matches!(
-            Config::from_sources(vars(&[("CRM_LOG_FORMAT", "xml")])),
-            Err(ConfigError::Value { .. })
-        ));
+        assert!(matches!(Config::from_sources(vars(&[("CRM_CONFIG", &p)])), Err(ConfigError::File { .. })));
+        assert!(matches!(Config::from_sources(vars(&[("CRM_BODY_LIMIT", "lots")])), Err(ConfigError::Value { .. })));
+        assert!(matches!(Config::from_sources(vars(&[("CRM_LOG_FORMAT", "xml")])), Err(ConfigError::Value { .. })));
         Ok(())
     }
 }

@@ -45,19 +45,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("created tenant `default`");
             }
             if let Some(pw) = &b.generated_password {
-                println!(
-                    "created user `admin` in tenant `default` with password: {}",
-                    pw.expose_secret()
-                );
-                println!(
-                    "(shown once; set CRM_ADMIN_PASSWORD before the first start to choose it)"
-                );
+                println!("created user `admin` in tenant `default` with password: {}", pw.expose_secret());
+                println!("(shown once; set CRM_ADMIN_PASSWORD before the first start to choose it)");
             }
             let host = listen.rsplit_once(':').map_or(listen.as_str(), |(h, _)| h);
             let base = format!("http://{host}:{}", app.port());
-            println!(
-                "crm listening on {base}  (API {base}/api/v1, docs {base}/docs, health {base}/healthz)"
-            );
+            println!("crm listening on {base}  (API {base}/api/v1, docs {base}/docs, health {base}/healthz)");
             app.run_until_stopped().await
         }
     }

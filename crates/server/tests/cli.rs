@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 fn crm(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_crm"));
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .current_dir(dir);
+    c.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).current_dir(dir);
     c
 }
 
@@ -26,10 +24,7 @@ fn help_lists_every_command() {
         assert!(text.contains(cmd), "{cmd} in {text}");
         let sub = crm(dir.path()).args([cmd, "--help"]).output().unwrap();
         assert!(sub.status.success(), "{cmd} --help");
-        assert!(
-            String::from_utf8_lossy(&sub.stdout).contains("Usage: crm"),
-            "{cmd} --help"
-        );
+        assert!(String::from_utf8_lossy(&sub.stdout).contains("Usage: crm"), "{cmd} --help");
     }
 }
 
@@ -38,11 +33,8 @@ fn openapi_prints_the_committed_document() {
     let dir = tempfile::tempdir().unwrap();
     let out = crm(dir.path()).arg("openapi").output().unwrap();
     assert!(out.status.success());
-    let committed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../api-spec/openapi.json"
-    ))
-    .unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../api-spec/openapi.json")).unwrap();
     assert!(
         String::from_utf8_lossy(&out.stdout) == committed,
         "api-spec/openapi.json is stale: run `cargo run -p crm-server -- openapi -o api-spec/openapi.json`"
@@ -52,31 +44,16 @@ fn openapi_prints_the_committed_document() {
 #[test]
 fn unknown_configuration_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let out = crm(dir.path())
-        .arg("migrate")
-        .env("CRM_LISTN", "x")
-        .output()
-        .unwrap();
+    let out = crm(dir.path()).arg("migrate").env("CRM_LISTN", "x").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("CRM_LISTN"));
 
-    std::fs::write(
-        dir.path().join("crm.toml"),
-        "database_url = \"sqlite://x.db?mode=rwc\"\nport = 1\n",
-    )
-    .unwrap();
-    let out = crm(dir.path())
-        .arg("migrate")
-        .env("CRM_CONFIG", "crm.toml")
-        .output()
-        .unwrap();
+    std::fs::write(dir.path().join("crm.toml"), "database_url = \"sqlite://x.db?mode=rwc\"\nport = 1\n").unwrap();
+    let out = crm(dir.path()).arg("migrate").env("CRM_CONFIG", "crm.toml").output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("port"), "{err}");
-    assert!(
-        !dir.path().join("x.db").exists(),
-        "nothing done on bad config"
-    );
+    assert!(!dir.path().join("x.db").exists(), "nothing done on bad config");
 }
 
 #[test]
@@ -90,11 +67,7 @@ fn secrets_are_never_printed() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains("super-secret-value"), "{all}");
 }
 
@@ -102,22 +75,10 @@ fn secrets_are_never_printed() {
 fn migrate_applies_once() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
-    let first = crm(dir.path())
-        .arg("migrate")
-        .env("CRM_DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    let first = crm(dir.path()).arg("migrate").env("CRM_DATABASE_URL", &url).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     assert!(String::from_utf8_lossy(&first.stdout).contains("applied 1 migration(s)"));
-    let again = crm(dir.path())
-        .arg("migrate")
-        .env("CRM_DATABASE_URL", &url)
-        .output()
-        .unwrap();
+    let again = crm(dir.path()).arg("migrate").env("CRM_DATABASE_URL", &url).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration(s)"));
 }
 
@@ -158,29 +119,12 @@ fn serve_on_a_fresh_machine_then_stop_gracefully() {
         .spawn()
         .unwrap();
     let (base, lines) = wait_listening(&mut child);
-    assert!(
-        dir.path().join("data/crm.db").exists(),
-        "SQLite file under ./data"
-    );
-    let pw_line = lines
-        .iter()
-        .find(|l| l.contains("with password: "))
-        .expect("generated password printed");
-    let password = pw_line
-        .rsplit("with password: ")
-        .next()
-        .unwrap()
-        .trim()
-        .to_owned();
-    assert!(
-        lines.iter().any(|l| l.contains("/docs")),
-        "docs location printed"
-    );
+    assert!(dir.path().join("data/crm.db").exists(), "SQLite file under ./data");
+    let pw_line = lines.iter().find(|l| l.contains("with password: ")).expect("generated password printed");
+    let password = pw_line.rsplit("with password: ").next().unwrap().trim().to_owned();
+    assert!(lines.iter().any(|l| l.contains("/docs")), "docs location printed");
 
-    let health = http(
-        &base,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let health = http(&base, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
     // An in-flight request (a login spends real time in argon2) finishes after SIGTERM.
@@ -192,16 +136,10 @@ fn serve_on_a_fresh_machine_then_stop_gracefully() {
     let b = base.clone();
     let inflight = std::thread::spawn(move || http(&b, &req));
     std::thread::sleep(Duration::from_millis(30));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let answer = inflight.join().unwrap();
-    assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "in-flight login completed: {answer}"
-    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "in-flight login completed: {answer}");
     assert!(answer.contains("access_token"));
 
     let start = Instant::now();
@@ -209,15 +147,9 @@ fn serve_on_a_fresh_machine_then_stop_gracefully() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not stop"
-        );
+        assert!(start.elapsed() < Duration::from_secs(20), "server did not stop");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
-    assert!(
-        TcpStream::connect(base.trim_start_matches("http://")).is_err(),
-        "no longer listening"
-    );
+    assert!(TcpStream::connect(base.trim_start_matches("http://")).is_err(), "no longer listening");
 }

@@ -38,11 +38,7 @@ pub struct DbOptions {
 
 impl DbOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            max_connections: 10,
-            busy_timeout: Duration::from_secs(10),
-        }
+        Self { url: url.into(), max_connections: 10, busy_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -71,9 +67,7 @@ impl Store {
         } else if opts.url.starts_with("postgres://") || opts.url.starts_with("postgresql://") {
             Backend::Postgres
         } else {
-            return Err(StoreError::Config(
-                "database_url must start with sqlite:// or postgres://".to_owned(),
-            ));
+            return Err(StoreError::Config("database_url must start with sqlite:// or postgres://".to_owned()));
         };
         if backend == Backend::Sqlite {
             ensure_sqlite_dir(&opts.url)?;
@@ -93,11 +87,7 @@ impl Store {
                 .create_if_missing(true)
         });
         let db = Database::connect(co).await?;
-        Ok(Self {
-            db,
-            backend,
-            max_connections: opts.max_connections,
-        })
+        Ok(Self { db, backend, max_connections: opts.max_connections })
     }
 
     pub fn backend(&self) -> Backend {
@@ -149,11 +139,7 @@ impl Store {
             }
             _ => (0, 0),
         };
-        PoolStats {
-            size,
-            idle,
-            max: self.max_connections,
-        }
+        PoolStats { size, idle, max: self.max_connections }
     }
 
     /// Closes the pool (after the server has drained).
@@ -169,16 +155,9 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), StoreError> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            StoreError::Config(format!(
-                "cannot create database folder {}: {e}",
-                parent.display()
-            ))
-        })?;
+    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Config(format!("cannot create database folder {}: {e}", parent.display())))?;
     }
     Ok(())
 }

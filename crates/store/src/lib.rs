@@ -8,7 +8,9 @@ pub mod entities;
 pub mod error;
 pub mod identity;
 pub mod platform;
+pub mod scope;
 
 pub use db::{Backend, DbOptions, PoolStats, Store};
 pub use error::StoreError;
-pub use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+pub use scope::ScopeFilter;
+pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};

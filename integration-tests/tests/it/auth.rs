@@ -34,10 +34,7 @@ async fn wrong_password_unknown_user_and_unknown_tenant_look_the_same(db: Db) {
     assert_eq!(t["token_type"], "Bearer");
     assert_eq!(t["expires_in"], 900);
     let t2 = app
-        .post_json(
-            "/api/v1/auth/login",
-            &json!({"tenant": "default", "username": "admin", "password": ADMIN_PASSWORD}),
-        )
+        .post_json("/api/v1/auth/login", &json!({"tenant": "default", "username": "admin", "password": ADMIN_PASSWORD}))
         .await;
     assert_eq!(t2.status(), 200);
 }
@@ -47,31 +44,22 @@ async fn refresh_rotates_and_reuse_revokes_the_family(db: Db) {
     let first = app.login("admin", ADMIN_PASSWORD).await;
     let r1 = first["refresh_token"].as_str().unwrap();
 
-    let res = app
-        .post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
-        .await;
+    let res = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1})).await;
     assert_eq!(res.status(), 200);
     let second: Value = res.json().await.unwrap();
     let r2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(r1, r2, "rotated");
-    assert_eq!(
-        app.get_auth("/api/v1/me", second["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.get_auth("/api/v1/me", second["access_token"].as_str().unwrap()).await.status(), 200);
 
     // Replaying the old token is theft: refused, and the newest token of the family dies too.
     problem(
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1}))
-            .await,
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r1})).await,
         401,
         "auth.refresh_token_reused",
     )
     .await;
     problem(
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r2}))
-            .await,
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": r2})).await,
         401,
         "auth.invalid_refresh_token",
     )
@@ -79,16 +67,10 @@ async fn refresh_rotates_and_reuse_revokes_the_family(db: Db) {
 
     // Another login is another family and still works.
     let other = app.login("admin", ADMIN_PASSWORD).await;
-    let res = app
-        .post_json(
-            "/api/v1/auth/refresh",
-            &json!({"refresh_token": other["refresh_token"]}),
-        )
-        .await;
+    let res = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other["refresh_token"]})).await;
     assert_eq!(res.status(), 200);
     problem(
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"}))
-            .await,
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": "made-up"})).await,
         401,
         "auth.invalid_refresh_token",
     )
@@ -99,17 +81,12 @@ async fn logout_ends_the_session(db: Db) {
     let app = TestApp::spawn(db).await;
     let t = app.login("admin", ADMIN_PASSWORD).await;
     let rt = t["refresh_token"].as_str().unwrap();
-    let res = app
-        .post_json("/api/v1/auth/logout", &json!({"refresh_token": rt}))
-        .await;
+    let res = app.post_json("/api/v1/auth/logout", &json!({"refresh_token": rt})).await;
     assert_eq!(res.status(), 204);
-    let again = app
-        .post_json("/api/v1/auth/logout", &json!({"refresh_token": rt}))
-        .await;
+    let again = app.post_json("/api/v1/auth/logout", &json!({"refresh_token": rt})).await;
     assert_eq!(again.status(), 204, "logout is idempotent");
     problem(
-        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": rt}))
-            .await,
+        app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": rt})).await,
         401,
         "auth.invalid_refresh_token",
     )
@@ -118,7 +95,7 @@ async fn logout_ends_the_session(db: Db) {
 
 fn claims(app_tenant: &str, user: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
-    json!({"iss": "crm", "aud": "crm-api", "sub": user, "tid": app_tenant, "iat": now, "exp": now + 600, "jti": uuid::Uuid::now_v7()})
+    json!({"iss": "crm", "aud": "crm-api", "sub": user, "tid": app_tenant, "iat": now, "exp": now + 600, "jti": uuid::Uuid::now_v7(), "act": "user"})
 }
 
 fn sign(header: &Header, claims: &Value, key: &str) -> String {
@@ -128,16 +105,8 @@ fn sign(header: &Header, claims: &Value, key: &str) -> String {
 async fn forged_and_mistyped_tokens_are_refused(db: Db) {
     let app = TestApp::spawn_with(db, |c| c.jwt_secret = Some(SECRET.into())).await;
     let token = app.admin_token().await;
-    let me: Value = app
-        .get_auth("/api/v1/me", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let (tid, sub) = (
-        me["tenant_id"].as_str().unwrap().to_owned(),
-        me["id"].as_str().unwrap().to_owned(),
-    );
+    let me: Value = app.get_auth("/api/v1/me", &token).await.json().await.unwrap();
+    let (tid, sub) = (me["tenant_id"].as_str().unwrap().to_owned(), me["id"].as_str().unwrap().to_owned());
     let mut at = Header::new(Algorithm::HS256);
     at.typ = Some("at+jwt".to_owned());
 
@@ -148,11 +117,7 @@ async fn forged_and_mistyped_tokens_are_refused(db: Db) {
     let mut cases: Vec<(&str, String, &str)> = Vec::new();
     cases.push((
         "wrong key",
-        sign(
-            &at,
-            &claims(&tid, &sub),
-            "another-secret-0123456789-abcdefghij",
-        ),
+        sign(&at, &claims(&tid, &sub), "another-secret-0123456789-abcdefghij"),
         "auth.invalid_token",
     ));
     let mut c = claims(&tid, &sub);
@@ -166,31 +131,16 @@ async fn forged_and_mistyped_tokens_are_refused(db: Db) {
     cases.push(("expired", sign(&at, &c, SECRET), "auth.token_expired"));
     let mut jwt = Header::new(Algorithm::HS256);
     jwt.typ = Some("JWT".to_owned());
-    cases.push((
-        "wrong typ",
-        sign(&jwt, &claims(&tid, &sub), SECRET),
-        "auth.invalid_token",
-    ));
+    cases.push(("wrong typ", sign(&jwt, &claims(&tid, &sub), SECRET), "auth.invalid_token"));
     cases.push((
         "HS512",
-        sign(
-            &Header {
-                typ: Some("at+jwt".into()),
-                ..Header::new(Algorithm::HS512)
-            },
-            &claims(&tid, &sub),
-            SECRET,
-        ),
+        sign(&Header { typ: Some("at+jwt".into()), ..Header::new(Algorithm::HS512) }, &claims(&tid, &sub), SECRET),
         "auth.invalid_token",
     ));
     // alg none: header and claims, empty signature.
     let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
     let body = URL_SAFE_NO_PAD.encode(claims(&tid, &sub).to_string());
-    cases.push((
-        "alg none",
-        format!("{none_header}.{body}."),
-        "auth.invalid_token",
-    ));
+    cases.push(("alg none", format!("{none_header}.{body}."), "auth.invalid_token"));
     // Tampered: claims changed after signing.
     let parts: Vec<&str> = good.split('.').collect();
     let mut c = claims(&tid, &sub);
@@ -198,12 +148,7 @@ async fn forged_and_mistyped_tokens_are_refused(db: Db) {
     c["sub"] = json!(uuid::Uuid::now_v7());
     cases.push((
         "tampered",
-        format!(
-            "{}.{}.{}",
-            parts[0],
-            URL_SAFE_NO_PAD.encode(c.to_string()),
-            parts[2]
-        ),
+        format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(c.to_string()), parts[2]),
         "auth.invalid_token",
     ));
 
@@ -220,12 +165,7 @@ async fn concurrent_sign_ins_all_succeed(db: Db) {
     // with "database is locked".
     let app = TestApp::spawn_with(db, |c| c.workers = Some(2)).await;
     let body = json!({"username": "admin", "password": ADMIN_PASSWORD});
-    let reqs = (0..24).map(|_| {
-        app.http
-            .post(app.url("/api/v1/auth/login"))
-            .json(&body)
-            .send()
-    });
+    let reqs = (0..24).map(|_| app.http.post(app.url("/api/v1/auth/login")).json(&body).send());
     let results = futures_util::future::join_all(reqs).await;
     let mut refresh_tokens = Vec::new();
     for r in results {
@@ -235,12 +175,9 @@ async fn concurrent_sign_ins_all_succeed(db: Db) {
         refresh_tokens.push(v["refresh_token"].as_str().unwrap().to_owned());
     }
     // Then every session refreshes at once.
-    let reqs = refresh_tokens.iter().map(|t| {
-        app.http
-            .post(app.url("/api/v1/auth/refresh"))
-            .json(&json!({"refresh_token": t}))
-            .send()
-    });
+    let reqs = refresh_tokens
+        .iter()
+        .map(|t| app.http.post(app.url("/api/v1/auth/refresh")).json(&json!({"refresh_token": t})).send());
     for r in futures_util::future::join_all(reqs).await {
         assert_eq!(r.unwrap().status(), 200);
     }
@@ -251,26 +188,10 @@ async fn racing_refreshes_of_one_token_let_exactly_one_win(db: Db) {
     for _ in 0..5 {
         let t = app.login("admin", ADMIN_PASSWORD).await;
         let body = json!({"refresh_token": t["refresh_token"]});
-        let reqs = (0..4).map(|_| {
-            app.http
-                .post(app.url("/api/v1/auth/refresh"))
-                .json(&body)
-                .send()
-        });
-        let statuses: Vec<u16> = futures_util::future::join_all(reqs)
-            .await
-            .into_iter()
-            .map(|r| r.unwrap().status().as_u16())
-            .collect();
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "{statuses:?}"
-        );
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 401).count(),
-            3,
-            "{statuses:?}"
-        );
+        let reqs = (0..4).map(|_| app.http.post(app.url("/api/v1/auth/refresh")).json(&body).send());
+        let statuses: Vec<u16> =
+            futures_util::future::join_all(reqs).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 3, "{statuses:?}");
     }
 }

@@ -44,12 +44,14 @@ pub fn postgres_admin_url() -> Option<String> {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "CI=true but CRM_TEST_DATABASE_URL is not set: PostgreSQL tests cannot be skipped in CI"
-                );
+                panic!("CI=true but CRM_TEST_DATABASE_URL is not set: PostgreSQL tests cannot be skipped in CI");
             }
             static WARN: Once = Once::new();
-            WARN.call_once(|| eprintln!("SKIPPING PostgreSQL tests: set CRM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"));
+            WARN.call_once(|| {
+                eprintln!(
+                    "SKIPPING PostgreSQL tests: set CRM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+                )
+            });
             None
         }
     }
@@ -68,28 +70,16 @@ impl TestDb {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("crm.db").display());
-                TestDb {
-                    url,
-                    _dir: Some(dir),
-                    pg: None,
-                }
+                TestDb { url, _dir: Some(dir), pg: None }
             }
             Db::Postgres => {
                 let admin = postgres_admin_url().expect("postgres configured");
                 let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
-                let conn = Database::connect(&admin)
-                    .await
-                    .expect("connect to PostgreSQL");
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
+                let conn = Database::connect(&admin).await.expect("connect to PostgreSQL");
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
                 conn.close().await.ok();
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-                TestDb {
-                    url: format!("{base}/{name}"),
-                    _dir: None,
-                    pg: Some((admin.clone(), name)),
-                }
+                TestDb { url: format!("{base}/{name}"), _dir: None, pg: Some((admin.clone(), name)) }
             }
         }
     }
@@ -100,17 +90,10 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg.take() {
             // Drop runs outside async; use a private runtime on a plain thread.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 rt.block_on(async {
                     if let Ok(conn) = Database::connect(&admin).await {
-                        let _ = conn
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                         let _ = conn.close().await;
                     }
                 });
@@ -137,8 +120,16 @@ pub fn test_config(db: &TestDb) -> Config {
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
         workers: Some(1),
         db_max_connections: 5,
+        // Tests fire requests far faster than people; rate-limit tests set their own limits.
+        rate_limits: generous_limits(),
         ..Config::default()
     }
+}
+
+fn generous_limits() -> crm_api::middleware::rate_limit::RateLimitConfig {
+    use crm_api::middleware::rate_limit::{Rate, RateLimitConfig};
+    let r = Rate { per_second: 10_000, burst: 10_000 };
+    RateLimitConfig { per_ip: r, auth_per_ip: r, per_caller: r }
 }
 
 fn init_logs() {
@@ -165,9 +156,7 @@ impl TestApp {
     /// Starts an application on an existing test database (e.g. to restart on the same data).
     pub async fn start(db: TestDb, config: Config) -> TestApp {
         init_logs();
-        let app = Application::build(config)
-            .await
-            .expect("application builds");
+        let app = Application::build(config).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let bootstrap_password = app.bootstrap().generated_password.as_ref().map(|p| {
             use secrecy::ExposeSecret;
@@ -175,13 +164,7 @@ impl TestApp {
         });
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        TestApp {
-            base,
-            http: reqwest::Client::new(),
-            handle,
-            bootstrap_password,
-            db,
-        }
+        TestApp { base, http: reqwest::Client::new(), handle, bootstrap_password, db }
     }
 
     /// Stops the server gracefully and hands back the database.
@@ -199,82 +182,43 @@ impl TestApp {
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
+        self.http.get(self.url(path)).bearer_auth(token).send().await.expect("request")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.http.post(self.url(path)).json(body).send().await.expect("request")
     }
 
     /// Signs in and returns the whole token response.
     pub async fn login(&self, username: &str, password: &str) -> Value {
-        let res = self
-            .post_json(
-                "/api/v1/auth/login",
-                &json!({"username": username, "password": password}),
-            )
-            .await;
+        let res = self.post_json("/api/v1/auth/login", &json!({"username": username, "password": password})).await;
         assert_eq!(res.status(), 200, "login as {username}");
         res.json().await.expect("json")
     }
 
     /// An access token of the bootstrap admin.
     pub async fn admin_token(&self) -> String {
-        self.login("admin", ADMIN_PASSWORD).await["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
+        self.login("admin", ADMIN_PASSWORD).await["access_token"].as_str().expect("token").to_owned()
     }
 
     /// A store on the same database, to arrange data the API cannot make yet and to check rows.
     pub async fn store(&self) -> crm_store::Store {
-        crm_store::Store::connect(&crm_store::DbOptions::new(self.db.url.clone()))
-            .await
-            .expect("store")
+        crm_store::Store::connect(&crm_store::DbOptions::new(self.db.url.clone())).await.expect("store")
     }
 }
 
 /// Reads a problem+json response and checks the parts every problem has.
 pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "status");
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(ct, "application/problem+json", "content type");
-    let rid = res
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let rid = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["code"], code, "code in {body}");
     assert_eq!(body["status"], status, "status in {body}");
     assert_eq!(body["type"], format!("urn:crm:problem:{code}"));
-    assert!(
-        body["title"].as_str().is_some_and(|t| !t.is_empty()),
-        "title in {body}"
-    );
-    assert!(
-        body["detail"].as_str().is_some_and(|t| !t.is_empty()),
-        "detail in {body}"
-    );
-    assert_eq!(
-        body["request_id"].as_str().map(str::to_owned),
-        rid,
-        "request id in body and header"
-    );
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()), "title in {body}");
+    assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()), "detail in {body}");
+    assert_eq!(body["request_id"].as_str().map(str::to_owned), rid, "request id in body and header");
     body
 }

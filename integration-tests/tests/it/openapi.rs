@@ -40,10 +40,7 @@ fn every_operation_is_registered_and_documents_its_errors() {
         ("/api/v1/users", "get"),
         ("/api/v1/users/{id}", "get"),
     ] {
-        assert!(
-            paths.get(path).and_then(|p| p.get(method)).is_some(),
-            "{method} {path} missing from the spec"
-        );
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the spec");
     }
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
@@ -79,14 +76,6 @@ async fn docs_ui_is_served(db: Db) {
     assert_eq!(res.status(), 200, "redirect followed to /docs/");
     let html = res.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "Swagger UI page");
-    let init = app
-        .get("/docs/swagger-initializer.js")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        init.contains("/api/v1/openapi.json"),
-        "UI points at our document: {init}"
-    );
+    let init = app.get("/docs/swagger-initializer.js").await.text().await.unwrap();
+    assert!(init.contains("/api/v1/openapi.json"), "UI points at our document: {init}");
 }

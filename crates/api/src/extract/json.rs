@@ -24,46 +24,32 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<ApiSettings>>()
-            .map_or(1024 * 1024, |s| s.body_limit);
+        let limit = req.app_data::<web::Data<ApiSettings>>().map_or(1024 * 1024, |s| s.body_limit);
         let ct = req.mime_type();
         let mut payload = payload.take();
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared =
+            req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         Box::pin(async move {
             let is_json = matches!(&ct, Ok(Some(m)) if m.type_() == "application"
                 && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")));
             if !is_json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "request.unsupported_media_type",
-                )
-                .into());
+                return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.unsupported_media_type").into());
             }
-            let too_large = || {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.body_too_large")
-                    .arg("limit", limit)
-            };
+            let too_large =
+                || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.body_too_large").arg("limit", limit);
             if declared.is_some_and(|n| n > limit) {
                 return Err(too_large().into());
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "request.bad_request"))?;
+                let chunk = chunk.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "request.bad_request"))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large().into());
                 }
                 body.extend_from_slice(&chunk);
             }
             let value = parse::<T>(&body)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(validation_issues(&e)))?;
+            value.validate().map_err(|e| ApiError::validation(validation_issues(&e)))?;
             Ok(Json(value))
         })
     }
@@ -104,11 +90,7 @@ fn collect(errs: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
                         Cow::Borrowed("required") => "required".to_owned(),
                         c => c.to_string(),
                     };
-                    out.push(FieldIssue {
-                        field: path.clone(),
-                        code,
-                        params,
-                    });
+                    out.push(FieldIssue { field: path.clone(), code, params });
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
@@ -144,11 +126,7 @@ mod tests {
         match parse::<Batch>(body.as_bytes()) {
             Ok(_) => (200, String::new(), String::new()),
             Err(e) => {
-                let f = e
-                    .fields
-                    .first()
-                    .map(|f| (f.field.clone(), f.code.clone()))
-                    .unwrap_or_default();
+                let f = e.fields.first().map(|f| (f.field.clone(), f.code.clone())).unwrap_or_default();
                 (e.status.as_u16(), f.0, f.1)
             }
         }
@@ -160,14 +138,8 @@ mod tests {
             issue(r#"{"items":[{"phone":"1"},{"phone":2}]}"#),
             (422, "/items/1/phone".into(), "invalid_type".into())
         );
-        assert_eq!(
-            issue(r#"{"items":[{}]}"#),
-            (422, "/items/0/phone".into(), "required".into())
-        );
-        assert_eq!(
-            issue(r#"{"items":[],"tenant_id":"x"}"#),
-            (422, "/tenant_id".into(), "unknown_field".into())
-        );
+        assert_eq!(issue(r#"{"items":[{}]}"#), (422, "/items/0/phone".into(), "required".into()));
+        assert_eq!(issue(r#"{"items":[],"tenant_id":"x"}"#), (422, "/tenant_id".into(), "unknown_field".into()));
         assert_eq!(issue(r#"{"items":["#).0, 400);
         assert_eq!(issue("not json").0, 400);
     }

@@ -4,10 +4,12 @@
 mod auth;
 mod json;
 mod params;
+mod precondition;
 
-pub use auth::Authenticated;
+pub use auth::{Allowed, Authenticated};
 pub use json::Json;
 pub use params::{Path, Query};
+pub use precondition::IfMatch;
 
 use crate::problem::FieldIssue;
 use serde_path_to_error::{Path as SerdePath, Segment};
@@ -33,11 +35,7 @@ fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
     let quoted = message.split('`').nth(1).unwrap_or_default();
     let named = |base: String| {
         let tail = format!("/{quoted}");
-        if base.ends_with(&tail) {
-            base
-        } else {
-            base + &tail
-        }
+        if base.ends_with(&tail) { base } else { base + &tail }
     };
     let (field, code) = if message.starts_with("missing field") {
         (named(base), "required")
@@ -48,9 +46,5 @@ fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
     } else {
         (base, "invalid_value")
     };
-    FieldIssue {
-        field,
-        code: code.to_owned(),
-        params: Vec::new(),
-    }
+    FieldIssue { field, code: code.to_owned(), params: Vec::new() }
 }

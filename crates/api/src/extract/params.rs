@@ -18,24 +18,14 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        ));
-        ready(
-            serde_path_to_error::deserialize(de)
-                .map(Query)
-                .map_err(|e| {
-                    let issue = serde_issue(e.path(), &e.inner().to_string());
-                    let issue = if issue.field.is_empty() {
-                        named_in_message(&e.inner().to_string())
-                    } else {
-                        issue
-                    };
-                    let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query");
-                    err.fields.push(issue);
-                    err.into()
-                }),
-        )
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+        ready(serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
+            let issue = serde_issue(e.path(), &e.inner().to_string());
+            let issue = if issue.field.is_empty() { named_in_message(&e.inner().to_string()) } else { issue };
+            let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query");
+            err.fields.push(issue);
+            err.into()
+        }))
     }
 }
 
@@ -51,8 +41,7 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
         let de = actix_router::PathDeserializer::new(req.match_info());
         ready(serde_path_to_error::deserialize(de).map(Path).map_err(|e| {
             let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_path");
-            err.fields
-                .push(serde_issue(e.path(), &e.inner().to_string()));
+            err.fields.push(serde_issue(e.path(), &e.inner().to_string()));
             err.into()
         }))
     }
@@ -62,11 +51,7 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
 fn named_in_message(message: &str) -> crate::problem::FieldIssue {
     let quoted = message.split('`').nth(1).unwrap_or_default();
     crate::problem::FieldIssue {
-        field: if quoted.is_empty() {
-            String::new()
-        } else {
-            format!("/{quoted}")
-        },
+        field: if quoted.is_empty() { String::new() } else { format!("/{quoted}") },
         code: "invalid_value".to_owned(),
         params: Vec::new(),
     }

@@ -24,10 +24,7 @@ pub async fn render(
         Err(e) => {
             // Inner services answer errors as responses; this is the last resort for one that did not.
             let status = e.as_response_error().status_code();
-            let api = e
-                .as_error::<ApiError>()
-                .cloned()
-                .unwrap_or_else(|| ApiError::for_status(status));
+            let api = e.as_error::<ApiError>().cloned().unwrap_or_else(|| ApiError::for_status(status));
             let mut body = api.render(lang, Some(path), request_id.clone());
             if let Some(Ok(v)) = request_id.map(|id| HeaderValue::from_str(&id)) {
                 body.headers_mut().insert(X_REQUEST_ID, v);
@@ -61,11 +58,7 @@ pub async fn render(
             ApiError::for_status(status)
         }
     };
-    let request_id = res
-        .request()
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone());
+    let request_id = res.request().extensions().get::<RequestId>().map(|r| r.0.clone());
     let instance = Some(res.request().path().to_owned());
     let body = err.render(lang, instance, request_id);
     Ok(res.into_response(body))

@@ -17,9 +17,7 @@ pub struct RequestId(pub String);
 
 fn accept(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
-    let ok = (1..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let ok = (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     ok.then(|| s.to_owned())
 }
 
@@ -27,14 +25,9 @@ pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(accept)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let id = req.headers().get(&X_REQUEST_ID).and_then(accept).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span =
-        tracing::info_span!("http", request_id = %id, method = %req.method(), path = %req.path());
+    let span = tracing::info_span!("http", request_id = %id, method = %req.method(), path = %req.path());
     let start = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -40,10 +40,7 @@ impl RouteTable {
         let mut found = false;
         for (tpl, methods) in &self.0 {
             let matches = tpl.len() == segs.len()
-                && tpl
-                    .iter()
-                    .zip(&segs)
-                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+                && tpl.iter().zip(&segs).all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
             if matches {
                 found = true;
                 allowed.extend(methods.iter().cloned());
@@ -56,26 +53,18 @@ impl RouteTable {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.trim_end_matches('/')
-        .split('/')
-        .map(str::to_owned)
-        .collect()
+    path.trim_end_matches('/').split('/').map(str::to_owned).collect()
 }
 
 /// The default service.
-pub async fn not_routed(
-    req: HttpRequest,
-    table: web::Data<RouteTable>,
-) -> Result<&'static str, ApiError> {
+pub async fn not_routed(req: HttpRequest, table: web::Data<RouteTable>) -> Result<&'static str, ApiError> {
     match table.allowed(req.path()) {
         Some(methods) if !methods.iter().any(|m| m == req.method().as_str()) => {
             let allow = methods.join(", ");
-            Err(
-                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method.not_allowed")
-                    .arg("method", req.method())
-                    .arg("allow", &allow)
-                    .header(ALLOW, allow),
-            )
+            Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method.not_allowed")
+                .arg("method", req.method())
+                .arg("allow", &allow)
+                .header(ALLOW, allow))
         }
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found").arg("path", req.path())),
     }

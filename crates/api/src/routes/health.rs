@@ -43,12 +43,9 @@ pub async fn readyz(state: web::Data<ApiState>) -> ApiResult<web::Json<HealthSta
 pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     let pool = state.app.store().pool_stats();
     let backend = state.app.store().backend().as_str();
-    ::metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "idle")
-        .set(f64::from(pool.idle));
+    ::metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "idle").set(f64::from(pool.idle));
     ::metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "in_use")
         .set(f64::from(pool.size.saturating_sub(pool.idle)));
     ::metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }

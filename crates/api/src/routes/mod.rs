@@ -1,8 +1,14 @@
 //! HTTP handlers, one file per endpoint group. A handler parses, calls one use case, maps the result.
 
+pub mod api_clients;
+pub mod audit;
 pub mod auth;
+pub mod common;
 pub mod fallback;
 pub mod health;
+pub mod org_units;
+pub mod positions;
+pub mod tenants;
 pub mod users;
 
 use crate::problem::ApiError;

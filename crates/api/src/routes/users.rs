@@ -1,17 +1,22 @@
-//! Staff users: the caller's own account and the tenant's users.
+//! Staff users: the caller's own account and the tenant's users within the data scope.
 
 use super::ApiResult;
-use crate::extract::{Authenticated, Path, Query};
+use super::common::{IdPath, nullable, with_etag};
+use crate::extract::{Allowed, Authenticated, IfMatch, Json, Path, Query};
+use crate::perm::{UsersRead, UsersWrite};
 use crate::problem::ApiError;
 use crate::state::ApiState;
-use actix_web::{get, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use crm_app::identity::users::UserView;
+use crm_app::identity::users::UserFilter;
+use crm_app::identity::users::{NewUserInput, UserPatch, UserView};
 use crm_app::paging::{Page, PageRequest};
-use crm_domain::ids::UserId;
+use crm_domain::identity::UserStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use validator::Validate;
 
 /// A staff user.
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,9 +26,14 @@ pub struct UserResponse {
     #[schema(example = "admin")]
     pub username: String,
     pub display_name: String,
+    /// `active` or `disabled`.
     #[schema(example = "active")]
     pub status: String,
     pub is_platform_admin: bool,
+    pub org_unit_id: Option<Uuid>,
+    pub position_ids: Vec<Uuid>,
+    /// Per-user permissions on top of the positions.
+    pub grants: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -37,6 +47,9 @@ impl From<UserView> for UserResponse {
             display_name: u.display_name,
             status: u.status,
             is_platform_admin: u.is_platform_admin,
+            org_unit_id: u.org_unit_id,
+            position_ids: u.position_ids,
+            grants: u.grants,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -53,71 +66,187 @@ pub struct UserPage {
 
 impl From<Page<UserView>> for UserPage {
     fn from(p: Page<UserView>) -> Self {
-        Self {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor,
-        }
+        Self { items: p.items.into_iter().map(Into::into).collect(), next_cursor: p.next_cursor }
     }
 }
 
-/// Paging parameters every list accepts.
+/// Filters of the user list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub struct UserListParams {
     /// Page size, 1..=500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `active` or `disabled`.
+    pub status: Option<String>,
+    /// Only users of this org unit.
+    pub org_unit_id: Option<Uuid>,
 }
 
-/// The `{id}` of a user.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct UserPath {
-    /// User id.
-    pub id: Uuid,
+/// A new staff user.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "zhang.wei", "password": "a long passphrase", "display_name": "张伟", "org_unit_id": null, "position_ids": []}))]
+pub struct CreateUserRequest {
+    #[schema(min_length = 3, max_length = 64)]
+    pub username: String,
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: String,
+    pub org_unit_id: Option<Uuid>,
+    #[serde(default)]
+    pub position_ids: Vec<Uuid>,
+    /// Per-user permissions on top of the positions.
+    #[serde(default)]
+    pub grants: Vec<String>,
 }
 
-/// The signed-in user.
+/// A change to a user; absent fields stay, `org_unit_id: null` takes the user out of the tree.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(nullable)]
+    pub org_unit_id: Option<Option<Uuid>>,
+    pub position_ids: Option<Vec<Uuid>>,
+    pub grants: Option<Vec<String>>,
+}
+
+/// A new password.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    #[schema(min_length = 8, max_length = 128)]
+    pub password: String,
+}
+
+fn respond(status: StatusCode, u: UserView) -> HttpResponse {
+    let etag = u.etag.clone();
+    with_etag(status, &UserResponse::from(u), &etag)
+}
+
+/// The signed-in user (a staff token; any user may read their own account).
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, description = "The caller", body = UserResponse)))]
 #[get("/me")]
-pub async fn me(
-    state: web::Data<ApiState>,
-    who: Authenticated,
-) -> ApiResult<web::Json<UserResponse>> {
-    Ok(web::Json(state.app.me(&who.0).await?.into()))
+pub async fn me(state: web::Data<ApiState>, who: Authenticated) -> ApiResult<HttpResponse> {
+    Ok(respond(StatusCode::OK, state.app.me(&who.0).await?))
 }
 
-/// The tenant's users, oldest first.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(ListParams), responses((status = 200, description = "A page of users", body = UserPage)))]
+/// The users the caller's data scope shows, oldest first.
+#[utoipa::path(tag = "users", security(("bearer" = ["users:read"])), params(UserListParams), responses((status = 200, description = "A page of users", body = UserPage)))]
 #[get("/users")]
 pub async fn list_users(
     state: web::Data<ApiState>,
-    who: Authenticated,
-    q: Query<ListParams>,
+    who: Allowed<UsersRead>,
+    q: Query<UserListParams>,
 ) -> ApiResult<web::Json<UserPage>> {
-    let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref()).map_err(ApiError::in_query)?;
-    Ok(web::Json(state.app.list_users(&who.0, page).await?.into()))
+    let q = q.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
+    if let Some(s) = q.status.as_deref().filter(|s| UserStatus::parse(s).is_none()) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query")
+            .field("/status", "invalid_value")
+            .arg("value", s));
+    }
+    let f = UserFilter { status: q.status, org_unit_id: q.org_unit_id };
+    Ok(web::Json(state.app.list_users(&who.0, f, page).await?.into()))
 }
 
-/// One user of the caller's tenant.
-#[utoipa::path(
-    tag = "users",
-    security(("bearer" = [])),
-    params(UserPath),
-    responses(
-        (status = 200, description = "The user", body = UserResponse),
-        (status = 404, description = "No such user in this tenant", body = crate::problem::Problem, content_type = "application/problem+json"),
-    )
-)]
+/// One user within the caller's data scope (others, and other tenants' users, are 404).
+#[utoipa::path(tag = "users", security(("bearer" = ["users:read"])), params(IdPath),
+    responses((status = 200, description = "The user", body = UserResponse)))]
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<ApiState>,
-    who: Authenticated,
-    path: Path<UserPath>,
-) -> ApiResult<web::Json<UserResponse>> {
-    Ok(web::Json(
-        state.app.get_user(&who.0, UserId(path.0.id)).await?.into(),
-    ))
+    who: Allowed<UsersRead>,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond(StatusCode::OK, state.app.get_user(&who.0, path.0.id).await?))
+}
+
+/// Creates a staff user.
+#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created", body = UserResponse),
+        (status = 409, description = "Username taken (`user.username_taken`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<ApiState>,
+    who: Allowed<UsersWrite>,
+    body: Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let input = NewUserInput {
+        username: b.username,
+        password: b.password,
+        display_name: b.display_name,
+        org_unit_id: b.org_unit_id,
+        position_ids: b.position_ids,
+        grants: b.grants,
+    };
+    Ok(respond(StatusCode::CREATED, state.app.create_user(&who.0, input).await?))
+}
+
+/// Changes a user's name, org unit, positions or grants; takes effect on their next request. Honours `If-Match`.
+#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath), request_body = UpdateUserRequest,
+    responses((status = 200, description = "Updated", body = UserResponse)))]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<ApiState>,
+    who: Allowed<UsersWrite>,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let patch = UserPatch {
+        display_name: b.display_name,
+        org_unit_id: b.org_unit_id,
+        position_ids: b.position_ids,
+        grants: b.grants,
+    };
+    Ok(respond(StatusCode::OK, state.app.update_user(&who.0, path.0.id, patch, if_match.as_deref()).await?))
+}
+
+/// Disables a user: their sessions end and their tokens stop working at once.
+#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath),
+    responses((status = 200, description = "Disabled", body = UserResponse)))]
+#[post("/users/{id}/disable")]
+pub async fn disable_user(
+    state: web::Data<ApiState>,
+    who: Allowed<UsersWrite>,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, path.0.id, UserStatus::Disabled).await?))
+}
+
+/// Re-enables a disabled user.
+#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath),
+    responses((status = 200, description = "Enabled", body = UserResponse)))]
+#[post("/users/{id}/enable")]
+pub async fn enable_user(
+    state: web::Data<ApiState>,
+    who: Allowed<UsersWrite>,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, path.0.id, UserStatus::Active).await?))
+}
+
+/// Sets a new password (the policy applies) and ends the user's sessions.
+#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath), request_body = ResetPasswordRequest,
+    responses((status = 204, description = "Password changed")))]
+#[post("/users/{id}/reset-password")]
+pub async fn reset_password(
+    state: web::Data<ApiState>,
+    who: Allowed<UsersWrite>,
+    path: Path<IdPath>,
+    body: Json<ResetPasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    state.app.reset_password(&who.0, path.0.id, &body.0.password).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,11 @@
-//! Identity use cases: sign-in sessions, access tokens, users.
+//! Identity use cases: sign-in sessions and lockout, access tokens, rights and data scope,
+//! the org tree, positions, users, API clients.
 
+pub mod access;
+pub mod api_clients;
+pub mod org_units;
 pub mod password;
+pub mod positions;
 pub mod principal;
 pub mod sessions;
 pub mod tokens;

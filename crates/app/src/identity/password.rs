@@ -1,15 +1,12 @@
 //! Password hashing with argon2id at OWASP parameters (19 MiB, t=2, p=1), off the async threads.
 
 use crate::AppError;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use crm_domain::identity::PlainPassword;
 
 fn argon2() -> Result<Argon2<'static>, AppError> {
-    let params =
-        Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -33,7 +30,8 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, AppErr
     let pw = password.to_owned();
     let stored = stored.map(str::to_owned);
     tokio::task::spawn_blocking(move || {
-        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Rn1r4Xw1mSxHxwzXCRm0bA0Bj7u7K8o3K4wOQmxbCk";
+        const DUMMY: &str =
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Rn1r4Xw1mSxHxwzXCRm0bA0Bj7u7K8o3K4wOQmxbCk";
         let (phc, real) = match &stored {
             Some(h) => (h.as_str(), true),
             None => (DUMMY, false),

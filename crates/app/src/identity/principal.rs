@@ -1,12 +1,19 @@
-//! Who is calling: the verified subject of an access token.
+//! Who is calling: the verified subject of an access token, before its rights are loaded.
 
-use crm_domain::ids::{TenantId, UserId};
+use crm_domain::ids::{ApiClientId, TenantId, UserId};
 
-/// A signed-in staff user, as proven by a valid access token.
+/// The subject of a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A staff user.
+    User(UserId),
+    /// An integration client, with the scopes its token was issued for.
+    Client { id: ApiClientId, scopes: Vec<String> },
+}
+
+/// A caller proven by a valid access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub tenant_id: TenantId,
-    pub user_id: UserId,
-    /// The `default` tenant's administrator may manage tenants.
-    pub is_platform_admin: bool,
+    pub subject: Subject,
 }

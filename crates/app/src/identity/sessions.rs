@@ -1,25 +1,54 @@
-//! Sign-in sessions: login, refresh-token rotation (reuse revokes the family), logout.
+//! Sign-in sessions: login with lockout, refresh-token rotation (reuse revokes the family),
+//! logout, and client-credentials tokens for integrations.
 
+use crate::identity::api_clients::secret_matches;
 use crate::identity::password;
-use crate::{App, AppError, Principal};
+use crate::identity::principal::{Principal, Subject};
+use crate::{App, AppError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use crm_domain::identity::UserStatus;
-use crm_domain::ids::{TenantId, UserId};
+use crm_domain::ids::{ApiClientId, TenantId, UserId};
 use crm_domain::platform::TenantCode;
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::identity::{sessions, users};
+use crm_store::StoreError;
+use crm_store::identity::{api_clients, login_failures, positions, sessions, users};
 use crm_store::platform::tenants;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 use uuid::Uuid;
+
+/// When repeated failed sign-ins lock a user or a client address out.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    /// Failures of one username (in one tenant) within `window` that lock it.
+    pub user_threshold: i32,
+    /// Failures from one client address within `window` that lock it.
+    pub ip_threshold: i32,
+    pub window: Duration,
+    pub lock_for: Duration,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            user_threshold: 5,
+            ip_threshold: 20,
+            window: Duration::from_secs(900),
+            lock_for: Duration::from_secs(900),
+        }
+    }
+}
 
 /// `POST /auth/login` input.
 pub struct LoginCommand {
     pub tenant: Option<String>,
     pub username: String,
     pub password: String,
+    /// The caller's address, for per-address lockout.
+    pub client_ip: Option<String>,
 }
 
 /// What a successful login or refresh returns.
@@ -30,15 +59,29 @@ pub struct Tokens {
     pub expires_in: u64,
 }
 
-const INVALID_LOGIN: AppError = AppError::Unauthenticated {
-    code: "auth.invalid_credentials",
-};
-const INVALID_REFRESH: AppError = AppError::Unauthenticated {
-    code: "auth.invalid_refresh_token",
-};
+/// What a client-credentials grant returns.
+#[derive(Debug, Clone)]
+pub struct ClientToken {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub scopes: Vec<String>,
+}
+
+const INVALID_LOGIN: AppError = AppError::Unauthenticated { code: "auth.invalid_credentials" };
+const INVALID_REFRESH: AppError = AppError::Unauthenticated { code: "auth.invalid_refresh_token" };
+const INVALID_CLIENT: AppError = AppError::Unauthenticated { code: "auth.invalid_client" };
+
+fn chrono_dur(d: Duration) -> Result<chrono::Duration, AppError> {
+    chrono::Duration::from_std(d).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn commit_err(e: crm_store::DbErr) -> AppError {
+    StoreError::from(e).into()
+}
 
 impl App {
     /// Checks username and password in a tenant (default `default`) and opens a session.
+    /// After repeated failures the username, or the client address, is locked for a while (429).
     pub async fn login(&self, cmd: LoginCommand) -> Result<Tokens, AppError> {
         let mut errs = FieldErrors::default();
         let code = match cmd.tenant.as_deref() {
@@ -53,34 +96,41 @@ impl App {
         }
         errs.into_result()?;
         let code = code.ok_or(INVALID_LOGIN)?;
+        let username = cmd.username.trim().to_lowercase();
+        let user_key = format!("user:{}:{username}", code.as_str());
+        let ip_key = cmd.client_ip.as_ref().map(|ip| format!("ip:{ip}"));
+        let now = Utc::now();
         let db = self.store().conn();
+        for key in std::iter::once(&user_key).chain(ip_key.as_ref()) {
+            if let Some(until) = login_failures::get(db, key).await?.and_then(|r| r.locked_until).filter(|u| *u > now) {
+                return Err(locked(until, now));
+            }
+        }
+
         let tenant = tenants::find_by_code(db, code.as_str()).await?;
         let user = match &tenant {
-            Some(t) => {
-                users::find_by_username(db, TenantId(t.id), &cmd.username.trim().to_lowercase())
-                    .await?
-            }
+            Some(t) => users::find_by_username(db, TenantId(t.id), &username).await?,
             None => None,
         };
-        let ok = password::verify(
-            &cmd.password,
-            user.as_ref().map(|u| u.password_hash.as_str()),
-        )
-        .await?;
-        let user = user.filter(|_| ok).ok_or(INVALID_LOGIN)?;
-        if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
-            return Err(AppError::Unauthenticated {
-                code: "auth.user_disabled",
-            });
-        }
-        let principal = Principal {
-            tenant_id: TenantId(user.tenant_id),
-            user_id: UserId(user.id),
-            is_platform_admin: user.is_platform_admin,
-        };
+        let ok = password::verify(&cmd.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let policy = self.lockout();
         let tx = self.store().begin_write().await?;
+        let Some(user) = user.filter(|_| ok) else {
+            let (window, lock_for) = (chrono_dur(policy.window)?, chrono_dur(policy.lock_for)?);
+            login_failures::record_failure(&tx, &user_key, now, window, policy.user_threshold, lock_for).await?;
+            if let Some(k) = &ip_key {
+                login_failures::record_failure(&tx, k, now, window, policy.ip_threshold, lock_for).await?;
+            }
+            tx.commit().await.map_err(commit_err)?;
+            return Err(INVALID_LOGIN);
+        };
+        if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
+            return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
+        }
+        login_failures::clear(&tx, &user_key).await?;
+        let principal = Principal { tenant_id: TenantId(user.tenant_id), subject: Subject::User(UserId(user.id)) };
         let tokens = self.open_session(&tx, &principal, Uuid::now_v7()).await?;
-        tx.commit().await.map_err(crm_store::StoreError::from)?;
+        tx.commit().await.map_err(commit_err)?;
         Ok(tokens)
     }
 
@@ -88,35 +138,23 @@ impl App {
     /// one again means it leaked, so the whole session family is revoked.
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AppError> {
         let tx = self.store().begin_write().await?;
-        let row = sessions::find_by_hash(&tx, &token_hash(refresh_token))
-            .await?
-            .ok_or(INVALID_REFRESH)?;
+        let row = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await?.ok_or(INVALID_REFRESH)?;
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
             return Err(INVALID_REFRESH);
         }
         if row.used_at.is_some() || !sessions::mark_used(&tx, &row).await? {
             sessions::revoke_family(&tx, row.tenant_id, row.family_id).await?;
-            tx.commit().await.map_err(crm_store::StoreError::from)?;
+            tx.commit().await.map_err(commit_err)?;
             tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
-            return Err(AppError::Unauthenticated {
-                code: "auth.refresh_token_reused",
-            });
+            return Err(AppError::Unauthenticated { code: "auth.refresh_token_reused" });
         }
-        let user = users::find(&tx, TenantId(row.tenant_id), UserId(row.user_id))
-            .await?
-            .ok_or(INVALID_REFRESH)?;
+        let user = users::find(&tx, TenantId(row.tenant_id), UserId(row.user_id)).await?.ok_or(INVALID_REFRESH)?;
         if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
-            return Err(AppError::Unauthenticated {
-                code: "auth.user_disabled",
-            });
+            return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
         }
-        let principal = Principal {
-            tenant_id: TenantId(user.tenant_id),
-            user_id: UserId(user.id),
-            is_platform_admin: user.is_platform_admin,
-        };
+        let principal = Principal { tenant_id: TenantId(user.tenant_id), subject: Subject::User(UserId(user.id)) };
         let tokens = self.open_session(&tx, &principal, row.family_id).await?;
-        tx.commit().await.map_err(crm_store::StoreError::from)?;
+        tx.commit().await.map_err(commit_err)?;
         Ok(tokens)
     }
 
@@ -126,8 +164,44 @@ impl App {
         if let Some(row) = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await? {
             sessions::revoke_family(&tx, row.tenant_id, row.family_id).await?;
         }
-        tx.commit().await.map_err(crm_store::StoreError::from)?;
+        tx.commit().await.map_err(commit_err)?;
         Ok(())
+    }
+
+    /// Client credentials: a token limited to the client's scopes, or to `requested` of them.
+    pub async fn client_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        requested: Option<&str>,
+    ) -> Result<ClientToken, AppError> {
+        let client = api_clients::find_by_client_id(self.store().conn(), client_id).await?;
+        let Some(client) = client.filter(|c| secret_matches(client_secret, &c.secret_hash)) else {
+            return Err(INVALID_CLIENT);
+        };
+        if client.status != "active" {
+            return Err(INVALID_CLIENT);
+        }
+        let held = positions::decode_permissions(&client.scopes);
+        let scopes: Vec<String> = match requested {
+            None => held.iter().cloned().collect(),
+            Some(r) => {
+                let asked: Vec<String> = r.split_whitespace().map(str::to_owned).collect();
+                if let Some((i, _)) = asked.iter().enumerate().find(|(_, s)| !held.contains(*s)) {
+                    return Err(FieldError::new("/scope", "scope_not_granted").with("index", i).into());
+                }
+                asked
+            }
+        };
+        let principal = Principal {
+            tenant_id: TenantId(client.tenant_id),
+            subject: Subject::Client { id: ApiClientId(client.id), scopes: scopes.clone() },
+        };
+        Ok(ClientToken {
+            access_token: self.tokens().issue(&principal)?,
+            expires_in: self.tokens().access_ttl().as_secs(),
+            scopes,
+        })
     }
 
     /// Verifies an access token.
@@ -141,26 +215,25 @@ impl App {
         p: &Principal,
         family: Uuid,
     ) -> Result<Tokens, AppError> {
+        let Subject::User(user) = p.subject else {
+            return Err(AppError::Internal("sessions are for users".to_owned()));
+        };
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let refresh_token = URL_SAFE_NO_PAD.encode(bytes);
-        let ttl = chrono::Duration::from_std(self.tokens().refresh_ttl())
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        sessions::insert(
-            tx,
-            p.tenant_id,
-            family,
-            p.user_id,
-            &token_hash(&refresh_token),
-            Utc::now() + ttl,
-        )
-        .await?;
+        let ttl = chrono_dur(self.tokens().refresh_ttl())?;
+        sessions::insert(tx, p.tenant_id, family, user, &token_hash(&refresh_token), Utc::now() + ttl).await?;
         Ok(Tokens {
             access_token: self.tokens().issue(p)?,
             refresh_token,
             expires_in: self.tokens().access_ttl().as_secs(),
         })
     }
+}
+
+fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
+    let secs = (until - now).num_seconds().max(1) as u64;
+    AppError::RateLimited { code: "auth.locked", retry_after_secs: secs }
 }
 
 fn token_hash(token: &str) -> String {

@@ -1,11 +1,12 @@
 //! Access tokens: JWT per RFC 8725. One algorithm (HS256) is accepted, the header `typ` must be
 //! `at+jwt` (RFC 9068), and `iss`, `aud`, `exp`, `sub` are required and checked.
 
-use crate::{AppError, Principal};
+use crate::AppError;
+use crate::identity::principal::{Principal, Subject};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use crm_domain::ids::{TenantId, UserId};
+use crm_domain::ids::{ApiClientId, TenantId, UserId};
 use crm_store::Store;
 use crm_store::platform::settings;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -51,8 +52,11 @@ struct Claims {
     iat: i64,
     exp: i64,
     jti: Uuid,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    padm: bool,
+    /// `user` or `client`.
+    act: String,
+    /// Space-separated scopes of a client token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
 }
 
 /// Signs and verifies access tokens.
@@ -70,14 +74,11 @@ impl TokenService {
             None => {
                 let mut bytes = [0u8; 32];
                 rand::rng().fill_bytes(&mut bytes);
-                settings::get_or_insert(store.conn(), JWT_SECRET_KEY, &STANDARD.encode(bytes))
-                    .await?
+                settings::get_or_insert(store.conn(), JWT_SECRET_KEY, &STANDARD.encode(bytes)).await?
             }
         };
         if secret.len() < 32 {
-            return Err(AppError::Internal(
-                "jwt_secret must be at least 32 characters".to_owned(),
-            ));
+            return Err(AppError::Internal("jwt_secret must be at least 32 characters".to_owned()));
         }
         let mut validation = Validation::new(ALG);
         validation.algorithms = vec![ALG];
@@ -107,44 +108,51 @@ impl TokenService {
         let claims = Claims {
             iss: self.config.issuer.clone(),
             aud: self.config.audience.clone(),
-            sub: p.user_id.0,
+            sub: match &p.subject {
+                Subject::User(u) => u.0,
+                Subject::Client { id, .. } => id.0,
+            },
             tid: p.tenant_id.0,
             iat: now,
             exp: now + self.config.access_ttl.as_secs() as i64,
             jti: Uuid::now_v7(),
-            padm: p.is_platform_admin,
+            act: match p.subject {
+                Subject::User(_) => "user".to_owned(),
+                Subject::Client { .. } => "client".to_owned(),
+            },
+            scope: match &p.subject {
+                Subject::User(_) => None,
+                Subject::Client { scopes, .. } => Some(scopes.join(" ")),
+            },
         };
         let mut header = Header::new(ALG);
         header.typ = Some(ACCESS_TYP.to_owned());
-        jsonwebtoken::encode(&header, &claims, &self.encoding)
-            .map_err(|e| AppError::Internal(e.to_string()))
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| AppError::Internal(e.to_string()))
     }
 
     /// Verifies a bearer token and returns who it names.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
-        let invalid = || AppError::Unauthenticated {
-            code: "auth.invalid_token",
-        };
+        let invalid = || AppError::Unauthenticated { code: "auth.invalid_token" };
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        if header.alg != ALG
-            || !header
-                .typ
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TYP))
-        {
+        if header.alg != ALG || !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TYP)) {
             return Err(invalid());
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AppError::Unauthenticated {
-                    code: "auth.token_expired",
-                },
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    AppError::Unauthenticated { code: "auth.token_expired" }
+                }
                 _ => invalid(),
             })?;
-        Ok(Principal {
-            tenant_id: TenantId(data.claims.tid),
-            user_id: UserId(data.claims.sub),
-            is_platform_admin: data.claims.padm,
-        })
+        let c = data.claims;
+        let subject = match c.act.as_str() {
+            "user" => Subject::User(UserId(c.sub)),
+            "client" => Subject::Client {
+                id: ApiClientId(c.sub),
+                scopes: c.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+            },
+            _ => return Err(invalid()),
+        };
+        Ok(Principal { tenant_id: TenantId(c.tid), subject })
     }
 }

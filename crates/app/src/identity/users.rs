@@ -1,10 +1,20 @@
-//! Reading staff users. (Creating and changing them arrives with positions and permissions.)
+//! Staff users: create, read within the data scope, change, disable, reset passwords.
 
 use crate::paging::{Page, PageRequest};
-use crate::{App, AppError, Principal};
+use crate::platform::audit;
+use crate::{Access, App, AppError, etag, identity::password};
 use chrono::{DateTime, Utc};
-use crm_domain::ids::{TenantId, UserId};
-use crm_store::identity::users::{self, UserRow};
+use crm_domain::identity::org::parse_name;
+use crm_domain::identity::{PasswordPolicy, UserStatus, Username, permission};
+use crm_domain::ids::{OrgUnitId, PositionId, TenantId, UserId};
+use crm_domain::{FieldError, FieldErrors};
+pub use crm_store::identity::users::UserFilter;
+use crm_store::identity::users::{self, NewUser, UserChanges, UserRow};
+use crm_store::identity::{org_units, positions, sessions};
+use crm_store::{ConnectionTrait, StoreError};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
 
 /// A user as the API shows it; no password hash.
 #[derive(Debug, Clone)]
@@ -15,12 +25,16 @@ pub struct UserView {
     pub display_name: String,
     pub status: String,
     pub is_platform_admin: bool,
+    pub org_unit_id: Option<Uuid>,
+    pub position_ids: Vec<Uuid>,
+    pub grants: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub etag: String,
 }
 
-impl From<UserRow> for UserView {
-    fn from(r: UserRow) -> Self {
+impl UserView {
+    fn new(r: UserRow, position_ids: Vec<Uuid>, grants: Vec<String>) -> Self {
         Self {
             id: UserId(r.id),
             tenant_id: TenantId(r.tenant_id),
@@ -28,39 +42,241 @@ impl From<UserRow> for UserView {
             display_name: r.display_name,
             status: r.status,
             is_platform_admin: r.is_platform_admin,
+            org_unit_id: r.org_unit_id,
+            position_ids,
+            grants,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            etag: etag::of(r.updated_at),
         }
     }
 }
 
+/// `POST /users` input.
+pub struct NewUserInput {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub org_unit_id: Option<Uuid>,
+    pub position_ids: Vec<Uuid>,
+    pub grants: Vec<String>,
+}
+
+/// `PATCH /users/{id}` input; `None` leaves a field, `org_unit_id: Some(None)` clears it.
+#[derive(Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub org_unit_id: Option<Option<Uuid>>,
+    pub position_ids: Option<Vec<Uuid>>,
+    pub grants: Option<Vec<String>>,
+}
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
+
+fn username_taken(e: StoreError) -> AppError {
+    if e.is_conflict_on("username") || e.is_conflict_on("users") {
+        AppError::Conflict { code: "user.username_taken", field: Some("/username".to_owned()) }
+    } else {
+        e.into()
+    }
+}
+
+async fn check_refs(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    unit: Option<Uuid>,
+    position_ids: Option<&[Uuid]>,
+    errs: &mut FieldErrors,
+) -> Result<(), AppError> {
+    if let Some(u) = unit
+        && org_units::find(c, tenant, OrgUnitId(u)).await?.is_none()
+    {
+        errs.push(FieldError::new("/org_unit_id", "not_found"));
+    }
+    for (i, p) in position_ids.unwrap_or_default().iter().enumerate() {
+        if positions::find(c, tenant, PositionId(*p)).await?.is_none() {
+            errs.push(FieldError::new(format!("/position_ids/{i}"), "not_found"));
+        }
+    }
+    Ok(())
+}
+
+fn parse_grants(g: Option<&[String]>, errs: &mut FieldErrors) -> Option<BTreeSet<String>> {
+    let g = g?;
+    match permission::parse_set("/grants", g) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            errs.0.extend(e.0);
+            None
+        }
+    }
+}
+
+fn audit_json(v: &UserView) -> serde_json::Value {
+    json!({
+        "username": v.username, "display_name": v.display_name, "status": v.status,
+        "org_unit_id": v.org_unit_id, "position_ids": v.position_ids, "grants": v.grants,
+    })
+}
+
 impl App {
-    /// The caller's own account.
-    pub async fn me(&self, p: &Principal) -> Result<UserView, AppError> {
-        self.get_user(p, p.user_id).await
+    /// The caller's own account (no permission needed).
+    pub async fn me(&self, who: &Access) -> Result<UserView, AppError> {
+        let id = who.user_id().ok_or(AppError::Forbidden { code: "auth.user_required", permission: None })?;
+        let row = users::find(self.store().conn(), who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        self.view(self.store().conn(), row).await
     }
 
-    /// One user of the caller's tenant; another tenant's id is `NotFound`.
-    pub async fn get_user(&self, p: &Principal, id: UserId) -> Result<UserView, AppError> {
-        users::find(self.store().conn(), p.tenant_id, id)
-            .await?
-            .map(UserView::from)
-            .ok_or(AppError::NotFound { entity: "user" })
+    /// One user the caller's data scope shows; anything else (another tenant's included) is `NotFound`.
+    pub async fn get_user(&self, who: &Access, id: Uuid) -> Result<UserView, AppError> {
+        who.require("users:read")?;
+        let row =
+            users::find_scoped(self.store().conn(), who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        self.view(self.store().conn(), row).await
     }
 
-    /// The caller's tenant's users, oldest first.
-    pub async fn list_users(
-        &self,
-        p: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<UserView>, AppError> {
-        let rows = users::page(
-            self.store().conn(),
-            p.tenant_id,
-            page.after,
-            page.fetch_size(),
+    /// The users the caller's data scope shows, oldest first.
+    pub async fn list_users(&self, who: &Access, f: UserFilter, page: PageRequest) -> Result<Page<UserView>, AppError> {
+        who.require("users:read")?;
+        let db = self.store().conn();
+        let rows = users::page(db, who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
+        let page = page.finish(rows, |r| r.id, |r| r);
+        let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
+        let mut pos: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+        for (u, p) in positions::of_users(db, who.tenant_id, &ids).await? {
+            pos.entry(u).or_default().push(p);
+        }
+        let mut grants: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+        for (u, g) in positions::grants_of_users(db, who.tenant_id, &ids).await? {
+            grants.entry(u).or_default().push(g);
+        }
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|r| {
+                    let (p, g) = (pos.remove(&r.id).unwrap_or_default(), grants.remove(&r.id).unwrap_or_default());
+                    UserView::new(r, p, g)
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    pub async fn create_user(&self, who: &Access, input: NewUserInput) -> Result<UserView, AppError> {
+        who.require("users:write")?;
+        let mut errs = FieldErrors::default();
+        let username = errs.check(Username::parse("/username", &input.username));
+        let pw = errs.check(PasswordPolicy::default().check("/password", &input.password, &input.username));
+        let display = errs.check(parse_name("/display_name", &input.display_name));
+        let grants = parse_grants(Some(&input.grants), &mut errs);
+        check_refs(self.store().conn(), who.tenant_id, input.org_unit_id, Some(&input.position_ids), &mut errs).await?;
+        errs.into_result()?;
+        let (Some(username), Some(pw), Some(display)) = (username, pw, display) else {
+            return Err(AppError::Internal("unreachable".into()));
+        };
+        let hash = password::hash(&pw).await?;
+        let tx = self.store().begin_write().await?;
+        let id = UserId::new();
+        let row = users::insert(
+            &tx,
+            NewUser {
+                tenant_id: who.tenant_id,
+                id,
+                username: username.as_str(),
+                password_hash: &hash,
+                display_name: &display,
+                status: UserStatus::Active.as_str(),
+                is_platform_admin: false,
+                org_unit_id: input.org_unit_id.map(OrgUnitId),
+            },
         )
-        .await?;
-        Ok(page.finish(rows, |r| r.id, UserView::from))
+        .await
+        .map_err(username_taken)?;
+        let pos: Vec<PositionId> = input.position_ids.iter().map(|p| PositionId(*p)).collect();
+        positions::set_for_user(&tx, who.tenant_id, id, &pos).await?;
+        positions::set_grants(&tx, who.tenant_id, id, &grants.unwrap_or_default()).await?;
+        let view = self.view(&tx, row).await?;
+        audit::record(&tx, who, "create", "user", id.0, audit_json(&view)).await?;
+        tx.commit().await.map_err(StoreError::from).map_err(username_taken)?;
+        Ok(view)
+    }
+
+    pub async fn update_user(
+        &self,
+        who: &Access,
+        id: Uuid,
+        patch: UserPatch,
+        if_match: Option<&str>,
+    ) -> Result<UserView, AppError> {
+        who.require("users:write")?;
+        let mut errs = FieldErrors::default();
+        let display = patch.display_name.as_deref().and_then(|d| errs.check(parse_name("/display_name", d)));
+        let grants = parse_grants(patch.grants.as_deref(), &mut errs);
+        let unit = patch.org_unit_id.flatten();
+        check_refs(self.store().conn(), who.tenant_id, unit, patch.position_ids.as_deref(), &mut errs).await?;
+        errs.into_result()?;
+        let tx = self.store().begin_write().await?;
+        let row = users::find_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        etag::check(if_match, row.updated_at)?;
+        let before = audit_json(&self.view(&tx, row.clone()).await?);
+        if let Some(p) = &patch.position_ids {
+            let pos: Vec<PositionId> = p.iter().map(|p| PositionId(*p)).collect();
+            positions::set_for_user(&tx, who.tenant_id, UserId(id), &pos).await?;
+        }
+        if let Some(g) = &grants {
+            positions::set_grants(&tx, who.tenant_id, UserId(id), g).await?;
+        }
+        let changes = UserChanges { display_name: display, org_unit_id: patch.org_unit_id, ..UserChanges::default() };
+        let row = users::update(&tx, row, changes).await?;
+        let view = self.view(&tx, row).await?;
+        audit::record(&tx, who, "update", "user", id, audit::diff(&before, &audit_json(&view))).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(view)
+    }
+
+    /// Disables or re-enables a user. Disabling ends every session at once.
+    pub async fn set_user_status(&self, who: &Access, id: Uuid, status: UserStatus) -> Result<UserView, AppError> {
+        who.require("users:write")?;
+        if status == UserStatus::Disabled && who.user_id() == Some(UserId(id)) {
+            return Err(AppError::Conflict { code: "user.cannot_disable_self", field: None });
+        }
+        let tx = self.store().begin_write().await?;
+        let row = users::find_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        let before = row.status.clone();
+        let row =
+            users::update(&tx, row, UserChanges { status: Some(status.as_str().to_owned()), ..Default::default() })
+                .await?;
+        if status == UserStatus::Disabled {
+            sessions::revoke_user(&tx, who.tenant_id, UserId(id)).await?;
+        }
+        let action = if status == UserStatus::Disabled { "disable" } else { "enable" };
+        audit::record(&tx, who, action, "user", id, json!({"status": {"from": before, "to": status.as_str()}})).await?;
+        let view = self.view(&tx, row).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(view)
+    }
+
+    /// Sets a new password (policy applies) and ends every session of the user.
+    pub async fn reset_password(&self, who: &Access, id: Uuid, new_password: &str) -> Result<(), AppError> {
+        who.require("users:write")?;
+        let row =
+            users::find_scoped(self.store().conn(), who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        let pw = PasswordPolicy::default().check("/password", new_password, &row.username)?;
+        let hash = password::hash(&pw).await?;
+        let tx = self.store().begin_write().await?;
+        let row = users::find_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        users::update(&tx, row, UserChanges { password_hash: Some(hash), ..Default::default() }).await?;
+        sessions::revoke_user(&tx, who.tenant_id, UserId(id)).await?;
+        audit::record(&tx, who, "reset_password", "user", id, json!({"password": "***"})).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn view(&self, c: &impl ConnectionTrait, row: UserRow) -> Result<UserView, AppError> {
+        let (t, u) = (TenantId(row.tenant_id), UserId(row.id));
+        let pos = positions::of_user(c, t, u).await?.into_iter().map(|p| p.id).collect();
+        let grants = positions::grants_of_user(c, t, u).await?.into_iter().collect();
+        Ok(UserView::new(row, pos, grants))
     }
 }

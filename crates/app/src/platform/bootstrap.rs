@@ -1,12 +1,13 @@
-//! First start: on an empty database, create tenant `default` and its administrator `admin`.
+//! First start: on an empty database, create tenant `default`, its Administrator position, and
+//! its administrator `admin` (a platform administrator: may create tenants).
 
-use crate::identity::password;
+use crate::platform::tenants::seed_tenant;
 use crate::{App, AppError};
-use crm_domain::identity::{PasswordPolicy, UserStatus};
-use crm_domain::ids::{TenantId, UserId};
+use crm_domain::identity::{PasswordPolicy, Username};
+use crm_domain::ids::TenantId;
 use crm_domain::platform::{DEFAULT_TENANT_CODE, TenantCode};
 use crm_store::StoreError;
-use crm_store::identity::users::{self, NewUser};
+use crm_store::identity::users;
 use crm_store::platform::tenants;
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -26,10 +27,7 @@ pub struct BootstrapOutcome {
 
 impl App {
     /// Idempotent, and safe when several instances start at once: unique keys decide the winner.
-    pub async fn bootstrap(
-        &self,
-        admin_password: Option<&SecretString>,
-    ) -> Result<BootstrapOutcome, AppError> {
+    pub async fn bootstrap(&self, admin_password: Option<&SecretString>) -> Result<BootstrapOutcome, AppError> {
         let mut out = BootstrapOutcome::default();
         let code = TenantCode::default_code();
         let tx = self.store().begin_write().await?;
@@ -49,17 +47,8 @@ impl App {
             let checked = PasswordPolicy::default()
                 .check("/admin_password", &plain, ADMIN_USERNAME)
                 .map_err(|e| AppError::Invalid(e.into()))?;
-            let hash = password::hash(&checked).await?;
-            let new = NewUser {
-                tenant_id,
-                id: UserId::new(),
-                username: ADMIN_USERNAME,
-                password_hash: &hash,
-                display_name: "Administrator",
-                status: UserStatus::Active.as_str(),
-                is_platform_admin: true,
-            };
-            users::insert(&tx, new).await?;
+            let admin = Username::parse("/admin_username", ADMIN_USERNAME)?;
+            seed_tenant(&tx, tenant_id, &admin, &checked, true).await?;
             out.admin_created = true;
             out.generated_password = generated.then(|| SecretString::from(plain));
         }
@@ -73,9 +62,5 @@ impl App {
 }
 
 fn random_password() -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(20)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
 }

@@ -28,25 +28,15 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self {
-            min_len: 8,
-            max_len: 128,
-        }
+        Self { min_len: 8, max_len: 128 }
     }
 }
 
 impl PasswordPolicy {
-    pub fn check(
-        &self,
-        field: &str,
-        raw: &str,
-        username: &str,
-    ) -> Result<PlainPassword, FieldError> {
+    pub fn check(&self, field: &str, raw: &str, username: &str) -> Result<PlainPassword, FieldError> {
         let len = raw.chars().count();
         if len < self.min_len || len > self.max_len {
-            return Err(FieldError::new(field, "length")
-                .with("min", self.min_len)
-                .with("max", self.max_len));
+            return Err(FieldError::new(field, "length").with("min", self.min_len).with("max", self.max_len));
         }
         if raw.eq_ignore_ascii_case(username) {
             return Err(FieldError::new(field, "password_equals_username"));
@@ -66,21 +56,9 @@ mod tests {
     fn policy_rules() {
         let p = PasswordPolicy::default();
         assert!(p.check("/p", "correct horse", "admin").is_ok());
-        assert_eq!(
-            p.check("/p", "short", "admin").map_err(|e| e.code),
-            Err("length")
-        );
-        assert_eq!(
-            p.check("/p", "AdminUser", "adminuser").map_err(|e| e.code),
-            Err("password_equals_username")
-        );
-        assert_eq!(
-            p.check("/p", "aaaaaaaaaa", "admin").map_err(|e| e.code),
-            Err("password_too_simple")
-        );
-        assert_eq!(
-            format!("{:?}", p.check("/p", "secret-pass", "x")),
-            "Ok(PlainPassword(***))"
-        );
+        assert_eq!(p.check("/p", "short", "admin").map_err(|e| e.code), Err("length"));
+        assert_eq!(p.check("/p", "AdminUser", "adminuser").map_err(|e| e.code), Err("password_equals_username"));
+        assert_eq!(p.check("/p", "aaaaaaaaaa", "admin").map_err(|e| e.code), Err("password_too_simple"));
+        assert_eq!(format!("{:?}", p.check("/p", "secret-pass", "x")), "Ok(PlainPassword(***))");
     }
 }

@@ -12,14 +12,9 @@ impl Username {
         let s = raw.trim().to_lowercase();
         let len = s.chars().count();
         if !(3..=64).contains(&len) {
-            return Err(FieldError::new(field, "length")
-                .with("min", 3)
-                .with("max", 64));
+            return Err(FieldError::new(field, "length").with("min", 3).with("max", 64));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-        {
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
             return Err(FieldError::new(field, "username_format"));
         }
         Ok(Self(s))
@@ -66,18 +61,9 @@ mod tests {
 
     #[test]
     fn usernames_are_lowercased_and_checked() {
-        assert_eq!(
-            Username::parse("/u", " Admin ").map(|u| u.0),
-            Ok("admin".into())
-        );
-        assert_eq!(
-            Username::parse("/u", "ab").map_err(|e| e.code),
-            Err("length")
-        );
-        assert_eq!(
-            Username::parse("/u", "a b c").map_err(|e| e.code),
-            Err("username_format")
-        );
+        assert_eq!(Username::parse("/u", " Admin ").map(|u| u.0), Ok("admin".into()));
+        assert_eq!(Username::parse("/u", "ab").map_err(|e| e.code), Err("length"));
+        assert_eq!(Username::parse("/u", "a b c").map_err(|e| e.code), Err("username_format"));
     }
 
     #[test]

@@ -15,17 +15,10 @@ impl TenantCode {
         let s = raw.trim();
         let len = s.chars().count();
         if !(2..=63).contains(&len) {
-            return Err(FieldError::new(field, "length")
-                .with("min", 2)
-                .with("max", 63));
+            return Err(FieldError::new(field, "length").with("min", 2).with("max", 63));
         }
-        let ok_first = s
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        let ok_rest = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_first = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let ok_rest = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok_first || !ok_rest {
             return Err(FieldError::new(field, "tenant_code_format"));
         }
@@ -53,10 +46,7 @@ mod tests {
 
     #[test]
     fn accepts_lowercase_codes() {
-        assert_eq!(
-            TenantCode::parse("/code", " store-01 ").map(|c| c.0),
-            Ok("store-01".into())
-        );
+        assert_eq!(TenantCode::parse("/code", " store-01 ").map(|c| c.0), Ok("store-01".into()));
     }
 
     #[test]
@@ -64,9 +54,6 @@ mod tests {
         for bad in ["", "a", "-x", "Store", "a b", "店铺"] {
             assert!(TenantCode::parse("/code", bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            TenantCode::parse("/code", "A1").map_err(|e| e.code),
-            Err("tenant_code_format")
-        );
+        assert_eq!(TenantCode::parse("/code", "A1").map_err(|e| e.code), Err("tenant_code_format"));
     }
 }

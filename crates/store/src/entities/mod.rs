@@ -1,6 +1,13 @@
 //! sea-orm entities, one per table. Only this crate sees them.
 
+pub mod api_clients;
+pub mod audit_log;
+pub mod login_failures;
+pub mod org_units;
 pub mod platform_settings;
+pub mod positions;
 pub mod refresh_tokens;
 pub mod tenants;
+pub mod user_grants;
+pub mod user_positions;
 pub mod users;

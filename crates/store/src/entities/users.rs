@@ -14,6 +14,7 @@ pub struct Model {
     pub display_name: String,
     pub status: String,
     pub is_platform_admin: bool,
+    pub org_unit_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -33,21 +33,12 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn find_by_hash(
-    c: &impl ConnectionTrait,
-    token_hash: &str,
-) -> Result<Option<RefreshTokenRow>, StoreError> {
-    Ok(rt::Entity::find()
-        .filter(rt::Column::TokenHash.eq(token_hash))
-        .one(c)
-        .await?)
+pub async fn find_by_hash(c: &impl ConnectionTrait, token_hash: &str) -> Result<Option<RefreshTokenRow>, StoreError> {
+    Ok(rt::Entity::find().filter(rt::Column::TokenHash.eq(token_hash)).one(c).await?)
 }
 
 /// Marks an unused token used; false when another request used it first.
-pub async fn mark_used(
-    c: &impl ConnectionTrait,
-    row: &RefreshTokenRow,
-) -> Result<bool, StoreError> {
+pub async fn mark_used(c: &impl ConnectionTrait, row: &RefreshTokenRow) -> Result<bool, StoreError> {
     let res = rt::Entity::update_many()
         .col_expr(rt::Column::UsedAt, Expr::value(Utc::now()))
         .filter(rt::Column::TenantId.eq(row.tenant_id))
@@ -59,15 +50,23 @@ pub async fn mark_used(
 }
 
 /// Revokes every token of a family (logout, or reuse of a rotated token).
-pub async fn revoke_family(
-    c: &impl ConnectionTrait,
-    tenant: Uuid,
-    family_id: Uuid,
-) -> Result<u64, StoreError> {
+pub async fn revoke_family(c: &impl ConnectionTrait, tenant: Uuid, family_id: Uuid) -> Result<u64, StoreError> {
     let res = rt::Entity::update_many()
         .col_expr(rt::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(rt::Column::TenantId.eq(tenant))
         .filter(rt::Column::FamilyId.eq(family_id))
+        .filter(rt::Column::RevokedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Revokes every session of a user (disabled, or password reset).
+pub async fn revoke_user(c: &impl ConnectionTrait, tenant: TenantId, user: UserId) -> Result<u64, StoreError> {
+    let res = rt::Entity::update_many()
+        .col_expr(rt::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(rt::Column::TenantId.eq(tenant.0))
+        .filter(rt::Column::UserId.eq(user.0))
         .filter(rt::Column::RevokedAt.is_null())
         .exec(c)
         .await?;

@@ -1,11 +1,12 @@
-//! User rows, always scoped by tenant.
+//! User rows, always scoped by tenant, and by data scope where a caller lists or reads them.
 
 use crate::StoreError;
 use crate::entities::users;
-use chrono::{DateTime, Utc};
-use crm_domain::ids::{TenantId, UserId};
+use crate::scope::{self, ScopeFilter};
+use chrono::Utc;
+use crm_domain::ids::{OrgUnitId, TenantId, UserId};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
@@ -21,10 +22,20 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub status: &'a str,
     pub is_platform_admin: bool,
+    pub org_unit_id: Option<OrgUnitId>,
+}
+
+/// Fields a change may set; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub org_unit_id: Option<Option<Uuid>>,
+    pub status: Option<String>,
+    pub password_hash: Option<String>,
 }
 
 pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRow, StoreError> {
-    let now: DateTime<Utc> = Utc::now();
+    let now = Utc::now();
     let row = users::ActiveModel {
         tenant_id: Set(u.tenant_id.0),
         id: Set(u.id.0),
@@ -33,21 +44,31 @@ pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRow,
         display_name: Set(u.display_name.to_owned()),
         status: Set(u.status.to_owned()),
         is_platform_admin: Set(u.is_platform_admin),
+        org_unit_id: Set(u.org_unit_id.map(|o| o.0)),
         created_at: Set(now),
         updated_at: Set(now),
     };
     users::Entity::insert(row).exec_without_returning(c).await?;
-    find(c, u.tenant_id, u.id)
-        .await?
-        .ok_or_else(|| StoreError::Config("user vanished after insert".to_owned()))
+    find(c, u.tenant_id, u.id).await?.ok_or_else(|| StoreError::Config("user vanished after insert".to_owned()))
 }
 
-pub async fn find(
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
+}
+
+/// One user, if the scope lets the caller see it.
+pub async fn find_scoped(
     c: &impl ConnectionTrait,
     tenant: TenantId,
+    filter: &ScopeFilter,
     id: UserId,
 ) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
+    Ok(users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant.0))
+        .filter(users::Column::Id.eq(id.0))
+        .filter(scope::by_unit(tenant.0, filter, users::Column::OrgUnitId, users::Column::Id))
+        .one(c)
+        .await?)
 }
 
 pub async fn find_by_username(
@@ -63,25 +84,57 @@ pub async fn find_by_username(
 }
 
 pub async fn count(c: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, StoreError> {
-    Ok(users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant.0))
-        .count(c)
-        .await?)
+    Ok(users::Entity::find().filter(users::Column::TenantId.eq(tenant.0)).count(c).await?)
 }
 
-/// One page of a tenant's users in id order (ids are time-ordered), after `after` when given.
+/// Filters of the user list.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub status: Option<String>,
+    pub org_unit_id: Option<Uuid>,
+}
+
+/// One page of the users the scope shows, in id order (ids are time-ordered), after `after`.
 pub async fn page(
     c: &impl ConnectionTrait,
     tenant: TenantId,
+    filter: &ScopeFilter,
+    f: &UserFilter,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<UserRow>, StoreError> {
-    let mut q = users::Entity::find().filter(users::Column::TenantId.eq(tenant.0));
+    let mut q = users::Entity::find().filter(users::Column::TenantId.eq(tenant.0)).filter(scope::by_unit(
+        tenant.0,
+        filter,
+        users::Column::OrgUnitId,
+        users::Column::Id,
+    ));
+    if let Some(s) = &f.status {
+        q = q.filter(users::Column::Status.eq(s.clone()));
+    }
+    if let Some(u) = f.org_unit_id {
+        q = q.filter(users::Column::OrgUnitId.eq(u));
+    }
     if let Some(a) = after {
         q = q.filter(users::Column::Id.gt(a));
     }
-    Ok(q.order_by_asc(users::Column::Id)
-        .limit(limit)
-        .all(c)
-        .await?)
+    Ok(q.order_by_asc(users::Column::Id).limit(limit).all(c).await?)
+}
+
+pub async fn update(c: &impl ConnectionTrait, row: UserRow, ch: UserChanges) -> Result<UserRow, StoreError> {
+    let mut am: users::ActiveModel = row.into();
+    if let Some(v) = ch.display_name {
+        am.display_name = Set(v);
+    }
+    if let Some(v) = ch.org_unit_id {
+        am.org_unit_id = Set(v);
+    }
+    if let Some(v) = ch.status {
+        am.status = Set(v);
+    }
+    if let Some(v) = ch.password_hash {
+        am.password_hash = Set(v);
+    }
+    am.updated_at = Set(Utc::now());
+    Ok(am.update(c).await?)
 }

@@ -1,4 +1,5 @@
-//! Platform queries: tenants and deployment-wide settings.
+//! Platform queries: tenants, deployment-wide settings, the audit log.
 
+pub mod audit;
 pub mod settings;
 pub mod tenants;

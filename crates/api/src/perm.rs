@@ -1,0 +1,56 @@
+//! Permission markers: a handler names the permission it needs in its signature
+//! (`Allowed<UsersWrite>`), so the check runs before the body is read and the OpenAPI
+//! `security` of the operation names the same permission (a test keeps the two in step).
+
+/// A permission a handler can require.
+pub trait Permission {
+    const NAME: &'static str;
+}
+
+macro_rules! permissions {
+    ($($ty:ident => $name:literal),* $(,)?) => {$(
+        #[doc = concat!("`", $name, "`")]
+        pub struct $ty;
+        impl Permission for $ty {
+            const NAME: &'static str = $name;
+        }
+    )*};
+}
+
+permissions!(
+    TenantsRead => "tenants:read",
+    TenantsWrite => "tenants:write",
+    OrgUnitsRead => "org_units:read",
+    OrgUnitsWrite => "org_units:write",
+    PositionsRead => "positions:read",
+    PositionsWrite => "positions:write",
+    UsersRead => "users:read",
+    UsersWrite => "users:write",
+    ApiClientsRead => "api_clients:read",
+    ApiClientsWrite => "api_clients:write",
+    AuditLogRead => "audit_log:read",
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_name_catalogue_permissions() {
+        for name in [
+            TenantsRead::NAME,
+            TenantsWrite::NAME,
+            OrgUnitsRead::NAME,
+            OrgUnitsWrite::NAME,
+            PositionsRead::NAME,
+            PositionsWrite::NAME,
+            UsersRead::NAME,
+            UsersWrite::NAME,
+            ApiClientsRead::NAME,
+            ApiClientsWrite::NAME,
+            AuditLogRead::NAME,
+        ] {
+            assert!(crm_domain::identity::permission::exists(name), "{name}");
+        }
+    }
+}

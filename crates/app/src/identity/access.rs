@@ -1,0 +1,180 @@
+//! What a caller may do and see: permissions and the resolved data scope. Loaded per request,
+//! so disabling a user, revoking a client, or changing positions takes effect at once.
+
+use crate::identity::principal::{Principal, Subject};
+use crate::{App, AppError};
+use crm_domain::identity::{DataScope, OrgUnitKind, UserStatus, permission};
+use crm_domain::ids::{ApiClientId, OrgUnitId, TenantId, UserId};
+use crm_store::ScopeFilter;
+use crm_store::identity::{api_clients, org_units, positions, users};
+use std::collections::BTreeSet;
+
+/// Who acts, for the audit log and for `self` scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(UserId),
+    Client(ApiClientId),
+    /// The system itself (bootstrap, scheduled jobs).
+    System,
+}
+
+impl Actor {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Actor::User(_) => "user",
+            Actor::Client(_) => "api_client",
+            Actor::System => "system",
+        }
+    }
+
+    pub fn id(self) -> Option<uuid::Uuid> {
+        match self {
+            Actor::User(u) => Some(u.0),
+            Actor::Client(c) => Some(c.0),
+            Actor::System => None,
+        }
+    }
+}
+
+/// A caller with rights loaded.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub tenant_id: TenantId,
+    pub actor: Actor,
+    pub permissions: BTreeSet<String>,
+    pub data_scope: DataScope,
+    pub scope: ScopeFilter,
+    pub is_platform_admin: bool,
+    /// Correlates audit entries with logs.
+    pub request_id: Option<String>,
+}
+
+impl Access {
+    /// `Forbidden` naming the permission unless the caller holds it.
+    pub fn require(&self, permission: &str) -> Result<(), AppError> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden { code: "permission.denied", permission: Some(permission.to_owned()) })
+        }
+    }
+
+    /// The system acting in a tenant (bootstrap), with every right.
+    pub fn system(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            actor: Actor::System,
+            permissions: permission::CATALOGUE.iter().map(|p| p.name.to_owned()).collect(),
+            data_scope: DataScope::All,
+            scope: ScopeFilter::All,
+            is_platform_admin: true,
+            request_id: None,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.actor {
+            Actor::User(u) => Some(u),
+            _ => None,
+        }
+    }
+}
+
+/// The permissions that only platform administrators hold.
+fn platform_permissions() -> impl Iterator<Item = String> {
+    permission::CATALOGUE.iter().filter(|p| p.platform_only).map(|p| p.name.to_owned())
+}
+
+impl App {
+    /// Loads the rights of a verified caller.
+    pub async fn access(&self, p: &Principal, request_id: Option<String>) -> Result<Access, AppError> {
+        let db = self.store().conn();
+        match &p.subject {
+            Subject::User(uid) => {
+                let user = users::find(db, p.tenant_id, *uid)
+                    .await?
+                    .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
+                if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
+                    return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
+                }
+                let held = positions::of_user(db, p.tenant_id, *uid).await?;
+                let mut perms: BTreeSet<String> = positions::grants_of_user(db, p.tenant_id, *uid).await?;
+                let mut scope = DataScope::SelfOnly;
+                for pos in &held {
+                    perms.extend(positions::decode_permissions(&pos.permissions));
+                    if let Ok(s) = DataScope::parse("", &pos.data_scope) {
+                        scope = scope.max(s);
+                    }
+                }
+                if user.is_platform_admin {
+                    perms.extend(platform_permissions());
+                }
+                let unit = user.org_unit_id.map(OrgUnitId);
+                let filter = self.resolve_scope(p.tenant_id, *uid, unit, scope).await?;
+                Ok(Access {
+                    tenant_id: p.tenant_id,
+                    actor: Actor::User(*uid),
+                    permissions: perms,
+                    data_scope: scope,
+                    scope: filter,
+                    is_platform_admin: user.is_platform_admin,
+                    request_id,
+                })
+            }
+            Subject::Client { id, scopes } => {
+                let client = api_clients::find(db, p.tenant_id, *id)
+                    .await?
+                    .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
+                if client.status != "active" {
+                    return Err(AppError::Unauthenticated { code: "auth.client_revoked" });
+                }
+                // A token never carries more than the client holds now.
+                let current = positions::decode_permissions(&client.scopes);
+                let permissions = scopes.iter().filter(|s| current.contains(*s)).cloned().collect();
+                Ok(Access {
+                    tenant_id: p.tenant_id,
+                    actor: Actor::Client(*id),
+                    permissions,
+                    data_scope: DataScope::All,
+                    scope: ScopeFilter::All,
+                    is_platform_admin: false,
+                    request_id,
+                })
+            }
+        }
+    }
+
+    /// Turns a data scope into the rows it covers, from the user's place in the org tree.
+    async fn resolve_scope(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        unit: Option<OrgUnitId>,
+        scope: DataScope,
+    ) -> Result<ScopeFilter, AppError> {
+        let own = || ScopeFilter::Owners(vec![user.0]);
+        if scope == DataScope::All {
+            return Ok(ScopeFilter::All);
+        }
+        let Some(unit_id) = unit else {
+            // Outside the tree a user is their own team; a company-wide view is the tenant.
+            return Ok(if scope == DataScope::Company { ScopeFilter::All } else { own() });
+        };
+        let Some(row) = org_units::find(self.store().conn(), tenant, unit_id).await? else { return Ok(own()) };
+        Ok(match scope {
+            DataScope::SelfOnly => own(),
+            DataScope::Team => ScopeFilter::Units(vec![row.id]),
+            DataScope::Department => ScopeFilter::Subtree(row.path),
+            DataScope::Company => {
+                let tree = org_units::list(self.store().conn(), tenant).await?;
+                let company = crm_domain::identity::org::path_ids(&row.path)
+                    .into_iter()
+                    .rev()
+                    .filter_map(|id| tree.iter().find(|u| u.id == id))
+                    .find(|u| OrgUnitKind::parse("", &u.kind) == Ok(OrgUnitKind::Company));
+                company.map_or(ScopeFilter::All, |c| ScopeFilter::Subtree(c.path.clone()))
+            }
+            DataScope::All => ScopeFilter::All,
+        })
+    }
+}

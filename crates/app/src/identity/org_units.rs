@@ -1,0 +1,158 @@
+//! The org tree: create, rename, move, delete a leaf.
+
+use crate::platform::audit;
+use crate::{Access, App, AppError, etag};
+use chrono::{DateTime, Utc};
+use crm_domain::identity::OrgUnitKind;
+use crm_domain::identity::org::{child_path, is_within, parse_name};
+use crm_domain::ids::OrgUnitId;
+use crm_domain::{FieldError, FieldErrors};
+use crm_store::identity::org_units::{self, OrgUnitRow};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A unit as the API shows it.
+#[derive(Debug, Clone)]
+pub struct OrgUnitView {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+    pub kind: String,
+    /// Ids from the root down to this unit.
+    pub path: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub etag: String,
+}
+
+impl From<OrgUnitRow> for OrgUnitView {
+    fn from(r: OrgUnitRow) -> Self {
+        Self {
+            id: r.id,
+            parent_id: r.parent_id,
+            path: crm_domain::identity::org::path_ids(&r.path),
+            name: r.name,
+            kind: r.kind,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            etag: etag::of(r.updated_at),
+        }
+    }
+}
+
+fn audit_json(r: &OrgUnitRow) -> serde_json::Value {
+    json!({"name": r.name, "kind": r.kind, "parent_id": r.parent_id})
+}
+
+/// A new unit.
+pub struct NewOrgUnit {
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<Uuid>,
+}
+
+/// A change: rename and/or move (`parent_id: Some(None)` moves to the root).
+pub struct OrgUnitChange {
+    pub name: Option<String>,
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "org_unit" };
+
+impl App {
+    pub async fn create_org_unit(&self, who: &Access, cmd: NewOrgUnit) -> Result<OrgUnitView, AppError> {
+        who.require("org_units:write")?;
+        let mut errs = FieldErrors::default();
+        let name = errs.check(parse_name("/name", &cmd.name));
+        let kind = errs.check(OrgUnitKind::parse("/kind", &cmd.kind));
+        errs.into_result()?;
+        let (Some(name), Some(kind)) = (name, kind) else { return Err(AppError::Internal("unreachable".into())) };
+        let tx = self.store().begin_write().await?;
+        let parent = match cmd.parent_id {
+            Some(p) => Some(
+                org_units::find(&tx, who.tenant_id, OrgUnitId(p))
+                    .await?
+                    .ok_or_else(|| AppError::from(FieldError::new("/parent_id", "not_found")))?,
+            ),
+            None => None,
+        };
+        let id = OrgUnitId::new();
+        let path = child_path(parent.as_ref().map(|p| p.path.as_str()), id.0);
+        let row = org_units::insert(&tx, who.tenant_id, id, cmd.parent_id.map(OrgUnitId), &name, kind.as_str(), &path)
+            .await?;
+        audit::record(&tx, who, "create", "org_unit", row.id, audit_json(&row)).await?;
+        tx.commit().await.map_err(crm_store::StoreError::from)?;
+        Ok(row.into())
+    }
+
+    /// The whole tree, parents before children.
+    pub async fn list_org_units(&self, who: &Access) -> Result<Vec<OrgUnitView>, AppError> {
+        who.require("org_units:read")?;
+        Ok(org_units::list(self.store().conn(), who.tenant_id).await?.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn get_org_unit(&self, who: &Access, id: Uuid) -> Result<OrgUnitView, AppError> {
+        who.require("org_units:read")?;
+        org_units::find(self.store().conn(), who.tenant_id, OrgUnitId(id)).await?.map(Into::into).ok_or(NOT_FOUND)
+    }
+
+    pub async fn update_org_unit(
+        &self,
+        who: &Access,
+        id: Uuid,
+        change: OrgUnitChange,
+        if_match: Option<&str>,
+    ) -> Result<OrgUnitView, AppError> {
+        who.require("org_units:write")?;
+        let name = change.name.as_deref().map(|n| parse_name("/name", n)).transpose()?;
+        let tx = self.store().begin_write().await?;
+        let row = org_units::find(&tx, who.tenant_id, OrgUnitId(id)).await?.ok_or(NOT_FOUND)?;
+        etag::check(if_match, row.updated_at)?;
+        let before = audit_json(&row);
+        let mut row = row;
+        if let Some(new_parent) = change.parent_id.filter(|p| *p != row.parent_id) {
+            let parent_path = match new_parent {
+                Some(p) => {
+                    let parent = org_units::find(&tx, who.tenant_id, OrgUnitId(p))
+                        .await?
+                        .ok_or_else(|| AppError::from(FieldError::new("/parent_id", "not_found")))?;
+                    if is_within(&parent.path, &row.path) {
+                        return Err(AppError::Conflict {
+                            code: "org_unit.cycle",
+                            field: Some("/parent_id".to_owned()),
+                        });
+                    }
+                    Some(parent.path)
+                }
+                None => None,
+            };
+            let new_path = child_path(parent_path.as_deref(), row.id);
+            org_units::move_subtree(&tx, &row, new_parent, &new_path).await?;
+            row = org_units::find(&tx, who.tenant_id, OrgUnitId(id)).await?.ok_or(NOT_FOUND)?;
+        }
+        if let Some(n) = name {
+            row = org_units::rename(&tx, row, &n).await?;
+        }
+        audit::record(&tx, who, "update", "org_unit", row.id, audit::diff(&before, &audit_json(&row))).await?;
+        tx.commit().await.map_err(crm_store::StoreError::from)?;
+        Ok(row.into())
+    }
+
+    /// Deletes a leaf: a unit with children or users is a conflict naming which.
+    pub async fn delete_org_unit(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
+        who.require("org_units:write")?;
+        let tx = self.store().begin_write().await?;
+        let row = org_units::find(&tx, who.tenant_id, OrgUnitId(id)).await?.ok_or(NOT_FOUND)?;
+        etag::check(if_match, row.updated_at)?;
+        if org_units::count_children(&tx, who.tenant_id, OrgUnitId(id)).await? > 0 {
+            return Err(AppError::Conflict { code: "org_unit.has_children", field: None });
+        }
+        if org_units::count_users(&tx, who.tenant_id, OrgUnitId(id)).await? > 0 {
+            return Err(AppError::Conflict { code: "org_unit.has_users", field: None });
+        }
+        org_units::delete(&tx, who.tenant_id, OrgUnitId(id)).await?;
+        audit::record(&tx, who, "delete", "org_unit", row.id, audit_json(&row)).await?;
+        tx.commit().await.map_err(crm_store::StoreError::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! Action permissions (`resource:action`): the catalogue of every permission that exists, and
+//! parsing of permission lists. API-client scopes use the same names.
+
+use crate::{FieldError, FieldErrors};
+use std::collections::BTreeSet;
+
+/// One permission and what it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PermissionInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Only platform administrators (the `default` tenant's admin) can hold it.
+    pub platform_only: bool,
+}
+
+const fn p(name: &'static str, description: &'static str) -> PermissionInfo {
+    PermissionInfo { name, description, platform_only: false }
+}
+
+/// Every permission, in display order. New capabilities add theirs here.
+pub const CATALOGUE: &[PermissionInfo] = &[
+    PermissionInfo { name: "tenants:read", description: "List tenants of the deployment", platform_only: true },
+    PermissionInfo { name: "tenants:write", description: "Create tenants", platform_only: true },
+    p("org_units:read", "See the org tree"),
+    p("org_units:write", "Create, rename, move and delete org units"),
+    p("positions:read", "See positions and their permissions"),
+    p("positions:write", "Create, change and delete positions"),
+    p("users:read", "See staff users within the data scope"),
+    p("users:write", "Create, change, disable users and reset their passwords"),
+    p("api_clients:read", "See integration clients"),
+    p("api_clients:write", "Create, rotate and revoke integration clients"),
+    p("audit_log:read", "Read the audit log"),
+];
+
+/// Whether `name` is in the catalogue.
+pub fn exists(name: &str) -> bool {
+    CATALOGUE.iter().any(|p| p.name == name)
+}
+
+/// Every permission a tenant can grant (not the platform-only ones).
+pub fn tenant_grantable() -> impl Iterator<Item = &'static PermissionInfo> {
+    CATALOGUE.iter().filter(|p| !p.platform_only)
+}
+
+/// Parses a list of permission names: each must exist and be grantable in a tenant;
+/// duplicates collapse. Errors name the index (`/permissions/2`).
+pub fn parse_set(field: &str, names: &[String]) -> Result<BTreeSet<String>, FieldErrors> {
+    let mut errs = FieldErrors::default();
+    let mut out = BTreeSet::new();
+    for (i, n) in names.iter().enumerate() {
+        match CATALOGUE.iter().find(|p| p.name == n.as_str()) {
+            Some(p) if !p.platform_only => {
+                out.insert(p.name.to_owned());
+            }
+            Some(_) => errs.push(FieldError::new(format!("{field}/{i}"), "permission_platform_only")),
+            None => errs.push(FieldError::new(format!("{field}/{i}"), "permission_unknown")),
+        }
+    }
+    errs.into_result().map(|_| out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_names_are_resource_action_and_unique() {
+        let mut seen = BTreeSet::new();
+        for p in CATALOGUE {
+            let (r, a) = p.name.split_once(':').unwrap_or_default();
+            assert!(!r.is_empty() && !a.is_empty(), "{}", p.name);
+            assert!(seen.insert(p.name), "duplicate {}", p.name);
+        }
+    }
+
+    #[test]
+    fn parse_set_checks_each_name() {
+        let ok = parse_set("/permissions", &["users:read".into(), "users:read".into(), "audit_log:read".into()]);
+        assert_eq!(ok.map(|s| s.len()), Ok(2));
+        let bad = parse_set("/permissions", &["users:read".into(), "users:fly".into(), "tenants:write".into()]);
+        let codes: Vec<(String, &str)> =
+            bad.err().unwrap_or_default().0.into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("/permissions/1".into(), "permission_unknown"),
+                ("/permissions/2".into(), "permission_platform_only")
+            ]
+        );
+    }
+}

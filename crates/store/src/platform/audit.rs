@@ -1,0 +1,79 @@
+//! The audit log: append and query.
+
+use crate::StoreError;
+use crate::entities::audit_log as al;
+use chrono::{DateTime, Utc};
+use crm_domain::ids::TenantId;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+pub use al::Model as AuditRow;
+
+/// One entry to append.
+pub struct NewAuditEntry<'a> {
+    pub tenant_id: TenantId,
+    pub actor_type: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub request_id: Option<&'a str>,
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Uuid,
+    pub changes: &'a serde_json::Value,
+}
+
+pub async fn append(c: &impl ConnectionTrait, e: NewAuditEntry<'_>) -> Result<(), StoreError> {
+    let row = al::ActiveModel {
+        tenant_id: Set(e.tenant_id.0),
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(Utc::now()),
+        actor_type: Set(e.actor_type.to_owned()),
+        actor_id: Set(e.actor_id),
+        request_id: Set(e.request_id.map(str::to_owned)),
+        action: Set(e.action.to_owned()),
+        entity_type: Set(e.entity_type.to_owned()),
+        entity_id: Set(e.entity_id),
+        changes: Set(e.changes.to_string()),
+    };
+    al::Entity::insert(row).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// Filters of the audit-log query.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Newest first; `before` is the cursor (the id of the last entry of the previous page).
+pub async fn page(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    f: &AuditFilter,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let mut q = al::Entity::find().filter(al::Column::TenantId.eq(tenant.0));
+    if let Some(v) = &f.entity_type {
+        q = q.filter(al::Column::EntityType.eq(v.clone()));
+    }
+    if let Some(v) = f.entity_id {
+        q = q.filter(al::Column::EntityId.eq(v));
+    }
+    if let Some(v) = f.actor_id {
+        q = q.filter(al::Column::ActorId.eq(v));
+    }
+    if let Some(v) = f.from {
+        q = q.filter(al::Column::OccurredAt.gte(v));
+    }
+    if let Some(v) = f.to {
+        q = q.filter(al::Column::OccurredAt.lt(v));
+    }
+    if let Some(b) = before {
+        q = q.filter(al::Column::Id.lt(b));
+    }
+    Ok(q.order_by_desc(al::Column::Id).limit(limit).all(c).await?)
+}

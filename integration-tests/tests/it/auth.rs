@@ -16,6 +16,9 @@ on_both_dbs!(
     forged_and_mistyped_tokens_are_refused,
     concurrent_sign_ins_all_succeed,
     racing_refreshes_of_one_token_let_exactly_one_win,
+    lockout_by_username_triggers_and_expires,
+    lockout_by_client_address,
+    rate_limits_answer_429_with_retry_after,
 );
 
 async fn wrong_password_unknown_user_and_unknown_tenant_look_the_same(db: Db) {
@@ -194,4 +197,72 @@ async fn racing_refreshes_of_one_token_let_exactly_one_win(db: Db) {
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 3, "{statuses:?}");
     }
+}
+
+async fn lockout_by_username_triggers_and_expires(db: Db) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.lockout.user_threshold = 3;
+        c.lockout.lock_for = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let wrong = json!({"username": "admin", "password": "wrong-password"});
+    for _ in 0..3 {
+        problem(app.post_json("/api/v1/auth/login", &wrong).await, 401, "auth.invalid_credentials").await;
+    }
+    // Locked: even the right password is refused until the lock expires.
+    let right = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    let res = app.post_json("/api/v1/auth/login", &right).await;
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    problem(res, 429, "auth.locked").await;
+    // Another username is not locked by this one's failures.
+    let other = app.post_json("/api/v1/auth/login", &json!({"username": "someone", "password": "x"})).await;
+    assert_eq!(other.status(), 401);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.post_json("/api/v1/auth/login", &right).await.status(), 200);
+    // A success clears the count.
+    for _ in 0..2 {
+        app.post_json("/api/v1/auth/login", &wrong).await;
+    }
+    assert_eq!(app.post_json("/api/v1/auth/login", &right).await.status(), 200);
+}
+
+async fn lockout_by_client_address(db: Db) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.lockout.ip_threshold = 4;
+        c.lockout.user_threshold = 100;
+    })
+    .await;
+    for i in 0..4 {
+        let res = app.post_json("/api/v1/auth/login", &json!({"username": format!("guess{i}"), "password": "x"})).await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = app.post_json("/api/v1/auth/login", &json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    problem(res, 429, "auth.locked").await;
+}
+
+async fn rate_limits_answer_429_with_retry_after(db: Db) {
+    use crm_api::middleware::rate_limit::Rate;
+    let app = TestApp::spawn_with(db, |c| {
+        c.rate_limits.auth_per_ip = Rate { per_second: 1, burst: 2 };
+        c.rate_limits.per_caller = Rate { per_second: 1, burst: 3 };
+    })
+    .await;
+    let token = app.admin_token().await; // one auth request
+    let body = json!({"refresh_token": "x"});
+    assert_eq!(app.post_json("/api/v1/auth/refresh", &body).await.status(), 401);
+    let res = app.post_json("/api/v1/auth/refresh", &body).await;
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    problem(res, 429, "rate.limited").await;
+    // Other endpoints from the same address are not under the auth limit, but a caller has its own.
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            v.push(app.get_auth("/api/v1/me", &token).await.status().as_u16());
+        }
+        v
+    };
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert_eq!(statuses[4], 429, "{statuses:?}");
+    assert_eq!(app.get("/healthz").await.status(), 200);
 }

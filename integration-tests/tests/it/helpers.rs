@@ -222,3 +222,97 @@ pub async fn problem(res: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(body["request_id"].as_str().map(str::to_owned), rid, "request id in body and header");
     body
 }
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch_auth(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send(reqwest::Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete_auth(&self, path: &str, token: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, token, None).await
+    }
+
+    /// POSTs and expects 201; returns the body.
+    pub async fn create(&self, path: &str, token: &str, body: Value) -> Value {
+        let res = self.post_auth(path, token, &body).await;
+        let status = res.status();
+        let v: Value = res.json().await.expect("json");
+        assert_eq!(status, 201, "POST {path} {body} -> {v}");
+        v
+    }
+
+    /// A user of tenant `default` with the given positions (and unit), and a token for them.
+    pub async fn user_with(
+        &self,
+        admin: &str,
+        username: &str,
+        unit: Option<&str>,
+        positions: &[&str],
+    ) -> (String, String) {
+        self.user_in("default", admin, username, unit, positions).await
+    }
+
+    /// A user of `tenant` (created by that tenant's `admin`), and a token for them.
+    pub async fn user_in(
+        &self,
+        tenant: &str,
+        admin: &str,
+        username: &str,
+        unit: Option<&str>,
+        positions: &[&str],
+    ) -> (String, String) {
+        let u = self
+            .create(
+                "/api/v1/users",
+                admin,
+                json!({"username": username, "password": "user-pass-1234", "display_name": username,
+                       "org_unit_id": unit, "position_ids": positions}),
+            )
+            .await;
+        let token = self.login_in(tenant, username, "user-pass-1234").await;
+        (u["id"].as_str().unwrap().to_owned(), token)
+    }
+
+    /// An org unit's id.
+    pub async fn unit(&self, admin: &str, name: &str, kind: &str, parent: Option<&str>) -> String {
+        let u = self.create("/api/v1/org-units", admin, json!({"name": name, "kind": kind, "parent_id": parent})).await;
+        u["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A position's id.
+    pub async fn position(&self, admin: &str, name: &str, scope: &str, permissions: &[&str]) -> String {
+        let p = self
+            .create("/api/v1/positions", admin, json!({"name": name, "data_scope": scope, "permissions": permissions}))
+            .await;
+        p["id"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    /// Signs in to a named tenant and returns the access token.
+    pub async fn login_in(&self, tenant: &str, username: &str, password: &str) -> String {
+        let res = self
+            .post_json("/api/v1/auth/login", &json!({"tenant": tenant, "username": username, "password": password}))
+            .await;
+        assert_eq!(res.status(), 200, "login as {tenant}/{username}");
+        res.json::<Value>().await.expect("json")["access_token"].as_str().expect("token").to_owned()
+    }
+}

@@ -4,6 +4,11 @@
 
 mod helpers;
 
+mod access;
+mod api_clients;
+mod audit;
+mod identity;
+
 mod auth;
 mod errors;
 mod observability;

@@ -82,7 +82,8 @@ pub async fn create_api_client(
     who: Allowed<ApiClientsWrite>,
     body: Json<CreateApiClientRequest>,
 ) -> ApiResult<HttpResponse> {
-    let c = state.app.create_api_client(&who.0, &body.0.name, &body.0.scopes).await?;
+    let b = body.into_inner()?;
+    let c = state.app.create_api_client(&who.0, &b.name, &b.scopes).await?;
     Ok(HttpResponse::Created().json(ApiClientWithSecret::from(c)))
 }
 

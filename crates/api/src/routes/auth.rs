@@ -74,7 +74,7 @@ pub async fn login(
     state: web::Data<ApiState>,
     body: Json<LoginRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let client_ip = req.peer_addr().map(|a| a.ip().to_string());
     let cmd = LoginCommand { tenant: b.tenant, username: b.username, password: b.password, client_ip };
     Ok(web::Json(state.app.login(cmd).await?.into()))
@@ -91,7 +91,7 @@ pub async fn login(
 )]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
-    Ok(web::Json(state.app.refresh(&body.0.refresh_token).await?.into()))
+    Ok(web::Json(state.app.refresh(&body.into_inner()?.refresh_token).await?.into()))
 }
 
 /// Ends the session of a refresh token. Idempotent.
@@ -102,7 +102,7 @@ pub async fn refresh(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> 
 )]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> ApiResult<HttpResponse> {
-    state.app.logout(&body.0.refresh_token).await?;
+    state.app.logout(&body.into_inner()?.refresh_token).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -155,7 +155,7 @@ pub async fn token(
     state: web::Data<ApiState>,
     body: Json<ClientTokenRequest>,
 ) -> ApiResult<web::Json<ClientTokenResponse>> {
-    let b = body.0;
+    let b = body.into_inner()?;
     if b.grant_type != "client_credentials" {
         return Err(ApiError::validation(vec![crate::problem::FieldIssue {
             field: "/grant_type".to_owned(),

@@ -85,7 +85,7 @@ pub async fn create_org_unit(
     who: Allowed<OrgUnitsWrite>,
     body: Json<CreateOrgUnitRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let u =
         state.app.create_org_unit(&who.0, NewOrgUnit { name: b.name, kind: b.kind, parent_id: b.parent_id }).await?;
     Ok(respond(StatusCode::CREATED, u))
@@ -128,7 +128,7 @@ pub async fn update_org_unit(
     if_match: IfMatch,
     body: Json<UpdateOrgUnitRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let change = OrgUnitChange { name: b.name, parent_id: b.parent_id };
     let u = state.app.update_org_unit(&who.0, path.0.id, change, if_match.as_deref()).await?;
     Ok(respond(StatusCode::OK, u))

@@ -115,7 +115,7 @@ pub async fn create_position(
     who: Allowed<PositionsWrite>,
     body: Json<CreatePositionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let input = PositionInput { name: Some(b.name), permissions: Some(b.permissions), data_scope: Some(b.data_scope) };
     Ok(respond(StatusCode::CREATED, state.app.create_position(&who.0, input).await?))
 }
@@ -154,7 +154,7 @@ pub async fn update_position(
     if_match: IfMatch,
     body: Json<UpdatePositionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let input = PositionInput { name: b.name, permissions: b.permissions, data_scope: b.data_scope };
     Ok(respond(StatusCode::OK, state.app.update_position(&who.0, path.0.id, input, if_match.as_deref()).await?))
 }

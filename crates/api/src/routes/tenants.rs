@@ -64,7 +64,7 @@ pub async fn create_tenant(
     who: Allowed<TenantsWrite>,
     body: Json<CreateTenantRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let cmd =
         NewTenant { code: b.code, name: b.name, admin_username: b.admin_username, admin_password: b.admin_password };
     let t = state.app.create_tenant(&who.0, cmd).await?;

@@ -180,7 +180,7 @@ pub async fn create_user(
     who: Allowed<UsersWrite>,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let input = NewUserInput {
         username: b.username,
         password: b.password,
@@ -203,7 +203,7 @@ pub async fn update_user(
     if_match: IfMatch,
     body: Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let patch = UserPatch {
         display_name: b.display_name,
         org_unit_id: b.org_unit_id,
@@ -247,6 +247,6 @@ pub async fn reset_password(
     path: Path<IdPath>,
     body: Json<ResetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.app.reset_password(&who.0, path.0.id, &body.0.password).await?;
+    state.app.reset_password(&who.0, path.0.id, &body.into_inner()?.password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

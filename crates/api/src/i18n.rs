@@ -100,6 +100,63 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ("没有权限", "此操作需要 {permission} 权限。"),
         ),
         "user.not_found" => (("User not found", "No such user."), ("用户不存在", "没有该用户。")),
+        "org_unit.not_found" => (("Org unit not found", "No such org unit."), ("组织单元不存在", "没有该组织单元。")),
+        "position.not_found" => (("Position not found", "No such position."), ("岗位不存在", "没有该岗位。")),
+        "api_client.not_found" => {
+            (("API client not found", "No such API client."), ("接口客户端不存在", "没有该接口客户端。"))
+        }
+        "tenant.not_found" => (("Tenant not found", "No such tenant."), ("租户不存在", "没有该租户。")),
+        "resource.not_found" => (("Not found", "No such resource."), ("未找到", "没有该资源。")),
+        "org_unit.has_children" => (
+            ("Org unit has children", "Only a leaf unit can be deleted; move or delete the units below it first."),
+            ("组织单元有下级", "只能删除末级单元，请先移走或删除其下级单元。"),
+        ),
+        "org_unit.has_users" => (
+            ("Org unit has users", "Move the users of this unit elsewhere before deleting it."),
+            ("组织单元下有用户", "删除前请先将该单元的用户调到其他单元。"),
+        ),
+        "org_unit.cycle" => (
+            ("Move would create a cycle", "A unit cannot be moved under itself or a unit below it."),
+            ("移动会形成循环", "不能把单元移到自身或其下级单元之下。"),
+        ),
+        "position.in_use" => (
+            ("Position in use", "Users still hold this position; take it from them first."),
+            ("岗位正在使用", "仍有用户担任该岗位，请先取消。"),
+        ),
+        "position.name_taken" => (("Name taken", "Another position has this name."), ("名称已存在", "已有同名岗位。")),
+        "user.username_taken" => (
+            ("Username taken", "Another user of this tenant has this username."),
+            ("用户名已存在", "本租户已有该用户名。"),
+        ),
+        "user.cannot_disable_self" => {
+            (("Cannot disable yourself", "Ask another administrator."), ("不能停用自己", "请联系其他管理员。"))
+        }
+        "tenant.code_taken" => {
+            (("Tenant code taken", "Another tenant has this code."), ("租户代码已存在", "已有相同代码的租户。"))
+        }
+        "api_client.revoked" => (
+            ("API client revoked", "A revoked client cannot be changed."),
+            ("接口客户端已撤销", "已撤销的客户端不能修改。"),
+        ),
+        "auth.locked" => (
+            ("Temporarily locked", "Too many failed sign-ins; retry after {retry_after} seconds."),
+            ("暂时锁定", "登录失败次数过多，请在 {retry_after} 秒后重试。"),
+        ),
+        "auth.invalid_client" => (
+            ("Invalid client", "The client id or secret is wrong, or the client is revoked."),
+            ("客户端无效", "客户端 ID 或密钥错误，或客户端已撤销。"),
+        ),
+        "auth.client_revoked" => {
+            (("Client revoked", "This API client has been revoked."), ("客户端已撤销", "该接口客户端已被撤销。"))
+        }
+        "auth.user_required" => (
+            ("Staff user required", "This needs a staff user's token, not a client token."),
+            ("需要员工账号", "此操作需要员工令牌，而非客户端令牌。"),
+        ),
+        "resource.precondition_failed" => (
+            ("Precondition failed", "The resource changed since you read it (If-Match); read it again."),
+            ("前置条件失败", "资源在读取后已被修改（If-Match），请重新读取。"),
+        ),
         "resource.conflict" => {
             (("Conflict", "The request conflicts with existing data."), ("冲突", "请求与现有数据冲突。"))
         }
@@ -180,6 +237,68 @@ mod tests {
         assert_eq!(lang("fr, zh;q=0.3"), Lang::Zh);
         assert_eq!(lang("fr"), Lang::En);
         assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::En);
+    }
+
+    /// Every problem code and field code the code base writes has catalogue text in both languages.
+    #[test]
+    fn every_code_in_the_source_has_text() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for dir in ["api/src", "app/src", "domain/src"] {
+            for path in rust_files(&std::path::Path::new(root).join(dir)) {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for code in quoted_codes(&text) {
+                    seen += 1;
+                    let known = if code.contains('.') {
+                        problem_text(&code, Lang::En).0 != "Error" && problem_text(&code, Lang::Zh).0 != "错误"
+                    } else {
+                        field_text(&code, Lang::En) != "is invalid"
+                    };
+                    if !known {
+                        missing.push(format!("{code} ({})", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 30, "the scan found the codes ({seen})");
+        assert!(missing.is_empty(), "no catalogue text for: {missing:?}");
+    }
+
+    fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(rust_files(&p));
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// String literals that are codes: after `code: `, and the last literal inside the parentheses
+    /// of `FieldError::new(..)` and `ApiError::new(StatusCode::.., ..)`. Test modules are skipped.
+    fn quoted_codes(text: &str) -> Vec<String> {
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let is_code = |c: &str| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch == '.');
+        let mut out = Vec::new();
+        for (i, _) in text.match_indices("code: \"") {
+            if let Some(c) = text[i + 7..].split('"').next().filter(|c| is_code(c)) {
+                out.push(c.to_owned());
+            }
+        }
+        for marker in ["ApiError::new(StatusCode::", "FieldError::new("] {
+            for (i, _) in text.match_indices(marker) {
+                let args = text[i + marker.len()..].split(')').next().unwrap_or_default();
+                let literals: Vec<&str> = args.split('"').skip(1).step_by(2).collect();
+                if let Some(c) = literals.last().filter(|c| is_code(c)) {
+                    out.push((*c).to_owned());
+                }
+            }
+        }
+        out
     }
 
     #[test]

@@ -60,35 +60,47 @@ pub async fn serve(doc: actix_web::web::Data<Served>) -> actix_web::HttpResponse
 }
 
 /// Adds the error responses an operation can give, unless it documents them itself:
-/// 400, 429 and 500 always; 413, 415 and 422 with a body; 401 when it needs a token, 403 when it
-/// needs a permission (named in its `security` requirement); 404 with an `{id}`; 412 for
-/// `PATCH`/`DELETE` (`If-Match`).
+/// 400, 429 and 500 always; 413, 415 and 422 with a body; 401 when it needs a token (and 409 when
+/// such an operation changes something), 403 when it needs a permission (named in its `security`
+/// requirement); 404 with an `{id}`; 412 for `PATCH`/`DELETE` (`If-Match`).
 pub fn complete(mut api: Doc) -> Doc {
     api.openapi = utoipa::openapi::OpenApiVersion::Version31;
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
-        for (op, conditional) in [
-            (&mut item.get, false),
-            (&mut item.put, false),
-            (&mut item.post, false),
-            (&mut item.delete, true),
-            (&mut item.patch, true),
+        for (op, kind) in [
+            (&mut item.get, Kind::Read),
+            (&mut item.put, Kind::Write),
+            (&mut item.post, Kind::Write),
+            (&mut item.delete, Kind::ConditionalWrite),
+            (&mut item.patch, Kind::ConditionalWrite),
         ] {
             if let Some(op) = op {
-                add_errors(op, has_id, conditional);
+                add_errors(op, has_id, kind);
             }
         }
     }
     api
 }
 
-fn add_errors(op: &mut Operation, has_id: bool, conditional: bool) {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Write,
+    /// `PATCH`/`DELETE`: honours `If-Match`.
+    ConditionalWrite,
+}
+
+fn add_errors(op: &mut Operation, has_id: bool, kind: Kind) {
     let mut codes = vec!["400", "429", "500"];
     if op.request_body.is_some() {
         codes.extend(["413", "415", "422"]);
     }
     if let Some(reqs) = op.security.as_ref().filter(|s| !s.is_empty()) {
         codes.push("401");
+        if kind != Kind::Read {
+            // A change can meet a rule of the current state (a taken name, a unit with children).
+            codes.push("409");
+        }
         let names = serde_json::to_value(reqs).unwrap_or_default();
         let needs_permission = names
             .as_array()
@@ -103,7 +115,7 @@ fn add_errors(op: &mut Operation, has_id: bool, conditional: bool) {
     if has_id {
         codes.push("404");
     }
-    if conditional {
+    if kind == Kind::ConditionalWrite {
         codes.push("412");
     }
     for code in codes {

@@ -10,3 +10,4 @@ pub mod platform;
 
 pub use error::{FieldError, FieldErrors};
 pub mod paging;
+pub mod customers;

@@ -1,0 +1,10 @@
+//! Customers: phone numbers, search keys (name, pinyin, initials, phone), and the customer's
+//! enumerations (kind, gender, lifecycle grade), with masking of personal data.
+
+pub mod customer;
+pub mod phone;
+pub mod search;
+
+pub use customer::{CustomerKind, Gender, LifecycleGrade};
+pub use phone::Phone;
+pub use search::{NameKeys, SearchQuery};

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_platform;
 mod m20261125_000002_identity;
 mod m20261125_000003_audit;
+mod m20261125_000004_customers;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_platform::Migration),
             Box::new(m20261125_000002_identity::Migration),
             Box::new(m20261125_000003_audit::Migration),
+            Box::new(m20261125_000004_customers::Migration),
         ]
     }
 }

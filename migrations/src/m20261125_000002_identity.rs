@@ -29,6 +29,7 @@ enum Positions {
     Name,
     DataScope,
     Permissions,
+    GrantsAll,
     CreatedAt,
     UpdatedAt,
 }
@@ -165,6 +166,7 @@ impl MigrationTrait for Migration {
                 .col(string_len(Positions::Name, 200))
                 .col(string_len(Positions::DataScope, 16))
                 .col(text(Positions::Permissions))
+                .col(boolean(Positions::GrantsAll).default(false))
                 .col(timestamp_with_time_zone(Positions::CreatedAt))
                 .col(timestamp_with_time_zone(Positions::UpdatedAt))
                 .primary_key(Index::create().col(Positions::TenantId).col(Positions::Id))

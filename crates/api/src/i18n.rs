@@ -100,6 +100,19 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ("没有权限", "此操作需要 {permission} 权限。"),
         ),
         "user.not_found" => (("User not found", "No such user."), ("用户不存在", "没有该用户。")),
+        "customer.not_found" => (("Customer not found", "No such customer."), ("客户不存在", "没有该客户。")),
+        "customer.external_id_taken" => (
+            ("External id taken", "Another customer of this source has this external id."),
+            ("外部编号已存在", "该来源已有使用此外部编号的客户。"),
+        ),
+        "customer.not_deleted" => (
+            ("Customer not deleted", "Only a deleted customer can be restored."),
+            ("客户未被删除", "只能恢复已删除的客户。"),
+        ),
+        "customer.out_of_scope" => (
+            ("Customer outside your data scope", "This key names a customer you may not change."),
+            ("客户不在数据权限范围内", "该编号对应的客户不在您可修改的范围内。"),
+        ),
         "org_unit.not_found" => (("Org unit not found", "No such org unit."), ("组织单元不存在", "没有该组织单元。")),
         "position.not_found" => (("Position not found", "No such position."), ("岗位不存在", "没有该岗位。")),
         "api_client.not_found" => {
@@ -194,6 +207,9 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "username_format" => ("may contain only letters, digits and . _ - @", "只能包含字母、数字及 . _ - @"),
         "password_equals_username" => ("must differ from the username", "不能与用户名相同"),
         "password_too_simple" => ("is too simple", "过于简单"),
+        "phone_invalid" => ("is not a valid phone number", "不是有效的电话号码"),
+        "email_invalid" => ("is not a valid email address", "不是有效的电子邮箱"),
+        "id_number_invalid" => ("is not a valid id number", "不是有效的证件号码"),
         "not_found" => ("does not exist in this tenant", "在本租户中不存在"),
         "conflict" => ("conflicts with existing data", "与现有数据冲突"),
         "permission_unknown" => {

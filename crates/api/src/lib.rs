@@ -14,7 +14,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
-use routes::{api_clients, audit, auth, fallback, health, org_units, positions, tenants, users};
+use routes::{api_clients, audit, auth, customers, fallback, health, org_units, positions, tenants, users};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -61,6 +61,16 @@ where
             .service(api_clients::rotate_api_client_secret)
             .service(api_clients::revoke_api_client)
             .service(audit::audit_log)
+            .service(customers::create_customer)
+            .service(customers::list_customers)
+            // Fixed paths before `/customers/{id}`, which would otherwise take them.
+            .service(customers::customer_changes)
+            .service(customers::batch_upsert)
+            .service(customers::get_customer)
+            .service(customers::update_customer)
+            .service(customers::delete_customer)
+            .service(customers::restore_customer)
+            .service(customers::grade_history)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

@@ -26,6 +26,7 @@ Errors are application/problem+json (RFC 9457) with a stable `code`; send `Accep
         (name = "users", description = "Staff users"),
         (name = "api-clients", description = "Integration clients (client credentials)"),
         (name = "audit", description = "The audit log"),
+        (name = "customers", description = "Customers: records, search, batch upsert, change feed"),
     ),
     modifiers(&Security)
 )]

@@ -29,6 +29,8 @@ permissions!(
     ApiClientsRead => "api_clients:read",
     ApiClientsWrite => "api_clients:write",
     AuditLogRead => "audit_log:read",
+    CustomersRead => "customers:read",
+    CustomersWrite => "customers:write",
 );
 
 #[cfg(test)]
@@ -49,6 +51,8 @@ mod tests {
             ApiClientsRead::NAME,
             ApiClientsWrite::NAME,
             AuditLogRead::NAME,
+            CustomersRead::NAME,
+            CustomersWrite::NAME,
         ] {
             assert!(crm_domain::identity::permission::exists(name), "{name}");
         }

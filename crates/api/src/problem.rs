@@ -222,6 +222,7 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "position" => "position.not_found",
         "api_client" => "api_client.not_found",
         "tenant" => "tenant.not_found",
+        "customer" => "customer.not_found",
         _ => "resource.not_found",
     }
 }

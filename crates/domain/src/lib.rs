@@ -9,5 +9,5 @@ pub mod ids;
 pub mod platform;
 
 pub use error::{FieldError, FieldErrors};
-pub mod paging;
 pub mod customers;
+pub mod paging;

@@ -3,6 +3,7 @@
 //! Query functions take `&impl ConnectionTrait` so a use case in `crm-app` can run them inside
 //! one transaction (opened with [`Store::begin_write`]) or directly on the pool.
 
+pub mod customers;
 pub mod db;
 pub mod entities;
 pub mod error;

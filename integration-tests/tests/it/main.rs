@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod api_clients;
 mod audit;
+mod customers;
 mod identity;
 
 mod auth;

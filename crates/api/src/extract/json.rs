@@ -89,6 +89,21 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Reads one element of a larger body (a batch item) the same way, with field paths under `prefix`.
+pub fn parse_json_value<T: DeserializeOwned + Validate>(v: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
+    let reprefix = |mut e: ApiError| {
+        for f in &mut e.fields {
+            f.field = format!("{prefix}{}", f.field);
+        }
+        e
+    };
+    let value: T = serde_path_to_error::deserialize(v)
+        .map_err(|e| ApiError::validation(vec![serde_issue(e.path(), &e.inner().to_string())]))
+        .map_err(reprefix)?;
+    value.validate().map_err(|e| reprefix(ApiError::validation(validation_issues(&e))))?;
+    Ok(value)
+}
+
 /// Flattens `validator`'s nested errors into `/a/b/0/c` paths.
 pub fn validation_issues(errs: &ValidationErrors) -> Vec<FieldIssue> {
     let mut out = Vec::new();

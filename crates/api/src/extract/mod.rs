@@ -7,7 +7,7 @@ mod params;
 mod precondition;
 
 pub use auth::{Allowed, Authenticated};
-pub use json::Json;
+pub use json::{Json, parse_json_value};
 pub use params::{Path, Query};
 pub use precondition::IfMatch;
 

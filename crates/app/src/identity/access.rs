@@ -101,6 +101,9 @@ impl App {
                 let mut perms: BTreeSet<String> = positions::grants_of_user(db, p.tenant_id, *uid).await?;
                 let mut scope = DataScope::SelfOnly;
                 for pos in &held {
+                    if pos.grants_all {
+                        perms.extend(permission::tenant_grantable().map(|p| p.name.to_owned()));
+                    }
                     perms.extend(positions::decode_permissions(&pos.permissions));
                     if let Ok(s) = DataScope::parse("", &pos.data_scope) {
                         scope = scope.max(s);

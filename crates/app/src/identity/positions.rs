@@ -27,9 +27,14 @@ pub struct PositionView {
 
 impl From<PositionRow> for PositionView {
     fn from(r: PositionRow) -> Self {
+        let permissions = if r.grants_all {
+            permission::tenant_grantable().map(|p| p.name.to_owned()).collect()
+        } else {
+            positions::decode_permissions(&r.permissions).into_iter().collect()
+        };
         Self {
             id: r.id,
-            permissions: positions::decode_permissions(&r.permissions).into_iter().collect(),
+            permissions,
             name: r.name,
             data_scope: r.data_scope,
             created_at: r.created_at,

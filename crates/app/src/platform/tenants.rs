@@ -54,6 +54,7 @@ pub(crate) async fn seed_tenant(
 ) -> Result<UserId, AppError> {
     let all: BTreeSet<String> = permission::tenant_grantable().map(|p| p.name.to_owned()).collect();
     let pos = positions::insert(tx, tenant, PositionId::new(), ADMIN_POSITION, DataScope::All.as_str(), &all).await?;
+    let pos = positions::set_grants_all(tx, pos).await?;
     let hash = password::hash(password).await?;
     let id = UserId::new();
     users::insert(

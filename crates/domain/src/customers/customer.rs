@@ -40,7 +40,11 @@ pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_lowercase();
     let ok = s.len() <= 254
         && s.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         })
         && !s.chars().any(char::is_whitespace);
     if ok { Ok(s) } else { Err(FieldError::new(field, "email_invalid")) }

@@ -1,8 +1,8 @@
 //! Phone numbers normalized to E.164 (`+8613812345678`), China the default region.
 
 use crate::FieldError;
-use phonenumber::country::Id;
 use phonenumber::Mode;
+use phonenumber::country::Id;
 
 /// A valid phone number in E.164 form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -30,6 +30,9 @@ pub const CATALOGUE: &[PermissionInfo] = &[
     p("api_clients:read", "See integration clients"),
     p("api_clients:write", "Create, rotate and revoke integration clients"),
     p("audit_log:read", "Read the audit log"),
+    p("customers:read", "See customers within the data scope"),
+    p("customers:write", "Create, change, delete and restore customers; batch upserts"),
+    p("customers:read_pii", "See customers' full phone and id numbers instead of masked ones"),
 ];
 
 /// Whether `name` is in the catalogue.

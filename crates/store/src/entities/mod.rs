@@ -2,6 +2,8 @@
 
 pub mod api_clients;
 pub mod audit_log;
+pub mod customer_grade_history;
+pub mod customers;
 pub mod login_failures;
 pub mod org_units;
 pub mod platform_settings;

@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     pub data_scope: String,
     pub permissions: String,
+    /// The tenant's Administrator position: every tenant permission, including ones added later.
+    pub grants_all: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

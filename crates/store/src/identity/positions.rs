@@ -36,11 +36,19 @@ pub async fn insert(
         name: Set(name.to_owned()),
         data_scope: Set(data_scope.to_owned()),
         permissions: Set(encode_permissions(permissions)),
+        grants_all: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     };
     pos::Entity::insert(row).exec_without_returning(c).await?;
     find(c, tenant, id).await?.ok_or_else(|| StoreError::Config("position vanished after insert".to_owned()))
+}
+
+/// Marks the position as granting every tenant permission (the seeded Administrator).
+pub async fn set_grants_all(c: &impl ConnectionTrait, row: PositionRow) -> Result<PositionRow, StoreError> {
+    let mut am: pos::ActiveModel = row.into();
+    am.grants_all = Set(true);
+    Ok(am.update(c).await?)
 }
 
 pub async fn find(

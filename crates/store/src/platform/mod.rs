@@ -1,5 +1,6 @@
-//! Platform queries: tenants, deployment-wide settings, the audit log.
+//! Platform queries: tenants, deployment-wide settings, per-tenant counters, the audit log.
 
 pub mod audit;
+pub mod counters;
 pub mod settings;
 pub mod tenants;

@@ -1,0 +1,255 @@
+//! The customer record: create, read within the data scope, change (with `If-Match`), soft
+//! delete and restore, and the lifecycle-grade history. Every write takes the next change
+//! sequence number and is audited in its transaction.
+
+use super::input::{CustomerInput, apply, required, same_content};
+use super::view::{CustomerView, audit_json};
+use crate::paging::{Page, PageRequest};
+use crate::platform::audit;
+use crate::{Access, App, AppError, etag};
+use chrono::{DateTime, Utc};
+use crm_domain::FieldErrors;
+use crm_domain::customers::{CustomerKind, LifecycleGrade};
+use crm_domain::ids::{TenantId, UserId};
+use crm_store::customers::grade_history;
+pub use crm_store::customers::records::CustomerFilter;
+use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::identity::users;
+use crm_store::platform::counters;
+use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};
+use uuid::Uuid;
+
+/// The counter behind the change feed.
+pub(crate) const CHANGES: &str = "customer_changes";
+const NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
+
+/// A grade change as the API shows it.
+#[derive(Debug, Clone)]
+pub struct GradeChange {
+    pub from: Option<String>,
+    pub to: String,
+    pub changed_at: DateTime<Utc>,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
+}
+
+/// An empty row for a new customer.
+pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
+    let now = Utc::now();
+    CustomerRow {
+        tenant_id: tenant.0,
+        id: Uuid::now_v7(),
+        kind: CustomerKind::Person.as_str().to_owned(),
+        name: String::new(),
+        name_norm: String::new(),
+        name_pinyin: String::new(),
+        name_initials: String::new(),
+        phone: None,
+        phone_last4: None,
+        email: None,
+        gender: None,
+        birthday: None,
+        id_number: None,
+        company: None,
+        province: None,
+        city: None,
+        district: None,
+        address: None,
+        source: None,
+        external_id: None,
+        industry: None,
+        level: None,
+        grade: LifecycleGrade::Prospect.as_str().to_owned(),
+        owner_id: who.user_id().map(|u| u.0),
+        notes: None,
+        custom_fields: "{}".to_owned(),
+        created_by: who.actor.id(),
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        change_seq: 0,
+    }
+}
+
+/// Checks that the owner, if any, is a user of the tenant.
+pub(crate) async fn check_owner(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    row: &CustomerRow,
+    field: &str,
+    errs: &mut FieldErrors,
+) -> Result<(), AppError> {
+    if let Some(o) = row.owner_id
+        && users::find(c, tenant, UserId(o)).await?.is_none()
+    {
+        errs.push(crm_domain::FieldError::new(field, "not_found"));
+    }
+    Ok(())
+}
+
+/// Inserts a new customer with the next change number, its first grade, and the audit entry.
+pub(crate) async fn write_new(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    mut row: CustomerRow,
+) -> Result<CustomerRow, AppError> {
+    row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
+    let row = customers::insert(tx, row).await?;
+    grade_history::append(tx, who.tenant_id, row.id, None, &row.grade, who.actor.kind(), who.actor.id()).await?;
+    audit::record(tx, who, "create", "customer", row.id, audit_json(&row)).await?;
+    Ok(row)
+}
+
+/// Writes a change unless nothing differs; returns the row and whether it changed.
+pub(crate) async fn write_change(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    before: CustomerRow,
+    mut after: CustomerRow,
+    action: &str,
+) -> Result<(CustomerRow, bool), AppError> {
+    if same_content(&before, &after) {
+        return Ok((before, false));
+    }
+    after.updated_at = Utc::now();
+    after.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
+    let diff = audit::diff(&audit_json(&before), &audit_json(&after));
+    let grade_from = (before.grade != after.grade).then(|| before.grade.clone());
+    let row = customers::update(tx, before, after).await?;
+    if let Some(from) = grade_from {
+        grade_history::append(tx, who.tenant_id, row.id, Some(&from), &row.grade, who.actor.kind(), who.actor.id())
+            .await?;
+    }
+    audit::record(tx, who, action, "customer", row.id, diff).await?;
+    Ok((row, true))
+}
+
+fn commit_err(e: crm_store::DbErr) -> AppError {
+    external_taken(StoreError::from(e))
+}
+
+fn external_taken(e: StoreError) -> AppError {
+    if e.is_conflict_on("external") || e.is_conflict_on("customers.source") {
+        AppError::Conflict { code: "customer.external_id_taken", field: Some("/external_id".to_owned()) }
+    } else {
+        e.into()
+    }
+}
+
+impl App {
+    pub async fn create_customer(&self, who: &Access, input: CustomerInput) -> Result<CustomerView, AppError> {
+        who.require("customers:write")?;
+        let mut row = blank(who.tenant_id, who);
+        let mut errs = FieldErrors::default();
+        if input.name.is_none() {
+            errs.push(required("/name".to_owned()));
+        }
+        if let Err(e) = apply(&mut row, &input, "") {
+            errs.0.extend(e.0);
+        }
+        check_owner(self.store().conn(), who.tenant_id, &row, "/owner_id", &mut errs).await?;
+        errs.into_result()?;
+        let tx = self.store().begin_write().await?;
+        let row = write_new(&tx, who, row).await?;
+        tx.commit().await.map_err(commit_err)?;
+        Ok(CustomerView::new(row, who))
+    }
+
+    /// One live customer within the caller's data scope.
+    pub async fn get_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
+        who.require("customers:read")?;
+        let row = customers::find_scoped(self.store().conn(), who.tenant_id, &who.scope, id)
+            .await?
+            .filter(|r| r.deleted_at.is_none())
+            .ok_or(NOT_FOUND)?;
+        Ok(CustomerView::new(row, who))
+    }
+
+    /// Customers within the caller's data scope, oldest first, filtered and searched.
+    pub async fn list_customers(
+        &self,
+        who: &Access,
+        f: CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<CustomerView>, AppError> {
+        who.require("customers:read")?;
+        let rows =
+            customers::page(self.store().conn(), who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
+        Ok(page.finish(rows, |r| r.id, |r| CustomerView::new(r, who)))
+    }
+
+    pub async fn update_customer(
+        &self,
+        who: &Access,
+        id: Uuid,
+        input: CustomerInput,
+        if_match: Option<&str>,
+    ) -> Result<CustomerView, AppError> {
+        who.require("customers:write")?;
+        let tx = self.store().begin_write().await?;
+        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id)
+            .await?
+            .filter(|r| r.deleted_at.is_none())
+            .ok_or(NOT_FOUND)?;
+        etag::check(if_match, before.updated_at)?;
+        let mut after = before.clone();
+        let mut errs = FieldErrors::default();
+        if let Err(e) = apply(&mut after, &input, "") {
+            errs.0.extend(e.0);
+        }
+        if input.owner_id.is_some() {
+            check_owner(&tx, who.tenant_id, &after, "/owner_id", &mut errs).await?;
+        }
+        errs.into_result()?;
+        let (row, _) = write_change(&tx, who, before, after, "update").await?;
+        tx.commit().await.map_err(commit_err)?;
+        Ok(CustomerView::new(row, who))
+    }
+
+    /// Soft delete: the customer leaves lists and reads, keeps its history, and can be restored.
+    pub async fn delete_customer(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
+        who.require("customers:write")?;
+        let tx = self.store().begin_write().await?;
+        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id)
+            .await?
+            .filter(|r| r.deleted_at.is_none())
+            .ok_or(NOT_FOUND)?;
+        etag::check(if_match, before.updated_at)?;
+        let mut after = before.clone();
+        after.deleted_at = Some(Utc::now());
+        write_change(&tx, who, before, after, "delete").await?;
+        tx.commit().await.map_err(commit_err)?;
+        Ok(())
+    }
+
+    pub async fn restore_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
+        who.require("customers:write")?;
+        let tx = self.store().begin_write().await?;
+        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        if before.deleted_at.is_none() {
+            return Err(AppError::Conflict { code: "customer.not_deleted", field: None });
+        }
+        let mut after = before.clone();
+        after.deleted_at = None;
+        let (row, _) = write_change(&tx, who, before, after, "restore").await?;
+        tx.commit().await.map_err(commit_err)?;
+        Ok(CustomerView::new(row, who))
+    }
+
+    /// Every grade the customer has had, oldest first.
+    pub async fn customer_grade_history(&self, who: &Access, id: Uuid) -> Result<Vec<GradeChange>, AppError> {
+        who.require("customers:read")?;
+        customers::find_scoped(self.store().conn(), who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        Ok(grade_history::of_customer(self.store().conn(), who.tenant_id, id)
+            .await?
+            .into_iter()
+            .map(|g| GradeChange {
+                from: g.from_grade,
+                to: g.to_grade,
+                changed_at: g.changed_at,
+                actor_type: g.actor_type,
+                actor_id: g.actor_id,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,4 @@
+//! Customer queries.
+
+pub mod grade_history;
+pub mod records;

@@ -1,0 +1,197 @@
+//! Customer rows: insert and update whole rows, scoped reads, indexed search, the change feed.
+
+use crate::StoreError;
+use crate::entities::customers as cu;
+use crate::scope::{self, ScopeFilter};
+use crm_domain::customers::SearchQuery;
+use crm_domain::customers::search::prefix_upper_bound;
+use crm_domain::ids::TenantId;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+pub use cu::Model as CustomerRow;
+
+/// Inserts a complete row (built by `crm-app`).
+pub async fn insert(c: &impl ConnectionTrait, row: CustomerRow) -> Result<CustomerRow, StoreError> {
+    let (tenant, id) = (row.tenant_id, row.id);
+    cu::Entity::insert(row.into_active_model()).exec_without_returning(c).await?;
+    cu::Entity::find_by_id((tenant, id)).one(c).await?.ok_or_else(|| StoreError::Config("customer vanished".to_owned()))
+}
+
+/// Writes every changed column of `after` (compared with `before`).
+pub async fn update(
+    c: &impl ConnectionTrait,
+    before: CustomerRow,
+    after: CustomerRow,
+) -> Result<CustomerRow, StoreError> {
+    let am = merge(before.into_active_model(), after);
+    Ok(am.update(c).await?)
+}
+
+fn merge(mut am: cu::ActiveModel, after: CustomerRow) -> cu::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    macro_rules! set_all {
+        ($($f:ident),*) => { $( if am.$f.as_ref() != &after.$f { am.$f = Set(after.$f.clone()); } )* };
+    }
+    set_all!(
+        kind,
+        name,
+        name_norm,
+        name_pinyin,
+        name_initials,
+        phone,
+        phone_last4,
+        email,
+        gender,
+        birthday,
+        id_number,
+        company,
+        province,
+        city,
+        district,
+        address,
+        source,
+        external_id,
+        industry,
+        level,
+        grade,
+        owner_id,
+        notes,
+        custom_fields,
+        updated_at,
+        deleted_at,
+        change_seq
+    );
+    am
+}
+
+/// One customer of the tenant, deleted or not, ignoring scope (for internal checks).
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(cu::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// One customer the scope shows.
+pub async fn find_scoped(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.eq(id))
+        .filter(scope::by_owner(tenant.0, filter, cu::Column::OwnerId))
+        .one(c)
+        .await?)
+}
+
+/// The customer a source system knows by `external_id`.
+pub async fn find_external(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Source.eq(source))
+        .filter(cu::Column::ExternalId.eq(external_id))
+        .one(c)
+        .await?)
+}
+
+/// List filters.
+#[derive(Debug, Default, Clone)]
+pub struct CustomerFilter {
+    pub q: Option<SearchQuery>,
+    pub kind: Option<String>,
+    pub grade: Option<String>,
+    pub level: Option<String>,
+    pub source: Option<String>,
+    pub owner_id: Option<Uuid>,
+    /// List the deleted ones (the trash) instead of the live ones.
+    pub deleted: bool,
+}
+
+fn prefix(col: cu::Column, p: &str) -> Condition {
+    Condition::all().add(col.gte(p)).add(col.lt(prefix_upper_bound(p)))
+}
+
+/// The search as index ranges: every branch is an equality or a prefix range on an indexed key.
+fn search_condition(q: &SearchQuery) -> Condition {
+    match q {
+        SearchQuery::PhoneLast4(d) => Condition::all().add(cu::Column::PhoneLast4.eq(d.clone())),
+        SearchQuery::Phone(e) => Condition::all().add(cu::Column::Phone.eq(e.clone())),
+        SearchQuery::PhonePrefix(p) => prefix(cu::Column::Phone, p),
+        SearchQuery::Email(e) => prefix(cu::Column::Email, e),
+        SearchQuery::Name { norm, latin } => {
+            let mut any = Condition::any().add(prefix(cu::Column::NameNorm, norm));
+            if let Some(l) = latin.as_deref().filter(|l| !l.is_empty()) {
+                any = any.add(prefix(cu::Column::NamePinyin, l)).add(prefix(cu::Column::NameInitials, l));
+            }
+            any
+        }
+    }
+}
+
+/// One page in id order after `after`, within the scope.
+pub async fn page(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope_filter: &ScopeFilter,
+    f: &CustomerFilter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<CustomerRow>, StoreError> {
+    let mut q = cu::Entity::find().filter(cu::Column::TenantId.eq(tenant.0)).filter(scope::by_owner(
+        tenant.0,
+        scope_filter,
+        cu::Column::OwnerId,
+    ));
+    q = if f.deleted {
+        q.filter(cu::Column::DeletedAt.is_not_null())
+    } else {
+        q.filter(cu::Column::DeletedAt.is_null())
+    };
+    if let Some(s) = &f.q {
+        q = q.filter(search_condition(s));
+    }
+    for (col, v) in [
+        (cu::Column::Kind, &f.kind),
+        (cu::Column::Grade, &f.grade),
+        (cu::Column::Level, &f.level),
+        (cu::Column::Source, &f.source),
+    ] {
+        if let Some(v) = v {
+            q = q.filter(col.eq(v.clone()));
+        }
+    }
+    if let Some(o) = f.owner_id {
+        q = q.filter(cu::Column::OwnerId.eq(o));
+    }
+    if let Some(a) = after {
+        q = q.filter(cu::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(cu::Column::Id).limit(limit).all(c).await?)
+}
+
+/// Customers changed after sequence `since`, in change order, within the scope.
+pub async fn changes(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope_filter: &ScopeFilter,
+    since: i64,
+    limit: u64,
+) -> Result<Vec<CustomerRow>, StoreError> {
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::ChangeSeq.gt(since))
+        .filter(scope::by_owner(tenant.0, scope_filter, cu::Column::OwnerId))
+        .order_by_asc(cu::Column::ChangeSeq)
+        .limit(limit)
+        .all(c)
+        .await?)
+}

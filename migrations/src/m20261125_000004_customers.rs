@@ -1,0 +1,200 @@
+//! Customers: the customer record with its search keys, lifecycle-grade history, and per-tenant
+//! counters (the change sequence behind the integrators' delta feed).
+
+use crate::m20261125_000001_platform::Tenants;
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Customers {
+    Table,
+    TenantId,
+    Id,
+    Kind,
+    Name,
+    NameNorm,
+    NamePinyin,
+    NameInitials,
+    Phone,
+    PhoneLast4,
+    Email,
+    Gender,
+    Birthday,
+    IdNumber,
+    Company,
+    Province,
+    City,
+    District,
+    Address,
+    Source,
+    ExternalId,
+    Industry,
+    Level,
+    Grade,
+    OwnerId,
+    Notes,
+    CustomFields,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+    DeletedAt,
+    ChangeSeq,
+}
+
+#[derive(DeriveIden)]
+enum CustomerGradeHistory {
+    Table,
+    TenantId,
+    Id,
+    CustomerId,
+    FromGrade,
+    ToGrade,
+    ChangedAt,
+    ActorType,
+    ActorId,
+}
+
+#[derive(DeriveIden)]
+enum TenantCounters {
+    Table,
+    TenantId,
+    Name,
+    Value,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Search keys are compared byte-wise so that a prefix is an index range on both databases.
+        let pg = m.get_database_backend() == DbBackend::Postgres;
+        let key = |col: Customers, len: u32, null: bool| {
+            let mut c = if null { string_len_null(col, len) } else { string_len(col, len) };
+            if pg {
+                c.extra("COLLATE \"C\"");
+            }
+            c
+        };
+        m.create_table(
+            Table::create()
+                .table(Customers::Table)
+                .col(uuid(Customers::TenantId))
+                .col(uuid(Customers::Id))
+                .col(string_len(Customers::Kind, 16))
+                .col(string_len(Customers::Name, 200))
+                .col(key(Customers::NameNorm, 200, false))
+                .col(key(Customers::NamePinyin, 600, false))
+                .col(key(Customers::NameInitials, 200, false))
+                .col(key(Customers::Phone, 32, true))
+                .col(string_len_null(Customers::PhoneLast4, 4))
+                .col(key(Customers::Email, 254, true))
+                .col(string_len_null(Customers::Gender, 16))
+                .col(date_null(Customers::Birthday))
+                .col(string_len_null(Customers::IdNumber, 64))
+                .col(string_len_null(Customers::Company, 200))
+                .col(string_len_null(Customers::Province, 64))
+                .col(string_len_null(Customers::City, 64))
+                .col(string_len_null(Customers::District, 64))
+                .col(string_len_null(Customers::Address, 500))
+                .col(string_len_null(Customers::Source, 64))
+                .col(string_len_null(Customers::ExternalId, 128))
+                .col(string_len_null(Customers::Industry, 100))
+                .col(string_len_null(Customers::Level, 64))
+                .col(string_len(Customers::Grade, 16))
+                .col(uuid_null(Customers::OwnerId))
+                .col(text_null(Customers::Notes))
+                .col(text(Customers::CustomFields))
+                .col(uuid_null(Customers::CreatedBy))
+                .col(timestamp_with_time_zone(Customers::CreatedAt))
+                .col(timestamp_with_time_zone(Customers::UpdatedAt))
+                .col(timestamp_with_time_zone_null(Customers::DeletedAt))
+                .col(big_integer(Customers::ChangeSeq))
+                .primary_key(Index::create().col(Customers::TenantId).col(Customers::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_customers_tenant")
+                        .from(Customers::Table, Customers::TenantId)
+                        .to(Tenants::Table, Tenants::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+        let indexes: Vec<(&str, Vec<Customers>, bool)> = vec![
+            ("ux_customers_external", vec![Customers::TenantId, Customers::Source, Customers::ExternalId], true),
+            ("ux_customers_change_seq", vec![Customers::TenantId, Customers::ChangeSeq], true),
+            ("ix_customers_phone", vec![Customers::TenantId, Customers::Phone], false),
+            ("ix_customers_phone_last4", vec![Customers::TenantId, Customers::PhoneLast4], false),
+            ("ix_customers_email", vec![Customers::TenantId, Customers::Email], false),
+            ("ix_customers_name_norm", vec![Customers::TenantId, Customers::NameNorm], false),
+            ("ix_customers_name_pinyin", vec![Customers::TenantId, Customers::NamePinyin], false),
+            ("ix_customers_name_initials", vec![Customers::TenantId, Customers::NameInitials], false),
+            ("ix_customers_owner", vec![Customers::TenantId, Customers::OwnerId], false),
+            ("ix_customers_id_number", vec![Customers::TenantId, Customers::IdNumber], false),
+        ];
+        for (name, cols, unique) in indexes {
+            let mut i = Index::create();
+            i.name(name).table(Customers::Table);
+            for c in cols {
+                i.col(c);
+            }
+            if unique {
+                i.unique();
+            }
+            m.create_index(i.to_owned()).await?;
+        }
+
+        m.create_table(
+            Table::create()
+                .table(CustomerGradeHistory::Table)
+                .col(uuid(CustomerGradeHistory::TenantId))
+                .col(uuid(CustomerGradeHistory::Id))
+                .col(uuid(CustomerGradeHistory::CustomerId))
+                .col(string_len_null(CustomerGradeHistory::FromGrade, 16))
+                .col(string_len(CustomerGradeHistory::ToGrade, 16))
+                .col(timestamp_with_time_zone(CustomerGradeHistory::ChangedAt))
+                .col(string_len(CustomerGradeHistory::ActorType, 16))
+                .col(uuid_null(CustomerGradeHistory::ActorId))
+                .primary_key(Index::create().col(CustomerGradeHistory::TenantId).col(CustomerGradeHistory::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_grade_history_customer")
+                        .from(
+                            CustomerGradeHistory::Table,
+                            (CustomerGradeHistory::TenantId, CustomerGradeHistory::CustomerId),
+                        )
+                        .to(Customers::Table, (Customers::TenantId, Customers::Id)),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_grade_history_customer")
+                .table(CustomerGradeHistory::Table)
+                .col(CustomerGradeHistory::TenantId)
+                .col(CustomerGradeHistory::CustomerId)
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(TenantCounters::Table)
+                .col(uuid(TenantCounters::TenantId))
+                .col(string_len(TenantCounters::Name, 64))
+                .col(big_integer(TenantCounters::Value))
+                .primary_key(Index::create().col(TenantCounters::TenantId).col(TenantCounters::Name))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_tenant_counters_tenant")
+                        .from(TenantCounters::Table, TenantCounters::TenantId)
+                        .to(Tenants::Table, Tenants::Id),
+                )
+                .to_owned(),
+        )
+        .await
+    }
+}

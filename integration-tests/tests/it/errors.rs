@@ -31,6 +31,14 @@ async fn wrong_method_is_405_with_allow(db: Db) {
     let res = app.http.post(app.url("/api/v1/users/0193f0c4-5d1c-7a8e-9d2b-3b0f1f1e2a4c")).send().await.unwrap();
     assert_eq!(res.headers()["allow"], "GET, PATCH");
     problem(res, 405, "method.not_allowed").await;
+    // A fixed route that also fits a `{id}` route: the fixed route's methods decide.
+    let token = app.admin_token().await;
+    for method in [reqwest::Method::PATCH, reqwest::Method::OPTIONS, reqwest::Method::PUT] {
+        let res =
+            app.http.request(method, app.url("/api/v1/customers/changes")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.headers()["allow"], "GET");
+        problem(res, 405, "method.not_allowed").await;
+    }
 }
 
 async fn malformed_json_is_400(db: Db) {

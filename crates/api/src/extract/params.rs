@@ -3,6 +3,7 @@
 
 use super::serde_issue;
 use crate::problem::ApiError;
+use crate::routes::fallback::{RouteTable, method_not_allowed};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
@@ -40,6 +41,13 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let de = actix_router::PathDeserializer::new(req.match_info());
         ready(serde_path_to_error::deserialize(de).map(Path).map_err(|e| {
+            // `/customers/changes` also fits `/customers/{id}`: a method the fixed route lacks is a
+            // 405 there, not an unreadable id.
+            if let Some(table) = req.app_data::<actix_web::web::Data<RouteTable>>()
+                && let Some(e405) = method_not_allowed(table, req.path(), req.method().as_str())
+            {
+                return e405.into();
+            }
             let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_path");
             err.fields.push(serde_issue(e.path(), &e.inner().to_string()));
             err.into()

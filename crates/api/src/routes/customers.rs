@@ -227,12 +227,13 @@ pub struct GradeHistory {
     pub items: Vec<GradeChangeResponse>,
 }
 
-/// One item of a batch upsert.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// One item of a batch upsert: `external_id` and the fields of [`CustomerFields`]. Its OpenAPI
+/// schema is assembled from `CustomerFields` in `openapi::complete` (a flattened struct would be
+/// an `allOf` of two closed objects, which no document can satisfy).
+#[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct BatchUpsertItem {
     /// The customer's id in the source system: the upsert key with the batch's `source`.
-    #[schema(min_length = 1, max_length = 128)]
     pub external_id: String,
     #[serde(flatten)]
     pub fields: CustomerFields,
@@ -247,7 +248,7 @@ pub struct BatchUpsertRequest {
     pub source: String,
     /// 1 to 1000 items.
     #[validate(length(min = 1, max = 1000))]
-    #[schema(value_type = Vec<BatchUpsertItem>, min_items = 1, max_items = 1000)]
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 1000)]
     pub items: Vec<serde_json::Value>,
 }
 

@@ -33,8 +33,14 @@ impl RouteTable {
         Self(t)
     }
 
-    /// The methods allowed on `path`, or `None` when no route has that shape.
+    /// The methods allowed on `path`, or `None` when no route has that shape. A fixed route
+    /// (`/customers/changes`) wins over a template that also fits (`/customers/{id}`).
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        if let Some(mut m) = self.literal_allowed(path) {
+            m.sort();
+            m.dedup();
+            return Some(m);
+        }
         let segs = segments(path);
         let mut allowed: Vec<String> = Vec::new();
         let mut found = false;
@@ -50,6 +56,33 @@ impl RouteTable {
         allowed.dedup();
         found.then_some(allowed)
     }
+}
+
+impl RouteTable {
+    /// The methods of a fixed route (no `{param}`) at exactly `path`; `None` when there is none.
+    pub fn literal_allowed(&self, path: &str) -> Option<Vec<String>> {
+        let segs = segments(path);
+        let methods: Vec<String> =
+            self.0.iter().filter(|(tpl, _)| tpl == &segs).flat_map(|(_, m)| m.iter().cloned()).collect();
+        (!methods.is_empty()).then_some(methods)
+    }
+}
+
+/// 405 with `Allow` when `path` is a fixed route and `method` is not one of its methods.
+pub fn method_not_allowed(table: &RouteTable, path: &str, method: &str) -> Option<ApiError> {
+    let mut methods = table.literal_allowed(path)?;
+    if methods.iter().any(|m| m == method) {
+        return None;
+    }
+    methods.sort();
+    methods.dedup();
+    let allow = methods.join(", ");
+    Some(
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method.not_allowed")
+            .arg("method", method)
+            .arg("allow", &allow)
+            .header(ALLOW, allow),
+    )
 }
 
 fn segments(path: &str) -> Vec<String> {

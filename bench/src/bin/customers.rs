@@ -1,0 +1,284 @@
+//! Customers at scale. Loads N customers through `POST /api/v1/customers/batch-upsert` and
+//! reports its throughput, then lookup-by-phone and search latency through the API; each figure
+//! beside the same insert or query run as raw SQL on the same database in the same run.
+//!
+//! `cargo run --release -p crm-bench --bin customers -- [--db sqlite|postgres] [--customers N]
+//! [--lookups K] [--pg-url URL]` (see bench/README.md).
+
+use anyhow::{Context, bail};
+use crm_api::middleware::rate_limit::{Rate, RateLimitConfig};
+use crm_bench::{customer, ms, summarize};
+use crm_domain::customers::NameKeys;
+use crm_domain::customers::search::prefix_upper_bound;
+use crm_server::{Application, Config};
+use rand::Rng;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, Value};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+struct Args {
+    db: String,
+    customers: u64,
+    lookups: usize,
+    pg_url: String,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        db: "sqlite".into(),
+        customers: 1_000_000,
+        lookups: 2000,
+        pg_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().with_context(|| format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--db" => a.db = v,
+            "--customers" => a.customers = v.parse()?,
+            "--lookups" => a.lookups = v.parse()?,
+            "--pg-url" => a.pg_url = v,
+            _ => bail!("unknown option {k}"),
+        }
+    }
+    Ok(a)
+}
+
+const BATCH: u64 = 1000;
+const PASSWORD: &str = "bench-password-1";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args()?;
+    let dir = tempfile::tempdir()?;
+    let (url, pg_db) = match a.db.as_str() {
+        "sqlite" => (format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), None),
+        "postgres" => {
+            let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&a.pg_url).await?;
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+            let base = a.pg_url.rsplit_once('/').map_or(a.pg_url.as_str(), |(b, _)| b);
+            (format!("{base}/{name}"), Some((admin, name)))
+        }
+        other => bail!("--db sqlite|postgres, not {other}"),
+    };
+    let result = run(&a, &url).await;
+    if let Some((admin, name)) = pg_db {
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    }
+    result
+}
+
+async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
+    let off = Rate { per_second: 0, burst: 0 };
+    let config = Config {
+        database_url: url.to_owned(),
+        listen: "127.0.0.1:0".into(),
+        admin_password: Some(PASSWORD.into()),
+        rate_limits: RateLimitConfig { per_ip: off, auth_per_ip: off, per_caller: off },
+        log: "warn".into(),
+        ..Config::default()
+    };
+    let app = Application::build(config).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    let token = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": PASSWORD}))
+        .send()
+        .await?
+        .json::<serde_json::Value>()
+        .await?["access_token"]
+        .as_str()
+        .context("token")?
+        .to_owned();
+    let db = Database::connect(url).await?;
+    let tenant: uuid::Uuid = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM tenants WHERE code = 'default'",
+        ))
+        .await?
+        .context("tenant")?
+        .try_get("", "id")?;
+
+    println!("# customers benchmark: {} customers on {}", a.customers, a.db);
+
+    // Load through the API, two batches in flight.
+    let start = Instant::now();
+    let batches = a.customers.div_ceil(BATCH);
+    let mut next = 0u64;
+    while next < batches {
+        let mut inflight = Vec::new();
+        for b in next..(next + 2).min(batches) {
+            let items: Vec<_> = (b * BATCH..((b + 1) * BATCH).min(a.customers))
+                .map(|n| {
+                    let (name, phone) = customer(n);
+                    json!({"external_id": format!("B{n}"), "name": name, "phone": phone})
+                })
+                .collect();
+            let req = http
+                .post(format!("{base}/api/v1/customers/batch-upsert"))
+                .bearer_auth(&token)
+                .json(&json!({"source": "bench", "items": items}));
+            inflight.push(async move { req.send().await });
+        }
+        for r in futures_util::future::join_all(inflight).await {
+            let r = r?;
+            if !r.status().is_success() {
+                bail!("batch failed: {}", r.text().await?);
+            }
+        }
+        next += 2;
+        if next.is_multiple_of(100) {
+            eprintln!("loaded {} / {}", (next * BATCH).min(a.customers), a.customers);
+        }
+    }
+    let api_load = start.elapsed();
+
+    // The same number of rows inserted by raw SQL into the same table (another key range).
+    let raw_rows = a.customers.min(200_000);
+    let start = Instant::now();
+    for b in 0..raw_rows.div_ceil(BATCH) {
+        raw_insert(&db, tenant, b * BATCH..((b + 1) * BATCH).min(raw_rows)).await?;
+    }
+    let raw_load = start.elapsed();
+
+    // Lookups by phone.
+    let mut rng = rand::rng();
+    let picks: Vec<u64> = (0..a.lookups).map(|_| rng.random_range(0..a.customers)).collect();
+    let mut api = Vec::new();
+    let mut raw = Vec::new();
+    for &n in &picks {
+        let phone = customer(n).1;
+        let t = Instant::now();
+        let v: serde_json::Value = http
+            .get(format!("{base}/api/v1/customers?q={phone}&limit=5"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        api.push(t.elapsed());
+        if v["items"].as_array().map_or(0, Vec::len) != 1 {
+            bail!("phone {phone} found {v}");
+        }
+        let t = Instant::now();
+        let e164 = format!("+86{phone}");
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT id, name FROM customers WHERE tenant_id = $1 AND phone = $2 AND deleted_at IS NULL ORDER BY id LIMIT 6",
+                [tenant.into(), e164.into()],
+            ))
+            .await?;
+        raw.push(t.elapsed());
+        if rows.len() != 1 {
+            bail!("raw lookup of {phone}: {} rows", rows.len());
+        }
+    }
+    let lookup = (summarize(api), summarize(raw));
+
+    // Search: pinyin prefixes of generated names (e.g. `wangwei`), a page of 50.
+    let mut api = Vec::new();
+    let mut raw = Vec::new();
+    for &n in &picks {
+        let q = NameKeys::of(&customer(n).0).pinyin;
+        let t = Instant::now();
+        let v: serde_json::Value = http
+            .get(format!("{base}/api/v1/customers?q={q}&limit=50"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        api.push(t.elapsed());
+        if v["items"].as_array().map_or(0, Vec::len) == 0 {
+            bail!("search {q} found nothing");
+        }
+        let t = Instant::now();
+        let ub = prefix_upper_bound(&q);
+        db.query_all_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT * FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL AND (\
+               (name_norm >= $2 AND name_norm < $3) OR (name_pinyin >= $2 AND name_pinyin < $3) \
+               OR (name_initials >= $2 AND name_initials < $3)) ORDER BY id LIMIT 51",
+            [tenant.into(), q.clone().into(), ub.into()],
+        ))
+        .await?;
+        raw.push(t.elapsed());
+    }
+    let search = (summarize(api), summarize(raw));
+
+    println!();
+    println!("| measure | API | raw SQL, same database |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| load: customers per second | {:.0} ({} via batch-upsert, 1000 per batch, 2 in flight) | {:.0} ({} rows, multi-row INSERT of 1000) |",
+        a.customers as f64 / api_load.as_secs_f64(),
+        a.customers,
+        raw_rows as f64 / raw_load.as_secs_f64(),
+        raw_rows
+    );
+    let row = |label: &str,
+               ((ap50, ap99, am), (rp50, rp99, rm)): (
+        (Duration, Duration, Duration),
+        (Duration, Duration, Duration),
+    )| {
+        println!(
+            "| {label}: p50 / p99 / mean ms | {} / {} / {} | {} / {} / {} |",
+            ms(ap50),
+            ms(ap99),
+            ms(am),
+            ms(rp50),
+            ms(rp99),
+            ms(rm)
+        );
+    };
+    row(&format!("lookup by phone ({} lookups)", a.lookups), lookup);
+    row(&format!("search by pinyin prefix, page of 50 ({} searches)", a.lookups), search);
+    Ok(())
+}
+
+async fn raw_insert(db: &DatabaseConnection, tenant: uuid::Uuid, range: std::ops::Range<u64>) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let now = chrono::Utc::now();
+    let mut sql = String::from(
+        "INSERT INTO customers (tenant_id, id, kind, name, name_norm, name_pinyin, name_initials, phone, phone_last4, \
+         grade, custom_fields, created_at, updated_at, change_seq) VALUES ",
+    );
+    let mut values: Vec<Value> = Vec::new();
+    for (i, n) in range.enumerate() {
+        let (name, phone) = customer(n + 50_000_000);
+        let keys = NameKeys::of(&name);
+        let e164 = format!("+86{phone}");
+        let last4 = phone[phone.len() - 4..].to_owned();
+        let row: Vec<Value> = vec![
+            tenant.into(),
+            uuid::Uuid::now_v7().into(),
+            "person".into(),
+            name.into(),
+            keys.norm.into(),
+            keys.pinyin.into(),
+            keys.initials.into(),
+            e164.into(),
+            last4.into(),
+            "prospect".into(),
+            "{}".into(),
+            now.into(),
+            now.into(),
+            (10_000_000_000i64 + n as i64).into(),
+        ];
+        if i > 0 {
+            sql.push(',');
+        }
+        let base = values.len();
+        sql.push('(');
+        sql.push_str(&(1..=row.len()).map(|k| format!("${}", base + k)).collect::<Vec<_>>().join(","));
+        sql.push(')');
+        values.extend(row);
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    Ok(())
+}

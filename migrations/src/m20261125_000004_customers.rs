@@ -1,5 +1,5 @@
-//! Customers: the customer record with its search keys, lifecycle-grade history, and per-tenant
-//! counters (the change sequence behind the integrators' delta feed).
+//! Customers: the customer record with its search keys, lifecycle-grade history, contacts,
+//! interactions, and per-tenant counters (the change sequence behind the integrators' delta feed).
 
 use crate::m20261125_000001_platform::Tenants;
 use sea_orm_migration::prelude::*;
@@ -38,6 +38,7 @@ enum Customers {
     OwnerId,
     Notes,
     CustomFields,
+    LastInteractionAt,
     CreatedBy,
     CreatedAt,
     UpdatedAt,
@@ -56,6 +57,38 @@ enum CustomerGradeHistory {
     ChangedAt,
     ActorType,
     ActorId,
+}
+
+#[derive(DeriveIden)]
+enum Contacts {
+    Table,
+    TenantId,
+    Id,
+    CustomerId,
+    Name,
+    Title,
+    Phone,
+    Email,
+    IsPrimary,
+    Notes,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Interactions {
+    Table,
+    TenantId,
+    Id,
+    CustomerId,
+    Kind,
+    OccurredAt,
+    ActorType,
+    ActorId,
+    Summary,
+    NextStep,
+    NextContactOn,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -107,6 +140,7 @@ impl MigrationTrait for Migration {
                 .col(uuid_null(Customers::OwnerId))
                 .col(text_null(Customers::Notes))
                 .col(text(Customers::CustomFields))
+                .col(timestamp_with_time_zone_null(Customers::LastInteractionAt))
                 .col(uuid_null(Customers::CreatedBy))
                 .col(timestamp_with_time_zone(Customers::CreatedAt))
                 .col(timestamp_with_time_zone(Customers::UpdatedAt))
@@ -176,6 +210,75 @@ impl MigrationTrait for Migration {
                 .table(CustomerGradeHistory::Table)
                 .col(CustomerGradeHistory::TenantId)
                 .col(CustomerGradeHistory::CustomerId)
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(Contacts::Table)
+                .col(uuid(Contacts::TenantId))
+                .col(uuid(Contacts::Id))
+                .col(uuid(Contacts::CustomerId))
+                .col(string_len(Contacts::Name, 200))
+                .col(string_len_null(Contacts::Title, 100))
+                .col(string_len_null(Contacts::Phone, 32))
+                .col(string_len_null(Contacts::Email, 254))
+                .col(boolean(Contacts::IsPrimary).default(false))
+                .col(text_null(Contacts::Notes))
+                .col(timestamp_with_time_zone(Contacts::CreatedAt))
+                .col(timestamp_with_time_zone(Contacts::UpdatedAt))
+                .primary_key(Index::create().col(Contacts::TenantId).col(Contacts::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_contacts_customer")
+                        .from(Contacts::Table, (Contacts::TenantId, Contacts::CustomerId))
+                        .to(Customers::Table, (Customers::TenantId, Customers::Id)),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_contacts_customer")
+                .table(Contacts::Table)
+                .col(Contacts::TenantId)
+                .col(Contacts::CustomerId)
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(Interactions::Table)
+                .col(uuid(Interactions::TenantId))
+                .col(uuid(Interactions::Id))
+                .col(uuid(Interactions::CustomerId))
+                .col(string_len(Interactions::Kind, 16))
+                .col(timestamp_with_time_zone(Interactions::OccurredAt))
+                .col(string_len(Interactions::ActorType, 16))
+                .col(uuid_null(Interactions::ActorId))
+                .col(text(Interactions::Summary))
+                .col(text_null(Interactions::NextStep))
+                .col(date_null(Interactions::NextContactOn))
+                .col(timestamp_with_time_zone(Interactions::CreatedAt))
+                .primary_key(Index::create().col(Interactions::TenantId).col(Interactions::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_interactions_customer")
+                        .from(Interactions::Table, (Interactions::TenantId, Interactions::CustomerId))
+                        .to(Customers::Table, (Customers::TenantId, Customers::Id)),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_interactions_customer_time")
+                .table(Interactions::Table)
+                .col(Interactions::TenantId)
+                .col(Interactions::CustomerId)
+                .col(Interactions::OccurredAt)
                 .to_owned(),
         )
         .await?;

@@ -101,6 +101,11 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
         ),
         "user.not_found" => (("User not found", "No such user."), ("用户不存在", "没有该用户。")),
         "customer.not_found" => (("Customer not found", "No such customer."), ("客户不存在", "没有该客户。")),
+        "contact.not_found" => (("Contact not found", "No such contact."), ("联系人不存在", "没有该联系人。")),
+        "customer.not_organization" => (
+            ("Not an organization", "Only organization customers have contacts."),
+            ("不是企业客户", "只有企业客户才有联系人。"),
+        ),
         "customer.external_id_taken" => (
             ("External id taken", "Another customer of this source has this external id."),
             ("外部编号已存在", "该来源已有使用此外部编号的客户。"),
@@ -208,6 +213,7 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "password_equals_username" => ("must differ from the username", "不能与用户名相同"),
         "password_too_simple" => ("is too simple", "过于简单"),
         "phone_invalid" => ("is not a valid phone number", "不是有效的电话号码"),
+        "in_future" => ("lies in the future", "不能是将来的时间"),
         "email_invalid" => ("is not a valid email address", "不是有效的电子邮箱"),
         "id_number_invalid" => ("is not a valid id number", "不是有效的证件号码"),
         "not_found" => ("does not exist in this tenant", "在本租户中不存在"),

@@ -14,7 +14,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
-use routes::{api_clients, audit, auth, customers, fallback, health, org_units, positions, tenants, users};
+use routes::{
+    api_clients, audit, auth, customer_activity, customers, fallback, health, org_units, positions, tenants, users,
+};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -71,6 +73,12 @@ where
             .service(customers::delete_customer)
             .service(customers::restore_customer)
             .service(customers::grade_history)
+            .service(customer_activity::add_contact)
+            .service(customer_activity::list_contacts)
+            .service(customer_activity::update_contact)
+            .service(customer_activity::delete_contact)
+            .service(customer_activity::add_interaction)
+            .service(customer_activity::timeline)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

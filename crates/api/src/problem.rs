@@ -223,6 +223,7 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "api_client" => "api_client.not_found",
         "tenant" => "tenant.not_found",
         "customer" => "customer.not_found",
+        "contact" => "contact.not_found",
         _ => "resource.not_found",
     }
 }

@@ -84,6 +84,11 @@ async fn ids_of_another_tenant_answer_404_everywhere(db: Db) {
     let (user, _) = app.user_in("beta", &beta, "beta.user", Some(&unit), &[&position]).await;
     let client = app.create("/api/v1/api-clients", &beta, json!({"name": "beta sync", "scopes": ["users:read"]})).await;
     let client = client["id"].as_str().unwrap().to_owned();
+    let customer = app.create("/api/v1/customers", &beta, json!({"name": "Beta org", "kind": "organization"})).await;
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    let contact =
+        app.create(&format!("/api/v1/customers/{customer}/contacts"), &beta, json!({"name": "Beta contact"})).await;
+    let contact = contact["id"].as_str().unwrap().to_owned();
 
     let cases: Vec<(reqwest::Method, &str, &str, Option<Value>, &str)> = vec![
         (reqwest::Method::GET, "/api/v1/org-units/{}", &unit, None, "org_unit.not_found"),
@@ -112,6 +117,29 @@ async fn ids_of_another_tenant_answer_404_everywhere(db: Db) {
             "api_client.not_found",
         ),
         (reqwest::Method::POST, "/api/v1/api-clients/{}/revoke", &client, Some(json!({})), "api_client.not_found"),
+        (reqwest::Method::GET, "/api/v1/customers/{}", &customer, None, "customer.not_found"),
+        (reqwest::Method::PATCH, "/api/v1/customers/{}", &customer, Some(json!({"name": "x"})), "customer.not_found"),
+        (reqwest::Method::DELETE, "/api/v1/customers/{}", &customer, None, "customer.not_found"),
+        (reqwest::Method::POST, "/api/v1/customers/{}/restore", &customer, Some(json!({})), "customer.not_found"),
+        (reqwest::Method::GET, "/api/v1/customers/{}/grade-history", &customer, None, "customer.not_found"),
+        (reqwest::Method::GET, "/api/v1/customers/{}/contacts", &customer, None, "customer.not_found"),
+        (
+            reqwest::Method::POST,
+            "/api/v1/customers/{}/contacts",
+            &customer,
+            Some(json!({"name": "x"})),
+            "customer.not_found",
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/customers/{}/interactions",
+            &customer,
+            Some(json!({"kind": "note", "summary": "x"})),
+            "customer.not_found",
+        ),
+        (reqwest::Method::GET, "/api/v1/customers/{}/timeline", &customer, None, "customer.not_found"),
+        (reqwest::Method::PATCH, "/api/v1/contacts/{}", &contact, Some(json!({"name": "x"})), "contact.not_found"),
+        (reqwest::Method::DELETE, "/api/v1/contacts/{}", &contact, None, "contact.not_found"),
     ];
     for (m, template, id, body, code) in cases {
         let path = template.replace("{}", id);

@@ -14,6 +14,7 @@ on_both_dbs!(
     concurrent_batches_of_the_same_keys_never_duplicate,
     change_feed_lists_changes_in_order_with_tombstones,
     self_scoped_users_see_only_their_customers_everywhere,
+    contacts_interactions_and_the_timeline,
 );
 
 async fn names(app: &TestApp, token: &str, query: &str) -> BTreeSet<String> {
@@ -341,4 +342,112 @@ async fn self_scoped_users_see_only_their_customers_everywhere(db: Db) {
     assert_eq!(ids, vec![&mine["id"]]);
     // The admin (scope all) sees both.
     assert_eq!(names(&app, &t, "").await, set(&["Ann's client", "Bob's client"]));
+}
+
+async fn contacts_interactions_and_the_timeline(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let org = app.create("/api/v1/customers", &t, json!({"name": "华东地产", "kind": "organization"})).await;
+    let oid = org["id"].as_str().unwrap();
+    let person = app.create("/api/v1/customers", &t, json!({"name": "个人"})).await;
+
+    let a = app
+        .create(
+            &format!("/api/v1/customers/{oid}/contacts"),
+            &t,
+            json!({"name": "李经理", "phone": "021 6123 4567", "is_primary": true}),
+        )
+        .await;
+    assert_eq!(a["phone"], "+862161234567");
+    let b = app
+        .create(&format!("/api/v1/customers/{oid}/contacts"), &t, json!({"name": "王助理", "is_primary": true}))
+        .await;
+    let list: Value = app.get_auth(&format!("/api/v1/customers/{oid}/contacts"), &t).await.json().await.unwrap();
+    let primaries: Vec<(&str, bool)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["is_primary"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(primaries, vec![("王助理", true), ("李经理", false)], "one primary, listed first");
+    let res = app
+        .patch_auth(
+            &format!("/api/v1/contacts/{}", a["id"].as_str().unwrap()),
+            &t,
+            &json!({"title": "采购经理", "phone": null}),
+        )
+        .await;
+    let c: Value = res.json().await.unwrap();
+    assert_eq!((c["title"].as_str(), c["phone"].as_str()), (Some("采购经理"), None));
+    assert_eq!(app.delete_auth(&format!("/api/v1/contacts/{}", b["id"].as_str().unwrap()), &t).await.status(), 204);
+    problem(
+        app.delete_auth(&format!("/api/v1/contacts/{}", b["id"].as_str().unwrap()), &t).await,
+        404,
+        "contact.not_found",
+    )
+    .await;
+    let res = app
+        .post_auth(&format!("/api/v1/customers/{}/contacts", person["id"].as_str().unwrap()), &t, &json!({"name": "x"}))
+        .await;
+    problem(res, 409, "customer.not_organization").await;
+
+    // Interactions and grade changes merge into one newest-first timeline.
+    let t0 = chrono::Utc::now() - chrono::Duration::days(3);
+    app.create(
+        &format!("/api/v1/customers/{oid}/interactions"),
+        &t,
+        json!({"kind": "visit", "summary": "初次拜访", "occurred_at": t0.to_rfc3339()}),
+    )
+    .await;
+    app.patch_auth(&format!("/api/v1/customers/{oid}"), &t, &json!({"grade": "intent"})).await;
+    let call = app
+        .create(&format!("/api/v1/customers/{oid}/interactions"), &t, json!({"kind": "call", "summary": "确认看房时间", "next_step": "周六带看", "next_contact_on": "2026-12-05"}))
+        .await;
+    assert_eq!((call["kind"].as_str(), call["next_contact_on"].as_str()), (Some("call"), Some("2026-12-05")));
+    let res = app
+        .post_auth(&format!("/api/v1/customers/{oid}/interactions"), &t, &json!({"kind": "telepathy", "summary": ""}))
+        .await;
+    let p = problem(res, 422, "validation.failed").await;
+    let fields: BTreeSet<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, BTreeSet::from(["/kind", "/summary"]));
+
+    let tl: Value = app.get_auth(&format!("/api/v1/customers/{oid}/timeline"), &t).await.json().await.unwrap();
+    let kinds: Vec<String> = tl["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| match e["type"].as_str().unwrap() {
+            "interaction" => format!("interaction:{}", e["interaction"]["kind"].as_str().unwrap()),
+            other => format!("{other}:{}", e["grade_to"].as_str().unwrap()),
+        })
+        .collect();
+    assert_eq!(kinds, vec!["interaction:call", "grade_change:intent", "grade_change:prospect", "interaction:visit"]);
+    // Paged two at a time, the same entries in the same order.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page: Value =
+            app.get_auth(&format!("/api/v1/customers/{oid}/timeline?limit=2{q}"), &t).await.json().await.unwrap();
+        paged.extend(page["items"].as_array().unwrap().iter().map(|e| e["id"].clone()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let all: Vec<Value> = tl["items"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect();
+    assert_eq!(paged, all);
+
+    // Someone who cannot see the customer cannot see its contacts, interactions or timeline.
+    let sales = app.position(&t, "Sales", "self", &["customers:read", "customers:write"]).await;
+    let (_, other) = app.user_with(&t, "other", None, &[&sales]).await;
+    problem(app.get_auth(&format!("/api/v1/customers/{oid}/contacts"), &other).await, 404, "customer.not_found").await;
+    problem(app.get_auth(&format!("/api/v1/customers/{oid}/timeline"), &other).await, 404, "customer.not_found").await;
+    let res = app
+        .post_auth(&format!("/api/v1/customers/{oid}/interactions"), &other, &json!({"kind": "note", "summary": "x"}))
+        .await;
+    problem(res, 404, "customer.not_found").await;
+    let res =
+        app.patch_auth(&format!("/api/v1/contacts/{}", a["id"].as_str().unwrap()), &other, &json!({"name": "x"})).await;
+    problem(res, 404, "contact.not_found").await;
 }

@@ -4,6 +4,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod common;
+pub mod customer_activity;
 pub mod customers;
 pub mod fallback;
 pub mod health;

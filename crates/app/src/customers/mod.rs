@@ -1,8 +1,11 @@
 //! Customer use cases: the customer record (create, read within the data scope, change, soft
-//! delete and restore, grade history), batch upsert by external id, and the change feed.
+//! delete and restore, grade history), contacts, interactions and the timeline, batch upsert by
+//! external id, and the change feed.
 
 pub mod batch;
 pub mod changes;
+pub mod contacts;
 pub mod input;
+pub mod interactions;
 pub mod records;
 pub mod view;

@@ -63,6 +63,7 @@ pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
         owner_id: who.user_id().map(|u| u.0),
         notes: None,
         custom_fields: "{}".to_owned(),
+        last_interaction_at: None,
         created_by: who.actor.id(),
         created_at: now,
         updated_at: now,

@@ -35,6 +35,11 @@ str_enum!(
     LifecycleGrade { Prospect => "prospect", Intent => "intent", Deal => "deal", Loyal => "loyal" }
 );
 
+str_enum!(
+    /// 跟进记录: how the company and the customer were in touch.
+    InteractionKind { Call => "call", Email => "email", Meeting => "meeting", Visit => "visit", Chat => "chat", Note => "note" }
+);
+
 /// An email address: one `@`, something on both sides, a dot in the domain; stored lowercase.
 pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_lowercase();

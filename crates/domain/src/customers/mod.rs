@@ -5,6 +5,6 @@ pub mod customer;
 pub mod phone;
 pub mod search;
 
-pub use customer::{CustomerKind, Gender, LifecycleGrade};
+pub use customer::{CustomerKind, Gender, InteractionKind, LifecycleGrade};
 pub use phone::Phone;
 pub use search::{NameKeys, SearchQuery};

@@ -45,3 +45,24 @@ pub async fn of_customer(
         .all(c)
         .await?)
 }
+
+/// Newest first, strictly before `(before_time, before_id)` when given (for the timeline).
+pub async fn page(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    customer: Uuid,
+    before: Option<(chrono::DateTime<Utc>, Uuid)>,
+    limit: u64,
+) -> Result<Vec<GradeChangeRow>, StoreError> {
+    use sea_orm::{Condition, QuerySelect};
+    let mut q =
+        gh::Entity::find().filter(gh::Column::TenantId.eq(tenant.0)).filter(gh::Column::CustomerId.eq(customer));
+    if let Some((t, id)) = before {
+        q = q.filter(
+            Condition::any()
+                .add(gh::Column::ChangedAt.lt(t))
+                .add(Condition::all().add(gh::Column::ChangedAt.eq(t)).add(gh::Column::Id.lt(id))),
+        );
+    }
+    Ok(q.order_by_desc(gh::Column::ChangedAt).order_by_desc(gh::Column::Id).limit(limit).all(c).await?)
+}

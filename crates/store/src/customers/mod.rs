@@ -1,4 +1,6 @@
 //! Customer queries.
 
+pub mod contacts;
 pub mod grade_history;
+pub mod interactions;
 pub mod records;

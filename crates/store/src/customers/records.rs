@@ -195,3 +195,20 @@ pub async fn changes(
         .all(c)
         .await?)
 }
+
+/// Records the time of the latest interaction (only moves forward; not a change of the record).
+pub async fn touch_interaction(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    cu::Entity::update_many()
+        .col_expr(cu::Column::LastInteractionAt, sea_orm::sea_query::Expr::value(at))
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.eq(id))
+        .filter(Condition::any().add(cu::Column::LastInteractionAt.is_null()).add(cu::Column::LastInteractionAt.lt(at)))
+        .exec(c)
+        .await?;
+    Ok(())
+}

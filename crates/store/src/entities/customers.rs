@@ -33,6 +33,7 @@ pub struct Model {
     pub owner_id: Option<Uuid>,
     pub notes: Option<String>,
     pub custom_fields: String,
+    pub last_interaction_at: Option<DateTimeUtc>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

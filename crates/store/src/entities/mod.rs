@@ -2,8 +2,10 @@
 
 pub mod api_clients;
 pub mod audit_log;
+pub mod contacts;
 pub mod customer_grade_history;
 pub mod customers;
+pub mod interactions;
 pub mod login_failures;
 pub mod org_units;
 pub mod platform_settings;

@@ -1,0 +1,198 @@
+//! Contacts of organization customers: add, list, change, remove.
+
+use crate::platform::audit;
+use crate::{Access, App, AppError};
+use chrono::{DateTime, Utc};
+use crm_domain::customers::customer::{parse_email, parse_text};
+use crm_domain::customers::{CustomerKind, Phone};
+use crm_domain::identity::org::parse_name;
+use crm_domain::{FieldError, FieldErrors};
+use crm_store::StoreError;
+use crm_store::customers::contacts::{self, ContactRow};
+use crm_store::customers::records as customers;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A contact as the API shows it (contacts' phones are work numbers, shown as stored).
+#[derive(Debug, Clone)]
+pub struct ContactView {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub name: String,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub is_primary: bool,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ContactRow> for ContactView {
+    fn from(r: ContactRow) -> Self {
+        Self {
+            id: r.id,
+            customer_id: r.customer_id,
+            name: r.name,
+            title: r.title,
+            phone: r.phone,
+            email: r.email,
+            is_primary: r.is_primary,
+            notes: r.notes,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Contact fields; on change, absent fields stay and `Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub struct ContactInput {
+    pub name: Option<String>,
+    pub title: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub is_primary: Option<bool>,
+    pub notes: Option<Option<String>>,
+}
+
+fn apply(row: &mut ContactRow, input: &ContactInput) -> Result<(), FieldErrors> {
+    let mut errs = FieldErrors::default();
+    if let Some(n) = &input.name
+        && let Some(n) = errs.check(parse_name("/name", n))
+    {
+        row.name = n;
+    }
+    if let Some(t) = &input.title
+        && let Some(t) = errs.check(parse_text("/title", t.as_deref(), 100))
+    {
+        row.title = t;
+    }
+    if let Some(p) = &input.phone {
+        row.phone = match p.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => errs.check(Phone::parse("/phone", raw)).map(|p| p.e164().to_owned()),
+        };
+    }
+    if let Some(e) = &input.email {
+        row.email = match e.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => errs.check(parse_email("/email", raw)),
+        };
+    }
+    if let Some(p) = input.is_primary {
+        row.is_primary = p;
+    }
+    if let Some(n) = &input.notes
+        && let Some(n) = errs.check(parse_text("/notes", n.as_deref(), 10_000))
+    {
+        row.notes = n;
+    }
+    errs.into_result()
+}
+
+fn audit_json(r: &ContactRow) -> serde_json::Value {
+    json!({"customer_id": r.customer_id, "name": r.name, "title": r.title, "phone": r.phone, "email": r.email, "is_primary": r.is_primary})
+}
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "contact" };
+const CUSTOMER_NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
+
+impl App {
+    pub async fn add_contact(
+        &self,
+        who: &Access,
+        customer: Uuid,
+        input: ContactInput,
+    ) -> Result<ContactView, AppError> {
+        who.require("customers:write")?;
+        let now = Utc::now();
+        let mut row = ContactRow {
+            tenant_id: who.tenant_id.0,
+            id: Uuid::now_v7(),
+            customer_id: customer,
+            name: String::new(),
+            title: None,
+            phone: None,
+            email: None,
+            is_primary: false,
+            notes: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut errs = FieldErrors::default();
+        if input.name.is_none() {
+            errs.push(FieldError::new("/name", "required"));
+        }
+        if let Err(e) = apply(&mut row, &input) {
+            errs.0.extend(e.0);
+        }
+        errs.into_result()?;
+        let tx = self.store().begin_write().await?;
+        let c = customers::find_scoped(&tx, who.tenant_id, &who.scope, customer)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or(CUSTOMER_NOT_FOUND)?;
+        if c.kind != CustomerKind::Organization.as_str() {
+            return Err(AppError::Conflict { code: "customer.not_organization", field: None });
+        }
+        let row = contacts::insert(&tx, row).await?;
+        if row.is_primary {
+            contacts::clear_primary(&tx, who.tenant_id, customer, row.id).await?;
+        }
+        audit::record(&tx, who, "create", "contact", row.id, audit_json(&row)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(row.into())
+    }
+
+    pub async fn list_contacts(&self, who: &Access, customer: Uuid) -> Result<Vec<ContactView>, AppError> {
+        who.require("customers:read")?;
+        let db = self.store().conn();
+        customers::find_scoped(db, who.tenant_id, &who.scope, customer)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or(CUSTOMER_NOT_FOUND)?;
+        Ok(contacts::of_customer(db, who.tenant_id, customer).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// Finds a contact whose customer the caller may see.
+    async fn scoped_contact(
+        &self,
+        tx: &crm_store::DatabaseTransaction,
+        who: &Access,
+        id: Uuid,
+    ) -> Result<ContactRow, AppError> {
+        let row = contacts::find(tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        customers::find_scoped(tx, who.tenant_id, &who.scope, row.customer_id)
+            .await?
+            .filter(|c| c.deleted_at.is_none())
+            .ok_or(NOT_FOUND)?;
+        Ok(row)
+    }
+
+    pub async fn update_contact(&self, who: &Access, id: Uuid, input: ContactInput) -> Result<ContactView, AppError> {
+        who.require("customers:write")?;
+        let tx = self.store().begin_write().await?;
+        let before = self.scoped_contact(&tx, who, id).await?;
+        let mut after = before.clone();
+        apply(&mut after, &input)?;
+        after.updated_at = Utc::now();
+        let row = contacts::update(&tx, after).await?;
+        if row.is_primary {
+            contacts::clear_primary(&tx, who.tenant_id, row.customer_id, row.id).await?;
+        }
+        audit::record(&tx, who, "update", "contact", id, audit::diff(&audit_json(&before), &audit_json(&row))).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(row.into())
+    }
+
+    pub async fn delete_contact(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
+        who.require("customers:write")?;
+        let tx = self.store().begin_write().await?;
+        let row = self.scoped_contact(&tx, who, id).await?;
+        contacts::delete(&tx, who.tenant_id, id).await?;
+        audit::record(&tx, who, "delete", "contact", id, audit_json(&row)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+}

@@ -196,7 +196,7 @@ impl App {
                 actor_id: g.actor_id,
             }
         }));
-        events.sort_by(|a, b| (b.at(), b.id()).cmp(&(a.at(), a.id())));
+        events.sort_by_key(|e| std::cmp::Reverse((e.at(), e.id())));
         let more = events.len() > limit;
         events.truncate(limit);
         let next_cursor = if more { events.last().map(|e| encode(e.at(), e.id())) } else { None };

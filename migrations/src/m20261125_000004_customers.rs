@@ -159,13 +159,15 @@ impl MigrationTrait for Migration {
         let indexes: Vec<(&str, Vec<Customers>, bool)> = vec![
             ("ux_customers_external", vec![Customers::TenantId, Customers::Source, Customers::ExternalId], true),
             ("ux_customers_change_seq", vec![Customers::TenantId, Customers::ChangeSeq], true),
-            ("ix_customers_phone", vec![Customers::TenantId, Customers::Phone], false),
-            ("ix_customers_phone_last4", vec![Customers::TenantId, Customers::PhoneLast4], false),
-            ("ix_customers_email", vec![Customers::TenantId, Customers::Email], false),
-            ("ix_customers_name_norm", vec![Customers::TenantId, Customers::NameNorm], false),
-            ("ix_customers_name_pinyin", vec![Customers::TenantId, Customers::NamePinyin], false),
-            ("ix_customers_name_initials", vec![Customers::TenantId, Customers::NameInitials], false),
-            ("ix_customers_owner", vec![Customers::TenantId, Customers::OwnerId], false),
+            // Search keys end with `id`: an equality match is then already in id order, and a
+            // search reads only the index (`id IN (SELECT id ... UNION ...)` in crm-store).
+            ("ix_customers_phone", vec![Customers::TenantId, Customers::Phone, Customers::Id], false),
+            ("ix_customers_phone_last4", vec![Customers::TenantId, Customers::PhoneLast4, Customers::Id], false),
+            ("ix_customers_email", vec![Customers::TenantId, Customers::Email, Customers::Id], false),
+            ("ix_customers_name_norm", vec![Customers::TenantId, Customers::NameNorm, Customers::Id], false),
+            ("ix_customers_name_pinyin", vec![Customers::TenantId, Customers::NamePinyin, Customers::Id], false),
+            ("ix_customers_name_initials", vec![Customers::TenantId, Customers::NameInitials, Customers::Id], false),
+            ("ix_customers_owner", vec![Customers::TenantId, Customers::OwnerId, Customers::Id], false),
             ("ix_customers_id_number", vec![Customers::TenantId, Customers::IdNumber], false),
         ];
         for (name, cols, unique) in indexes {

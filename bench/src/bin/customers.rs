@@ -201,9 +201,11 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
         let ub = prefix_upper_bound(&q);
         db.query_all_raw(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT * FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL AND (\
-               (name_norm >= $2 AND name_norm < $3) OR (name_pinyin >= $2 AND name_pinyin < $3) \
-               OR (name_initials >= $2 AND name_initials < $3)) ORDER BY id LIMIT 51",
+            "SELECT * FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL AND id IN (\
+               SELECT id FROM customers WHERE tenant_id = $1 AND name_norm >= $2 AND name_norm < $3 \
+               UNION SELECT id FROM customers WHERE tenant_id = $1 AND name_pinyin >= $2 AND name_pinyin < $3 \
+               UNION SELECT id FROM customers WHERE tenant_id = $1 AND name_initials >= $2 AND name_initials < $3) \
+             ORDER BY id LIMIT 51",
             [tenant.into(), q.clone().into(), ub.into()],
         ))
         .await?;

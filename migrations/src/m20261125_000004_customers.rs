@@ -1,5 +1,5 @@
 //! Customers: the customer record with its search keys, lifecycle-grade history, contacts,
-//! interactions, and per-tenant counters (the change sequence behind the integrators' delta feed).
+//! interactions, tags, and per-tenant counters (the change sequence behind the integrators' delta feed).
 
 use crate::m20261125_000001_platform::Tenants;
 use sea_orm_migration::prelude::*;
@@ -88,6 +88,25 @@ enum Interactions {
     Summary,
     NextStep,
     NextContactOn,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Tags {
+    Table,
+    TenantId,
+    Id,
+    Name,
+    Category,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CustomerTags {
+    Table,
+    TenantId,
+    CustomerId,
+    TagId,
     CreatedAt,
 }
 
@@ -281,6 +300,71 @@ impl MigrationTrait for Migration {
                 .col(Interactions::TenantId)
                 .col(Interactions::CustomerId)
                 .col(Interactions::OccurredAt)
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(Tags::Table)
+                .col(uuid(Tags::TenantId))
+                .col(uuid(Tags::Id))
+                .col(string_len(Tags::Name, 100))
+                .col(string_len(Tags::Category, 32))
+                .col(timestamp_with_time_zone(Tags::CreatedAt))
+                .primary_key(Index::create().col(Tags::TenantId).col(Tags::Id))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_tags_tenant")
+                        .from(Tags::Table, Tags::TenantId)
+                        .to(Tenants::Table, Tenants::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ux_tags_category_name")
+                .table(Tags::Table)
+                .col(Tags::TenantId)
+                .col(Tags::Category)
+                .col(Tags::Name)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(CustomerTags::Table)
+                .col(uuid(CustomerTags::TenantId))
+                .col(uuid(CustomerTags::CustomerId))
+                .col(uuid(CustomerTags::TagId))
+                .col(timestamp_with_time_zone(CustomerTags::CreatedAt))
+                .primary_key(
+                    Index::create().col(CustomerTags::TenantId).col(CustomerTags::CustomerId).col(CustomerTags::TagId),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_customer_tags_customer")
+                        .from(CustomerTags::Table, (CustomerTags::TenantId, CustomerTags::CustomerId))
+                        .to(Customers::Table, (Customers::TenantId, Customers::Id)),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_customer_tags_tag")
+                        .from(CustomerTags::Table, (CustomerTags::TenantId, CustomerTags::TagId))
+                        .to(Tags::Table, (Tags::TenantId, Tags::Id)),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_customer_tags_tag")
+                .table(CustomerTags::Table)
+                .col(CustomerTags::TenantId)
+                .col(CustomerTags::TagId)
+                .col(CustomerTags::CustomerId)
                 .to_owned(),
         )
         .await?;

@@ -77,6 +77,8 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
         admin_password: Some(PASSWORD.into()),
         rate_limits: RateLimitConfig { per_ip: off, auth_per_ip: off, per_caller: off },
         log: "warn".into(),
+        // A 1M load takes longer than the default 15-minute access token.
+        access_token_ttl: Duration::from_secs(6 * 3600),
         ..Config::default()
     };
     let app = Application::build(config).await?;

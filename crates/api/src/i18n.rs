@@ -102,6 +102,11 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
         "user.not_found" => (("User not found", "No such user."), ("用户不存在", "没有该用户。")),
         "customer.not_found" => (("Customer not found", "No such customer."), ("客户不存在", "没有该客户。")),
         "contact.not_found" => (("Contact not found", "No such contact."), ("联系人不存在", "没有该联系人。")),
+        "tag.not_found" => (("Tag not found", "No such tag."), ("标签不存在", "没有该标签。")),
+        "tag.name_taken" => (
+            ("Tag exists", "This category already has a tag with this name."),
+            ("标签已存在", "该分类下已有同名标签。"),
+        ),
         "customer.not_organization" => (
             ("Not an organization", "Only organization customers have contacts."),
             ("不是企业客户", "只有企业客户才有联系人。"),

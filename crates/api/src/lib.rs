@@ -15,7 +15,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
-    api_clients, audit, auth, customer_activity, customers, fallback, health, org_units, positions, tenants, users,
+    api_clients, audit, auth, customer_activity, customers, fallback, health, org_units, positions, tags, tenants,
+    users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -79,6 +80,9 @@ where
             .service(customer_activity::delete_contact)
             .service(customer_activity::add_interaction)
             .service(customer_activity::timeline)
+            .service(tags::create_tag)
+            .service(tags::list_tags)
+            .service(tags::delete_tag)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

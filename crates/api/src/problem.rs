@@ -224,6 +224,7 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "tenant" => "tenant.not_found",
         "customer" => "customer.not_found",
         "contact" => "contact.not_found",
+        "tag" => "tag.not_found",
         _ => "resource.not_found",
     }
 }

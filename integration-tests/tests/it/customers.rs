@@ -15,6 +15,7 @@ on_both_dbs!(
     change_feed_lists_changes_in_order_with_tombstones,
     self_scoped_users_see_only_their_customers_everywhere,
     contacts_interactions_and_the_timeline,
+    tags_are_assigned_filtered_and_shown,
 );
 
 async fn names(app: &TestApp, token: &str, query: &str) -> BTreeSet<String> {
@@ -450,4 +451,71 @@ async fn contacts_interactions_and_the_timeline(db: Db) {
     let res =
         app.patch_auth(&format!("/api/v1/contacts/{}", a["id"].as_str().unwrap()), &other, &json!({"name": "x"})).await;
     problem(res, 404, "contact.not_found").await;
+}
+
+async fn tags_are_assigned_filtered_and_shown(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let east = app.create("/api/v1/tags", &t, json!({"name": "华东", "category": "region"})).await;
+    let estate = app.create("/api/v1/tags", &t, json!({"name": "地产", "category": "industry"})).await;
+    problem(
+        app.post_auth("/api/v1/tags", &t, &json!({"name": "华东", "category": "region"})).await,
+        409,
+        "tag.name_taken",
+    )
+    .await;
+    assert_eq!(
+        app.post_auth("/api/v1/tags", &t, &json!({"name": "华东", "category": "attribute"})).await.status(),
+        201,
+        "same name, other category"
+    );
+    let p = problem(
+        app.post_auth("/api/v1/tags", &t, &json!({"name": "x", "category": "mood"})).await,
+        422,
+        "validation.failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "/category");
+    let (e, s) = (east["id"].as_str().unwrap(), estate["id"].as_str().unwrap());
+
+    let a = app.create("/api/v1/customers", &t, json!({"name": "甲", "tag_ids": [e]})).await;
+    let tag_names = |c: &Value| -> Vec<String> {
+        c["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(tag_names(&a), vec!["华东"]);
+    let b = app.create("/api/v1/customers", &t, json!({"name": "乙"})).await;
+    let res = app
+        .patch_auth(&format!("/api/v1/customers/{}", b["id"].as_str().unwrap()), &t, &json!({"tag_ids": [e, s, s]}))
+        .await;
+    let b2: Value = res.json().await.unwrap();
+    assert_eq!(tag_names(&b2), vec!["地产", "华东"], "by category, duplicates collapse");
+    assert_eq!(names(&app, &t, &format!("tag_id={s}")).await, set(&["乙"]));
+    assert_eq!(names(&app, &t, &format!("tag_id={e}")).await, set(&["甲", "乙"]));
+    let list: Value = app.get_auth("/api/v1/customers", &t).await.json().await.unwrap();
+    assert!(
+        list["items"].as_array().unwrap().iter().all(|c| !c["tags"].as_array().unwrap().is_empty()),
+        "lists carry tags"
+    );
+
+    let r = upsert(&app, &t, "crm-sync", json!([{"external_id": "T1", "name": "丙", "tag_ids": [s]}, {"external_id": "T2", "name": "丁", "tag_ids": [uuid::Uuid::now_v7()]}])).await;
+    assert_eq!(statuses(&r), vec!["created", "failed"]);
+    assert_eq!(r[1]["error"]["errors"][0]["field"], "/items/1/tag_ids/0");
+    let again = upsert(&app, &t, "crm-sync", json!([{"external_id": "T1", "name": "丙", "tag_ids": [s]}])).await;
+    assert_eq!(statuses(&again), vec!["unchanged"]);
+
+    // Deleting a tag takes it off everyone.
+    assert_eq!(app.delete_auth(&format!("/api/v1/tags/{e}"), &t).await.status(), 204);
+    let b3: Value =
+        app.get_auth(&format!("/api/v1/customers/{}", b["id"].as_str().unwrap()), &t).await.json().await.unwrap();
+    assert_eq!(tag_names(&b3), vec!["地产"]);
+    let regions: Value = app.get_auth("/api/v1/tags?category=region", &t).await.json().await.unwrap();
+    assert!(regions["items"].as_array().unwrap().is_empty());
+    problem(app.delete_auth(&format!("/api/v1/tags/{e}"), &t).await, 404, "tag.not_found").await;
+    let audit: Value = app
+        .get_auth(&format!("/api/v1/audit-log?entity_type=customer&entity_id={}", b["id"].as_str().unwrap()), &t)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "tag"), "tagging is audited");
 }

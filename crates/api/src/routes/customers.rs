@@ -3,6 +3,7 @@
 
 use super::ApiResult;
 use super::common::{IdPath, nullable, with_etag};
+use super::tags::TagResponse;
 use crate::extract::{Allowed, IfMatch, Json, Path, Query};
 use crate::i18n::Lang;
 use crate::perm::{CustomersRead, CustomersWrite};
@@ -85,6 +86,8 @@ pub struct CustomerFields {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub notes: Option<Option<String>>,
+    /// The customer's tags (ids from `/api/v1/tags`); replaces the current ones.
+    pub tag_ids: Option<Vec<Uuid>>,
 }
 
 impl From<CustomerFields> for CustomerInput {
@@ -108,6 +111,7 @@ impl From<CustomerFields> for CustomerInput {
             grade: f.grade,
             owner_id: f.owner_id,
             notes: f.notes,
+            tag_ids: f.tag_ids,
         }
     }
 }
@@ -140,6 +144,7 @@ pub struct CustomerResponse {
     pub updated_at: DateTime<Utc>,
     /// Set when the customer is in the trash (`DELETE`d, restorable).
     pub deleted_at: Option<DateTime<Utc>>,
+    pub tags: Vec<TagResponse>,
 }
 
 impl From<CustomerView> for CustomerResponse {
@@ -169,6 +174,7 @@ impl From<CustomerView> for CustomerResponse {
             created_at: c.created_at,
             updated_at: c.updated_at,
             deleted_at: c.deleted_at,
+            tags: c.tags.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -198,6 +204,8 @@ pub struct CustomerListParams {
     pub level: Option<String>,
     pub source: Option<String>,
     pub owner_id: Option<Uuid>,
+    /// Only customers carrying this tag.
+    pub tag_id: Option<Uuid>,
     /// `true` lists the trash (deleted customers) instead.
     pub deleted: Option<bool>,
     #[param(minimum = 1, maximum = 500)]
@@ -333,6 +341,7 @@ pub async fn list_customers(
         level: q.level,
         source: q.source,
         owner_id: q.owner_id,
+        tag_id: q.tag_id,
         deleted: q.deleted.unwrap_or(false),
     };
     Ok(web::Json(state.app.list_customers(&who.0, f, page).await?.into()))

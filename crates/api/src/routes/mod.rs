@@ -10,6 +10,7 @@ pub mod fallback;
 pub mod health;
 pub mod org_units;
 pub mod positions;
+pub mod tags;
 pub mod tenants;
 pub mod users;
 

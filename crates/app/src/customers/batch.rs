@@ -2,7 +2,8 @@
 //! item never rejects the others, and re-sending the same batch changes nothing.
 
 use super::input::{CustomerInput, apply, required};
-use super::records::{blank, check_owner, write_change, write_new};
+use super::records::{blank, check_owner, write_change, write_new, write_tags};
+use super::tags::check_tags;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
 use crm_domain::{FieldError, FieldErrors};
@@ -101,8 +102,12 @@ impl App {
                 if input.owner_id.is_some() {
                     check_owner(tx, who.tenant_id, &after, &format!("{prefix}/owner_id"), &mut errs).await?;
                 }
+                if let Some(t) = &input.tag_ids {
+                    check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
+                }
                 errs.into_result()?;
                 let (row, changed) = write_change(tx, who, before, after, "update").await?;
+                write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
                 Ok(if changed { ItemOutcome::Updated(row.id) } else { ItemOutcome::Unchanged(row.id) })
             }
             None => {
@@ -116,8 +121,13 @@ impl App {
                     errs.0.extend(e.0);
                 }
                 check_owner(tx, who.tenant_id, &row, &format!("{prefix}/owner_id"), &mut errs).await?;
+                if let Some(t) = &input.tag_ids {
+                    check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
+                }
                 errs.into_result()?;
-                Ok(ItemOutcome::Created(write_new(tx, who, row).await?.id))
+                let row = write_new(tx, who, row).await?;
+                write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
+                Ok(ItemOutcome::Created(row.id))
             }
         }
     }

@@ -30,6 +30,8 @@ pub struct CustomerInput {
     pub grade: Option<String>,
     pub owner_id: Option<Option<Uuid>>,
     pub notes: Option<Option<String>>,
+    /// Replaces the customer's tags.
+    pub tag_ids: Option<Vec<Uuid>>,
 }
 
 /// Applies `input` to `row` (a fresh row on create), validating every field and re-deriving the

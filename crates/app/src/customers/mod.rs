@@ -8,4 +8,5 @@ pub mod contacts;
 pub mod input;
 pub mod interactions;
 pub mod records;
+pub mod tags;
 pub mod view;

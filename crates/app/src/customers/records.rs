@@ -88,6 +88,61 @@ pub(crate) async fn check_owner(
     Ok(())
 }
 
+/// Builds views with each customer's tags (one query for all of them).
+pub(crate) async fn views(
+    c: &impl ConnectionTrait,
+    who: &Access,
+    rows: Vec<CustomerRow>,
+) -> Result<Vec<CustomerView>, AppError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut tags = super::tags::tags_by_customer(c, who, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let t = tags.remove(&r.id).unwrap_or_default();
+            CustomerView::new(r, who, t)
+        })
+        .collect())
+}
+
+pub(crate) async fn view(c: &impl ConnectionTrait, who: &Access, row: CustomerRow) -> Result<CustomerView, AppError> {
+    views(c, who, vec![row]).await?.pop().ok_or_else(|| AppError::Internal("view of nothing".to_owned()))
+}
+
+/// Replaces the customer's tags when the input names them; audited as a change of the customer.
+pub(crate) async fn write_tags(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    customer: Uuid,
+    tag_ids: Option<&[Uuid]>,
+) -> Result<(), AppError> {
+    let Some(ids) = tag_ids else { return Ok(()) };
+    let mut unique: Vec<Uuid> = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    let before: Vec<Uuid> = crm_store::customers::tags::of_customers(tx, who.tenant_id, &[customer])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t.id)
+        .collect();
+    let mut sorted_before = before.clone();
+    sorted_before.sort();
+    if sorted_before == unique {
+        return Ok(());
+    }
+    crm_store::customers::tags::set_for_customer(tx, who.tenant_id, customer, &unique).await?;
+    audit::record(
+        tx,
+        who,
+        "tag",
+        "customer",
+        customer,
+        serde_json::json!({"tags": {"from": sorted_before, "to": unique}}),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Inserts a new customer with the next change number, its first grade, and the audit entry.
 pub(crate) async fn write_new(
     tx: &DatabaseTransaction,
@@ -149,11 +204,16 @@ impl App {
             errs.0.extend(e.0);
         }
         check_owner(self.store().conn(), who.tenant_id, &row, "/owner_id", &mut errs).await?;
+        if let Some(t) = &input.tag_ids {
+            super::tags::check_tags(self.store().conn(), who, t, "/tag_ids", &mut errs).await?;
+        }
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
         let row = write_new(&tx, who, row).await?;
+        write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
+        let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
-        Ok(CustomerView::new(row, who))
+        Ok(v)
     }
 
     /// One live customer within the caller's data scope.
@@ -163,7 +223,7 @@ impl App {
             .await?
             .filter(|r| r.deleted_at.is_none())
             .ok_or(NOT_FOUND)?;
-        Ok(CustomerView::new(row, who))
+        view(self.store().conn(), who, row).await
     }
 
     /// Customers within the caller's data scope, oldest first, filtered and searched.
@@ -174,9 +234,10 @@ impl App {
         page: PageRequest,
     ) -> Result<Page<CustomerView>, AppError> {
         who.require("customers:read")?;
-        let rows =
-            customers::page(self.store().conn(), who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
-        Ok(page.finish(rows, |r| r.id, |r| CustomerView::new(r, who)))
+        let db = self.store().conn();
+        let rows = customers::page(db, who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
+        let page = page.finish(rows, |r| r.id, |r| r);
+        Ok(Page { items: views(db, who, page.items).await?, next_cursor: page.next_cursor })
     }
 
     pub async fn update_customer(
@@ -201,10 +262,15 @@ impl App {
         if input.owner_id.is_some() {
             check_owner(&tx, who.tenant_id, &after, "/owner_id", &mut errs).await?;
         }
+        if let Some(t) = &input.tag_ids {
+            super::tags::check_tags(&tx, who, t, "/tag_ids", &mut errs).await?;
+        }
         errs.into_result()?;
         let (row, _) = write_change(&tx, who, before, after, "update").await?;
+        write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
+        let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
-        Ok(CustomerView::new(row, who))
+        Ok(v)
     }
 
     /// Soft delete: the customer leaves lists and reads, keeps its history, and can be restored.
@@ -233,8 +299,9 @@ impl App {
         let mut after = before.clone();
         after.deleted_at = None;
         let (row, _) = write_change(&tx, who, before, after, "restore").await?;
+        let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
-        Ok(CustomerView::new(row, who))
+        Ok(v)
     }
 
     /// Every grade the customer has had, oldest first.

@@ -1,5 +1,6 @@
 //! A customer as callers see it: phone and id number masked unless the caller may see them.
 
+use super::tags::TagView;
 use crate::{Access, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::Phone;
@@ -36,11 +37,12 @@ pub struct CustomerView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub tags: Vec<TagView>,
     pub etag: String,
 }
 
 impl CustomerView {
-    pub fn new(r: CustomerRow, who: &Access) -> Self {
+    pub fn new(r: CustomerRow, who: &Access, tags: Vec<TagView>) -> Self {
         let pii = who.permissions.contains(PII);
         Self {
             id: r.id,
@@ -67,6 +69,7 @@ impl CustomerView {
             created_at: r.created_at,
             updated_at: r.updated_at,
             deleted_at: r.deleted_at,
+            tags,
             etag: etag::of(r.updated_at),
         }
     }

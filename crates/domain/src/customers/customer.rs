@@ -40,6 +40,17 @@ str_enum!(
     InteractionKind { Call => "call", Email => "email", Meeting => "meeting", Visit => "visit", Chat => "chat", Note => "note" }
 );
 
+str_enum!(
+    /// 标签分类: what a tag says about a customer.
+    TagCategory {
+        Region => "region",
+        Industry => "industry",
+        PurchaseHistory => "purchase_history",
+        Attribute => "attribute",
+        Other => "other",
+    }
+);
+
 /// An email address: one `@`, something on both sides, a dot in the domain; stored lowercase.
 pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_lowercase();

@@ -5,6 +5,6 @@ pub mod customer;
 pub mod phone;
 pub mod search;
 
-pub use customer::{CustomerKind, Gender, InteractionKind, LifecycleGrade};
+pub use customer::{CustomerKind, Gender, InteractionKind, LifecycleGrade, TagCategory};
 pub use phone::Phone;
 pub use search::{NameKeys, SearchQuery};

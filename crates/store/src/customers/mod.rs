@@ -4,3 +4,4 @@ pub mod contacts;
 pub mod grade_history;
 pub mod interactions;
 pub mod records;
+pub mod tags;

@@ -113,6 +113,8 @@ pub struct CustomerFilter {
     pub level: Option<String>,
     pub source: Option<String>,
     pub owner_id: Option<Uuid>,
+    /// Only customers carrying this tag.
+    pub tag_id: Option<Uuid>,
     /// List the deleted ones (the trash) instead of the live ones.
     pub deleted: bool,
 }
@@ -192,6 +194,9 @@ pub async fn page(
     }
     if let Some(o) = f.owner_id {
         q = q.filter(cu::Column::OwnerId.eq(o));
+    }
+    if let Some(t) = f.tag_id {
+        q = q.filter(cu::Column::Id.in_subquery(super::tags::customers_with(tenant, t)));
     }
     if let Some(a) = after {
         q = q.filter(cu::Column::Id.gt(a));

@@ -59,19 +59,6 @@ impl Access {
         }
     }
 
-    /// The system acting in a tenant (bootstrap), with every right.
-    pub fn system(tenant_id: TenantId) -> Self {
-        Self {
-            tenant_id,
-            actor: Actor::System,
-            permissions: permission::CATALOGUE.iter().map(|p| p.name.to_owned()).collect(),
-            data_scope: DataScope::All,
-            scope: ScopeFilter::All,
-            is_platform_admin: true,
-            request_id: None,
-        }
-    }
-
     pub fn user_id(&self) -> Option<UserId> {
         match self.actor {
             Actor::User(u) => Some(u),

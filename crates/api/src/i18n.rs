@@ -103,6 +103,17 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
         "customer.not_found" => (("Customer not found", "No such customer."), ("客户不存在", "没有该客户。")),
         "contact.not_found" => (("Contact not found", "No such contact."), ("联系人不存在", "没有该联系人。")),
         "tag.not_found" => (("Tag not found", "No such tag."), ("标签不存在", "没有该标签。")),
+        "custom_field.not_found" => {
+            (("Custom field not found", "No such custom field."), ("自定义字段不存在", "没有该自定义字段。"))
+        }
+        "custom_field.key_taken" => (
+            ("Key taken", "This object type already has a custom field with this key."),
+            ("字段键已存在", "该对象类型已有同键的自定义字段。"),
+        ),
+        "custom_field.option_in_use" => (
+            ("Option in use", "A record still holds an option this change removes."),
+            ("选项正在使用", "仍有记录使用本次要删除的选项。"),
+        ),
         "tag.name_taken" => (
             ("Tag exists", "This category already has a tag with this name."),
             ("标签已存在", "该分类下已有同名标签。"),
@@ -209,6 +220,15 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "invalid_type" => ("has the wrong type", "类型错误"),
         "invalid_value" => ("has a value that is not allowed", "取值不被允许"),
         "unknown_field" => ("is not a known field", "不是可识别的字段"),
+        "invalid_key" => (
+            "must start with a lowercase letter and contain only a-z, 0-9 and _ (at most 64)",
+            "须以小写字母开头，只含 a-z、0-9 和 _（最多 64 个字符）",
+        ),
+        "options_not_allowed" => ("is only allowed for select fields", "仅选择类字段可设置"),
+        "duplicate" => ("repeats an earlier value", "与前面的值重复"),
+        "invalid_option" => ("is not one of the options ({allowed})", "不是可选项之一（{allowed}）"),
+        "invalid_date" => ("is not a date (YYYY-MM-DD)", "不是日期（YYYY-MM-DD）"),
+        "invalid_number" => ("is not a number", "不是数字"),
         "cursor_invalid" => ("is not a cursor this API issued", "不是本接口返回的游标"),
         "tenant_code_format" => (
             "must be lowercase letters, digits and hyphens, starting with a letter or digit",

@@ -15,8 +15,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
-    api_clients, audit, auth, customer_activity, customers, fallback, health, org_units, positions, tags, tenants,
-    users,
+    api_clients, audit, auth, custom_fields, customer_activity, customers, fallback, health, org_units, positions,
+    settings, tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -83,6 +83,12 @@ where
             .service(tags::create_tag)
             .service(tags::list_tags)
             .service(tags::delete_tag)
+            .service(custom_fields::create_custom_field)
+            .service(custom_fields::list_custom_fields)
+            .service(custom_fields::update_custom_field)
+            .service(custom_fields::delete_custom_field)
+            .service(settings::get_settings)
+            .service(settings::update_settings)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

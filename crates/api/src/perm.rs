@@ -31,6 +31,14 @@ permissions!(
     AuditLogRead => "audit_log:read",
     CustomersRead => "customers:read",
     CustomersWrite => "customers:write",
+    CustomersPool => "customers:pool",
+    CustomersMerge => "customers:merge",
+    SegmentsRead => "segments:read",
+    SegmentsWrite => "segments:write",
+    CustomFieldsRead => "custom_fields:read",
+    CustomFieldsWrite => "custom_fields:write",
+    SettingsRead => "settings:read",
+    SettingsWrite => "settings:write",
 );
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_app::customers::batch::{BatchItem, ItemOutcome};
+use crm_app::customers::filters::ListFilters;
 use crm_app::customers::input::CustomerInput;
-use crm_app::customers::records::{CustomerFilter, GradeChange};
+use crm_app::customers::records::GradeChange;
 use crm_app::customers::view::CustomerView;
 use crm_app::paging::{Page, PageRequest};
 use crm_domain::customers::SearchQuery;
@@ -86,8 +87,13 @@ pub struct CustomerFields {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub notes: Option<Option<String>>,
-    /// The customer's tags (ids from `/api/v1/tags`); replaces the current ones.
+    /// The customer's tags (ids from `/api/v1/tags`); replaces the current ones. Also accepted as `tags`.
+    #[serde(alias = "tags")]
     pub tag_ids: Option<Vec<Uuid>>,
+    /// Custom field values by key (see `/api/v1/custom-fields`): present keys replace, `null`
+    /// clears, absent keys stay. Unknown keys, and fields the caller may not see, are refused.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl From<CustomerFields> for CustomerInput {
@@ -112,6 +118,7 @@ impl From<CustomerFields> for CustomerInput {
             owner_id: f.owner_id,
             notes: f.notes,
             tag_ids: f.tag_ids,
+            custom_fields: f.custom_fields,
         }
     }
 }
@@ -145,6 +152,9 @@ pub struct CustomerResponse {
     /// Set when the customer is in the trash (`DELETE`d, restorable).
     pub deleted_at: Option<DateTime<Utc>>,
     pub tags: Vec<TagResponse>,
+    /// Custom field values by key: only the fields the caller may see.
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl From<CustomerView> for CustomerResponse {
@@ -175,6 +185,7 @@ impl From<CustomerView> for CustomerResponse {
             updated_at: c.updated_at,
             deleted_at: c.deleted_at,
             tags: c.tags.into_iter().map(Into::into).collect(),
+            custom_fields: c.custom_fields,
         }
     }
 }
@@ -199,10 +210,36 @@ pub struct CustomerListParams {
     /// Name (or its beginning), full pinyin or initials (`zw` finds 张伟), phone (full, last 4
     /// digits, or beginning), or email. Answered from indexes.
     pub q: Option<String>,
+    /// `person` or `organization`.
     pub kind: Option<String>,
+    /// Lifecycle grade.
     pub grade: Option<String>,
     pub level: Option<String>,
     pub source: Option<String>,
+    pub industry: Option<String>,
+    pub gender: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub district: Option<String>,
+    /// The company name, exactly.
+    pub company: Option<String>,
+    /// Born on or after this date.
+    pub birthday_from: Option<NaiveDate>,
+    /// Born on or before this date.
+    pub birthday_to: Option<NaiveDate>,
+    /// Created on or after this date (UTC).
+    pub created_from: Option<NaiveDate>,
+    /// Created on or before this date (UTC).
+    pub created_to: Option<NaiveDate>,
+    /// No interaction for at least this many days (customers never contacted included).
+    #[param(minimum = 0, maximum = 36500)]
+    pub inactive_days: Option<u32>,
+    /// An interaction within the last this many days.
+    #[param(minimum = 0, maximum = 36500)]
+    pub active_days: Option<u32>,
+    /// `true`: only customers in the public pool (no owner; seen in this list only with the
+    /// `all` data scope, see `GET /customers/pool`); `false`: only owned ones.
+    pub in_pool: Option<bool>,
     pub owner_id: Option<Uuid>,
     /// Only customers carrying this tag.
     pub tag_id: Option<Uuid>,
@@ -324,27 +361,44 @@ pub async fn create_customer(
 }
 
 /// Customers within the caller's data scope, oldest first; `q` searches names, pinyin, phones and emails.
-#[utoipa::path(tag = "customers", security(("bearer" = ["customers:read"])), params(CustomerListParams),
+#[utoipa::path(tag = "customers", security(("bearer" = ["customers:read"])),
+    params(CustomerListParams, ("custom" = Option<std::collections::HashMap<String, String>>, Query, style = DeepObject, explode,
+        description = "Custom fields by key: `custom[house_type]=villa` (equals; for a multi-select, holds the option), `custom[area]=90..140` or `custom[visit_on]=2026-01-01..` (a range of a number or date field; either end may be empty).")),
     responses((status = 200, description = "A page of customers", body = CustomerPage)))]
 #[get("/customers")]
 pub async fn list_customers(
+    req: HttpRequest,
     state: web::Data<ApiState>,
     who: Allowed<CustomersRead>,
     q: Query<CustomerListParams>,
 ) -> ApiResult<web::Json<CustomerPage>> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
-    let f = CustomerFilter {
+    let f = ListFilters {
         q: q.q.as_deref().and_then(SearchQuery::parse),
+        owner_id: q.owner_id,
+        tag_id: q.tag_id,
+        deleted: q.deleted.unwrap_or(false),
         kind: q.kind,
         grade: q.grade,
         level: q.level,
         source: q.source,
-        owner_id: q.owner_id,
-        tag_id: q.tag_id,
-        deleted: q.deleted.unwrap_or(false),
+        industry: q.industry,
+        gender: q.gender,
+        province: q.province,
+        city: q.city,
+        district: q.district,
+        company: q.company,
+        birthday_from: q.birthday_from,
+        birthday_to: q.birthday_to,
+        created_from: q.created_from,
+        created_to: q.created_to,
+        inactive_days: q.inactive_days,
+        active_days: q.active_days,
+        in_pool: q.in_pool,
+        custom: custom_params(req.query_string()),
     };
-    Ok(web::Json(state.app.list_customers(&who.0, f, page).await?.into()))
+    Ok(web::Json(state.app.list_customers(&who.0, f, page).await.map_err(ApiError::in_query)?.into()))
 }
 
 /// Customers changed since a cursor, in change order, deleted ones as tombstones: an
@@ -493,4 +547,14 @@ pub async fn grade_history(
 ) -> ApiResult<web::Json<GradeHistory>> {
     let items = state.app.customer_grade_history(&who.0, path.0.id).await?.into_iter().map(Into::into).collect();
     Ok(web::Json(GradeHistory { items }))
+}
+
+/// `custom[key]=value` pairs of a query string (OpenAPI `deepObject`).
+pub(crate) fn custom_params(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("custom[")?.strip_suffix(']')?;
+            Some((key.to_owned(), v.into_owned()))
+        })
+        .collect()
 }

@@ -4,8 +4,10 @@
 use super::input::{CustomerInput, apply, required};
 use super::records::{blank, check_owner, write_change, write_new, write_tags};
 use super::tags::check_tags;
+use crate::platform::custom_fields::Definitions;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
+use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::TransactionTrait;
 use crm_store::customers::records as customers;
@@ -43,6 +45,7 @@ impl App {
             return Err(FieldError::new("/items", "range").with("min", 1).with("max", MAX_BATCH).into());
         }
         let tx = self.store().begin_write().await?;
+        let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             // Each item in its own savepoint: a failure rolls back that item only.
@@ -51,7 +54,7 @@ impl App {
             let mut attempt = 0;
             loop {
                 let sp = tx.begin().await.map_err(crm_store::StoreError::from)?;
-                match self.upsert_one(&sp, who, &source, i, item.clone()).await {
+                match self.upsert_one(&sp, who, &defs, &source, i, item.clone()).await {
                     Ok(o) => {
                         sp.commit().await.map_err(crm_store::StoreError::from)?;
                         out.push(o);
@@ -77,6 +80,7 @@ impl App {
         &self,
         tx: &crm_store::DatabaseTransaction,
         who: &Access,
+        defs: &Definitions,
         source: &str,
         i: usize,
         item: BatchItem,
@@ -99,6 +103,12 @@ impl App {
                 if let Err(e) = apply(&mut after, &input, &prefix) {
                     errs.0.extend(e.0);
                 }
+                if input.custom_fields.is_some() {
+                    match defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), &prefix, false) {
+                        Ok(c) => after.custom_fields = c,
+                        Err(e) => errs.0.extend(e.0),
+                    }
+                }
                 if input.owner_id.is_some() {
                     check_owner(tx, who.tenant_id, &after, &format!("{prefix}/owner_id"), &mut errs).await?;
                 }
@@ -119,6 +129,10 @@ impl App {
                 }
                 if let Err(e) = apply(&mut row, &input, &prefix) {
                     errs.0.extend(e.0);
+                }
+                match defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), &prefix, true) {
+                    Ok(c) => row.custom_fields = c,
+                    Err(e) => errs.0.extend(e.0),
                 }
                 check_owner(tx, who.tenant_id, &row, &format!("{prefix}/owner_id"), &mut errs).await?;
                 if let Some(t) = &input.tag_ids {

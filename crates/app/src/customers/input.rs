@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use crm_domain::customers::customer::{parse_email, parse_id_number, parse_text};
+use crm_domain::customers::duplicates::company_key;
 use crm_domain::customers::{CustomerKind, Gender, LifecycleGrade, NameKeys, Phone};
 use crm_domain::identity::org::parse_name;
 use crm_domain::{FieldError, FieldErrors};
@@ -32,6 +33,8 @@ pub struct CustomerInput {
     pub notes: Option<Option<String>>,
     /// Replaces the customer's tags.
     pub tag_ids: Option<Vec<Uuid>>,
+    /// Custom field values by key: present keys replace, `null` clears, absent keys stay.
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Applies `input` to `row` (a fresh row on create), validating every field and re-deriving the
@@ -105,13 +108,17 @@ pub fn apply(row: &mut CustomerRow, input: &CustomerInput, prefix: &str) -> Resu
             *target = v;
         }
     }
+    row.company_key = row.company.as_deref().map(company_key).filter(|k| !k.is_empty());
     if let Some(g) = &input.grade
         && let Some(g) = errs.check(LifecycleGrade::parse(&f("grade"), g))
     {
         row.grade = g.as_str().to_owned();
     }
-    if let Some(o) = input.owner_id {
+    if let Some(o) = input.owner_id
+        && row.owner_id != o
+    {
         row.owner_id = o;
+        row.owned_since = o.map(|_| chrono::Utc::now());
     }
     errs.into_result()
 }

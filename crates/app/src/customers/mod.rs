@@ -1,10 +1,11 @@
 //! Customer use cases: the customer record (create, read within the data scope, change, soft
 //! delete and restore, grade history), contacts, interactions and the timeline, batch upsert by
-//! external id, and the change feed.
+//! external id, the change feed, and the list's filters.
 
 pub mod batch;
 pub mod changes;
 pub mod contacts;
+pub mod filters;
 pub mod input;
 pub mod interactions;
 pub mod records;

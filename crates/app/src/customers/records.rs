@@ -6,13 +6,14 @@ use super::input::{CustomerInput, apply, required, same_content};
 use super::view::{CustomerView, audit_json};
 use crate::paging::{Page, PageRequest};
 use crate::platform::audit;
+use crate::platform::custom_fields::{Definitions, sync_values};
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
 use crm_domain::FieldErrors;
 use crm_domain::customers::{CustomerKind, LifecycleGrade};
 use crm_domain::ids::{TenantId, UserId};
+use crm_domain::platform::custom_fields::ObjectType;
 use crm_store::customers::grade_history;
-pub use crm_store::customers::records::CustomerFilter;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::identity::users;
 use crm_store::platform::counters;
@@ -51,6 +52,7 @@ pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
         birthday: None,
         id_number: None,
         company: None,
+        company_key: None,
         province: None,
         city: None,
         district: None,
@@ -61,6 +63,7 @@ pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
         level: None,
         grade: LifecycleGrade::Prospect.as_str().to_owned(),
         owner_id: who.user_id().map(|u| u.0),
+        owned_since: who.user_id().map(|_| now),
         notes: None,
         custom_fields: "{}".to_owned(),
         last_interaction_at: None,
@@ -68,6 +71,7 @@ pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        merged_into: None,
         change_seq: 0,
     }
 }
@@ -96,11 +100,12 @@ pub(crate) async fn views(
 ) -> Result<Vec<CustomerView>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut tags = super::tags::tags_by_customer(c, who, &ids).await?;
+    let defs = Definitions::load(c, who.tenant_id, ObjectType::Customer).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
             let t = tags.remove(&r.id).unwrap_or_default();
-            CustomerView::new(r, who, t)
+            CustomerView::new(r, who, t, &defs)
         })
         .collect())
 }
@@ -151,6 +156,9 @@ pub(crate) async fn write_new(
 ) -> Result<CustomerRow, AppError> {
     row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
     let row = customers::insert(tx, row).await?;
+    if row.custom_fields != "{}" {
+        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
+    }
     grade_history::append(tx, who.tenant_id, row.id, None, &row.grade, who.actor.kind(), who.actor.id()).await?;
     audit::record(tx, who, "create", "customer", row.id, audit_json(&row)).await?;
     Ok(row)
@@ -171,7 +179,11 @@ pub(crate) async fn write_change(
     after.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
     let diff = audit::diff(&audit_json(&before), &audit_json(&after));
     let grade_from = (before.grade != after.grade).then(|| before.grade.clone());
+    let custom_changed = before.custom_fields != after.custom_fields;
     let row = customers::update(tx, before, after).await?;
+    if custom_changed {
+        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
+    }
     if let Some(from) = grade_from {
         grade_history::append(tx, who.tenant_id, row.id, Some(&from), &row.grade, who.actor.kind(), who.actor.id())
             .await?;
@@ -203,6 +215,11 @@ impl App {
         if let Err(e) = apply(&mut row, &input, "") {
             errs.0.extend(e.0);
         }
+        let defs = Definitions::load(self.store().conn(), who.tenant_id, ObjectType::Customer).await?;
+        match defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), "", true) {
+            Ok(c) => row.custom_fields = c,
+            Err(e) => errs.0.extend(e.0),
+        }
         check_owner(self.store().conn(), who.tenant_id, &row, "/owner_id", &mut errs).await?;
         if let Some(t) = &input.tag_ids {
             super::tags::check_tags(self.store().conn(), who, t, "/tag_ids", &mut errs).await?;
@@ -230,11 +247,12 @@ impl App {
     pub async fn list_customers(
         &self,
         who: &Access,
-        f: CustomerFilter,
+        filters: super::filters::ListFilters,
         page: PageRequest,
     ) -> Result<Page<CustomerView>, AppError> {
         who.require("customers:read")?;
         let db = self.store().conn();
+        let f = super::filters::store_filter(db, who, filters).await?;
         let rows = customers::page(db, who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
         let page = page.finish(rows, |r| r.id, |r| r);
         Ok(Page { items: views(db, who, page.items).await?, next_cursor: page.next_cursor })
@@ -258,6 +276,13 @@ impl App {
         let mut errs = FieldErrors::default();
         if let Err(e) = apply(&mut after, &input, "") {
             errs.0.extend(e.0);
+        }
+        if input.custom_fields.is_some() {
+            let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
+            match defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), "", false) {
+                Ok(c) => after.custom_fields = c,
+                Err(e) => errs.0.extend(e.0),
+            }
         }
         if input.owner_id.is_some() {
             check_owner(&tx, who.tenant_id, &after, "/owner_id", &mut errs).await?;

@@ -1,6 +1,7 @@
 //! A customer as callers see it: phone and id number masked unless the caller may see them.
 
 use super::tags::TagView;
+use crate::platform::custom_fields::Definitions;
 use crate::{Access, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::Phone;
@@ -38,12 +39,15 @@ pub struct CustomerView {
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub tags: Vec<TagView>,
+    /// The custom field values the caller may see.
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
     pub etag: String,
 }
 
 impl CustomerView {
-    pub fn new(r: CustomerRow, who: &Access, tags: Vec<TagView>) -> Self {
+    pub fn new(r: CustomerRow, who: &Access, tags: Vec<TagView>, defs: &Definitions) -> Self {
         let pii = who.permissions.contains(PII);
+        let custom_fields = defs.view(who, &r.custom_fields);
         Self {
             id: r.id,
             kind: r.kind,
@@ -70,6 +74,7 @@ impl CustomerView {
             updated_at: r.updated_at,
             deleted_at: r.deleted_at,
             tags,
+            custom_fields,
             etag: etag::of(r.updated_at),
         }
     }
@@ -85,6 +90,7 @@ pub fn audit_json(r: &CustomerRow) -> serde_json::Value {
         "company": r.company, "province": r.province, "city": r.city, "district": r.district,
         "address": r.address, "source": r.source, "external_id": r.external_id, "industry": r.industry,
         "level": r.level, "grade": r.grade, "owner_id": r.owner_id, "notes": r.notes,
-        "deleted_at": r.deleted_at,
+        "deleted_at": r.deleted_at, "merged_into": r.merged_into,
+        "custom_fields": serde_json::from_str::<serde_json::Value>(&r.custom_fields).unwrap_or_default(),
     })
 }

@@ -1,6 +1,9 @@
-//! Platform use cases: tenants, first-start bootstrap, readiness, the audit log.
+//! Platform use cases: tenants, first-start bootstrap, readiness, the audit log, tenant settings,
+//! custom fields.
 
 pub mod audit;
 pub mod bootstrap;
+pub mod custom_fields;
 pub mod health;
+pub mod settings;
 pub mod tenants;

@@ -2,6 +2,7 @@
 //! enumerations (kind, gender, lifecycle grade), with masking of personal data.
 
 pub mod customer;
+pub mod duplicates;
 pub mod phone;
 pub mod search;
 

@@ -33,6 +33,14 @@ pub const CATALOGUE: &[PermissionInfo] = &[
     p("customers:read", "See customers within the data scope"),
     p("customers:write", "Create, change, delete and restore customers; batch upserts"),
     p("customers:read_pii", "See customers' full phone and id numbers instead of masked ones"),
+    p("customers:pool", "See the public pool and claim customers from it"),
+    p("customers:merge", "Merge duplicate customers into one"),
+    p("segments:read", "See segments, their counts and members (within the data scope)"),
+    p("segments:write", "Create, change and delete segments and static segment members"),
+    p("custom_fields:read", "See custom field definitions"),
+    p("custom_fields:write", "Define, change and delete custom fields"),
+    p("settings:read", "See the tenant's settings"),
+    p("settings:write", "Change the tenant's settings"),
 ];
 
 /// Whether `name` is in the catalogue.

@@ -50,6 +50,7 @@ fn merge(mut am: cu::ActiveModel, after: CustomerRow) -> cu::ActiveModel {
         birthday,
         id_number,
         company,
+        company_key,
         province,
         city,
         district,
@@ -60,10 +61,12 @@ fn merge(mut am: cu::ActiveModel, after: CustomerRow) -> cu::ActiveModel {
         level,
         grade,
         owner_id,
+        owned_since,
         notes,
         custom_fields,
         updated_at,
         deleted_at,
+        merged_into,
         change_seq
     );
     am
@@ -108,13 +111,11 @@ pub async fn find_external(
 #[derive(Debug, Default, Clone)]
 pub struct CustomerFilter {
     pub q: Option<SearchQuery>,
-    pub kind: Option<String>,
-    pub grade: Option<String>,
-    pub level: Option<String>,
-    pub source: Option<String>,
     pub owner_id: Option<Uuid>,
     /// Only customers carrying this tag.
     pub tag_id: Option<Uuid>,
+    /// Further conditions, all of which must hold.
+    pub criteria: Vec<super::criteria::Criterion>,
     /// List the deleted ones (the trash) instead of the live ones.
     pub deleted: bool,
 }
@@ -182,21 +183,14 @@ pub async fn page(
     if let Some(s) = &f.q {
         q = q.filter(search_condition(tenant.0, s));
     }
-    for (col, v) in [
-        (cu::Column::Kind, &f.kind),
-        (cu::Column::Grade, &f.grade),
-        (cu::Column::Level, &f.level),
-        (cu::Column::Source, &f.source),
-    ] {
-        if let Some(v) = v {
-            q = q.filter(col.eq(v.clone()));
-        }
-    }
     if let Some(o) = f.owner_id {
         q = q.filter(cu::Column::OwnerId.eq(o));
     }
     if let Some(t) = f.tag_id {
         q = q.filter(cu::Column::Id.in_subquery(super::tags::customers_with(tenant, t)));
+    }
+    if !f.criteria.is_empty() {
+        q = q.filter(super::criteria::combine(tenant, true, &f.criteria));
     }
     if let Some(a) = after {
         q = q.filter(cu::Column::Id.gt(a));

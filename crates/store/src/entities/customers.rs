@@ -21,6 +21,8 @@ pub struct Model {
     pub birthday: Option<Date>,
     pub id_number: Option<String>,
     pub company: Option<String>,
+    /// The company name normalized for duplicate detection (`crm-domain customers::duplicates`).
+    pub company_key: Option<String>,
     pub province: Option<String>,
     pub city: Option<String>,
     pub district: Option<String>,
@@ -31,6 +33,8 @@ pub struct Model {
     pub level: Option<String>,
     pub grade: String,
     pub owner_id: Option<Uuid>,
+    /// When the current owner took the customer (created, assigned or claimed); null in the pool.
+    pub owned_since: Option<DateTimeUtc>,
     pub notes: Option<String>,
     pub custom_fields: String,
     pub last_interaction_at: Option<DateTimeUtc>,
@@ -38,6 +42,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Set when this customer was merged into another (then also deleted).
+    pub merged_into: Option<Uuid>,
     pub change_seq: i64,
 }
 

@@ -1,6 +1,10 @@
-//! Platform queries: tenants, deployment-wide settings, per-tenant counters, the audit log.
+//! Platform queries: tenants, deployment-wide and tenant settings, per-tenant counters, the audit
+//! log, custom fields, and leases of scheduled jobs.
 
 pub mod audit;
 pub mod counters;
+pub mod custom_fields;
+pub mod job_leases;
 pub mod settings;
+pub mod tenant_settings;
 pub mod tenants;

@@ -1,0 +1,386 @@
+//! Custom fields: definitions per object type (create, list, change, delete, audited) and the
+//! values on records: validated against the definition, shown only to callers holding the field's
+//! permission, and kept as index rows so lists and segments can filter on them.
+
+use crate::platform::audit;
+use crate::{Access, App, AppError};
+use chrono::{DateTime, Utc};
+use crm_domain::customers::customer::parse_text;
+use crm_domain::identity::permission;
+use crm_domain::ids::TenantId;
+use crm_domain::platform::custom_fields::{
+    FieldDef, FieldType, IndexValue, ObjectType, parse_key, parse_options, parse_value,
+};
+use crm_domain::{FieldError, FieldErrors};
+use crm_store::platform::custom_fields::{self as store, CustomFieldRow, ValueCondition};
+use crm_store::{ConnectionTrait, StoreError};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "custom_field" };
+
+/// A definition as the API shows it.
+#[derive(Debug, Clone)]
+pub struct CustomFieldView {
+    pub id: Uuid,
+    pub object_type: String,
+    pub key: String,
+    pub label: String,
+    pub field_type: String,
+    pub options: Vec<String>,
+    pub required: bool,
+    pub permission: Option<String>,
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&CustomFieldRow> for CustomFieldView {
+    fn from(r: &CustomFieldRow) -> Self {
+        Self {
+            id: r.id,
+            object_type: r.object_type.clone(),
+            key: r.key.clone(),
+            label: r.label.clone(),
+            field_type: r.field_type.clone(),
+            options: options_of(r),
+            required: r.required,
+            permission: r.permission.clone(),
+            position: r.position,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A new definition.
+#[derive(Debug, Clone, Default)]
+pub struct NewCustomField {
+    pub object_type: String,
+    pub key: String,
+    pub label: String,
+    pub field_type: String,
+    pub options: Vec<String>,
+    pub required: bool,
+    pub permission: Option<String>,
+    pub position: Option<i32>,
+}
+
+/// A change of a definition; its key and type never change (values depend on them).
+#[derive(Debug, Clone, Default)]
+pub struct CustomFieldPatch {
+    pub label: Option<String>,
+    pub options: Option<Vec<String>>,
+    pub required: Option<bool>,
+    pub permission: Option<Option<String>>,
+    pub position: Option<i32>,
+}
+
+fn options_of(r: &CustomFieldRow) -> Vec<String> {
+    serde_json::from_str(&r.options).unwrap_or_default()
+}
+
+fn def_of(r: &CustomFieldRow) -> FieldDef {
+    FieldDef {
+        key: r.key.clone(),
+        field_type: FieldType::parse("", &r.field_type).unwrap_or(FieldType::Text),
+        options: options_of(r),
+        required: r.required,
+    }
+}
+
+fn audit_json(r: &CustomFieldRow) -> Value {
+    json!({"object_type": r.object_type, "key": r.key, "label": r.label, "field_type": r.field_type,
+        "options": options_of(r), "required": r.required, "permission": r.permission, "position": r.position})
+}
+
+fn parse_permission(field: &str, p: &str) -> Result<String, FieldError> {
+    match permission::tenant_grantable().find(|x| x.name == p) {
+        Some(x) => Ok(x.name.to_owned()),
+        None => Err(FieldError::new(field, "permission_unknown")),
+    }
+}
+
+/// The definitions of one object type in a tenant, with what a caller may see and write.
+#[derive(Debug, Clone)]
+pub struct Definitions {
+    rows: Vec<CustomFieldRow>,
+}
+
+impl Definitions {
+    pub async fn load(c: &impl ConnectionTrait, tenant: TenantId, object: ObjectType) -> Result<Self, AppError> {
+        Ok(Self { rows: store::list(c, tenant, Some(object.as_str())).await? })
+    }
+
+    fn visible<'a>(&'a self, who: &'a Access) -> impl Iterator<Item = &'a CustomFieldRow> + 'a {
+        self.rows.iter().filter(|r| r.permission.as_ref().is_none_or(|p| who.permissions.contains(p)))
+    }
+
+    /// The definition of `key` when the caller may use it.
+    pub fn visible_field(&self, who: &Access, key: &str) -> Option<(Uuid, FieldDef)> {
+        self.visible(who).find(|r| r.key == key).map(|r| (r.id, def_of(r)))
+    }
+
+    /// The stored values the caller may see, by key (keys of deleted definitions are dropped).
+    pub fn view(&self, who: &Access, stored: &str) -> Map<String, Value> {
+        let stored: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
+        self.visible(who).filter_map(|r| stored.get(&r.key).map(|v| (r.key.clone(), v.clone()))).collect()
+    }
+
+    /// Applies `input` (absent keys stay, `null` clears) to the stored JSON and returns the new JSON.
+    /// On create, every required field the caller may write must end up with a value.
+    pub fn apply(
+        &self,
+        who: &Access,
+        stored: &str,
+        input: Option<&Map<String, Value>>,
+        prefix: &str,
+        creating: bool,
+    ) -> Result<String, FieldErrors> {
+        let mut errs = FieldErrors::default();
+        let old: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
+        // Only keys with a definition survive a write.
+        let mut out: Map<String, Value> =
+            self.rows.iter().filter_map(|r| old.get(&r.key).map(|v| (r.key.clone(), v.clone()))).collect();
+        if let Some(input) = input {
+            for (key, v) in input {
+                let field = format!("{prefix}/custom_fields/{key}");
+                match self.visible(who).find(|r| &r.key == key) {
+                    None => errs.push(FieldError::new(field, "unknown_field")),
+                    Some(r) => match parse_value(&field, &def_of(r), v) {
+                        Ok(Some(val)) => {
+                            out.insert(key.clone(), val.to_json());
+                        }
+                        Ok(None) => {
+                            out.remove(key);
+                            if r.required && !creating {
+                                errs.push(FieldError::new(field, "required"));
+                            }
+                        }
+                        Err(e) => errs.push(e),
+                    },
+                }
+            }
+        }
+        if creating {
+            // A key given with a bad value already has its error.
+            let given = |k: &str| input.is_some_and(|i| i.get(k).is_some_and(|v| !v.is_null()));
+            for r in self.visible(who).filter(|r| r.required && !out.contains_key(&r.key) && !given(&r.key)) {
+                errs.push(FieldError::new(format!("{prefix}/custom_fields/{}", r.key), "required"));
+            }
+        }
+        errs.into_result().map(|_| Value::Object(out).to_string())
+    }
+
+    /// The index rows of stored values.
+    pub fn index_rows(&self, stored: &str) -> Vec<(Uuid, Vec<IndexValue>)> {
+        let stored: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
+        self.rows
+            .iter()
+            .filter_map(|r| {
+                let v = stored.get(&r.key)?;
+                let val = parse_value("", &def_of(r), v).ok().flatten()?;
+                Some((r.id, val.index_values()))
+            })
+            .collect()
+    }
+}
+
+/// Rewrites the index rows of an object from its stored JSON (after a write that changed it).
+pub(crate) async fn sync_values(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    object: ObjectType,
+    id: Uuid,
+    stored: &str,
+) -> Result<(), AppError> {
+    let defs = Definitions::load(c, tenant, object).await?;
+    store::replace_values(c, tenant, id, &defs.index_rows(stored)).await?;
+    Ok(())
+}
+
+/// A filter on one custom field from its text form: `v` (equals; for a multi-select, has the
+/// option), or `min..max` for number and date fields (either end may be empty).
+pub fn value_condition(field: &str, def: &FieldDef, raw: &str) -> Result<ValueCondition, FieldError> {
+    if def.field_type.is_ordered()
+        && let Some((lo, hi)) = raw.split_once("..")
+    {
+        let end = |s: &str| -> Result<Option<Value>, FieldError> {
+            if s.is_empty() {
+                return Ok(None);
+            }
+            let v = match def.field_type {
+                FieldType::Number => json!(s.parse::<f64>().map_err(|_| FieldError::new(field, "invalid_number"))?),
+                _ => json!(s),
+            };
+            parse_value(field, def, &v).map(|v| v.map(|v| v.to_json()))
+        };
+        let (lo, hi) = (end(lo)?, end(hi)?);
+        return Ok(match def.field_type {
+            FieldType::Number => {
+                ValueCondition::NumberRange { min: lo.and_then(|v| v.as_f64()), max: hi.and_then(|v| v.as_f64()) }
+            }
+            _ => ValueCondition::TextRange {
+                min: lo.and_then(|v| v.as_str().map(str::to_owned)),
+                max: hi.and_then(|v| v.as_str().map(str::to_owned)),
+            },
+        });
+    }
+    let v = match def.field_type {
+        FieldType::Number => json!(raw.parse::<f64>().map_err(|_| FieldError::new(field, "invalid_number"))?),
+        FieldType::Bool => match raw {
+            "true" => json!(true),
+            "false" => json!(false),
+            _ => return Err(FieldError::new(field, "invalid_type").with("expected", "bool")),
+        },
+        FieldType::MultiSelect => json!([raw]),
+        _ => json!(raw),
+    };
+    let parsed = parse_value(field, def, &v)?.ok_or_else(|| FieldError::new(field, "required"))?;
+    Ok(match parsed.index_values().into_iter().next() {
+        Some(IndexValue::Number(n)) => ValueCondition::NumberRange { min: Some(n), max: Some(n) },
+        Some(IndexValue::Text(t)) => ValueCondition::TextIn(vec![t]),
+        None => ValueCondition::Any,
+    })
+}
+
+fn key_taken(e: StoreError) -> AppError {
+    if e.is_conflict_on("custom_fields") || e.is_conflict_on("key") {
+        AppError::Conflict { code: "custom_field.key_taken", field: Some("/key".to_owned()) }
+    } else {
+        e.into()
+    }
+}
+
+impl App {
+    pub async fn create_custom_field(&self, who: &Access, input: NewCustomField) -> Result<CustomFieldView, AppError> {
+        who.require("custom_fields:write")?;
+        let mut errs = FieldErrors::default();
+        let object = errs.check(ObjectType::parse("/object_type", &input.object_type));
+        let key = errs.check(parse_key("/key", &input.key));
+        let label = errs.check(
+            parse_text("/label", Some(&input.label), 100)
+                .and_then(|l| l.ok_or_else(|| FieldError::new("/label", "length").with("min", 1).with("max", 100))),
+        );
+        let ty = errs.check(FieldType::parse("/field_type", &input.field_type));
+        let options = match ty {
+            Some(t) => match parse_options("/options", t, &input.options) {
+                Ok(o) => o,
+                Err(e) => {
+                    errs.0.extend(e.0);
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        let perm = match &input.permission {
+            Some(p) => errs.check(parse_permission("/permission", p)),
+            None => None,
+        };
+        errs.into_result()?;
+        let (Some(object), Some(key), Some(label), Some(ty)) = (object, key, label, ty) else {
+            return Err(AppError::Internal("validated field missing".to_owned()));
+        };
+        let now = Utc::now();
+        let row = CustomFieldRow {
+            tenant_id: who.tenant_id.0,
+            id: Uuid::now_v7(),
+            object_type: object.as_str().to_owned(),
+            key,
+            label,
+            field_type: ty.as_str().to_owned(),
+            options: json!(options).to_string(),
+            required: input.required,
+            permission: perm,
+            position: input.position.unwrap_or(0),
+            created_at: now,
+            updated_at: now,
+        };
+        let tx = self.store().begin_write().await?;
+        let row = store::insert(&tx, row).await.map_err(key_taken)?;
+        audit::record(&tx, who, "create", "custom_field", row.id, audit_json(&row)).await?;
+        tx.commit().await.map_err(|e| key_taken(e.into()))?;
+        Ok((&row).into())
+    }
+
+    pub async fn list_custom_fields(
+        &self,
+        who: &Access,
+        object_type: Option<&str>,
+    ) -> Result<Vec<CustomFieldView>, AppError> {
+        who.require("custom_fields:read")?;
+        let object = object_type.map(|t| ObjectType::parse("object_type", t)).transpose()?;
+        Ok(store::list(self.store().conn(), who.tenant_id, object.map(|o| o.as_str()))
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub async fn update_custom_field(
+        &self,
+        who: &Access,
+        id: Uuid,
+        patch: CustomFieldPatch,
+    ) -> Result<CustomFieldView, AppError> {
+        who.require("custom_fields:write")?;
+        let tx = self.store().begin_write().await?;
+        let before = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let mut after = before.clone();
+        let mut errs = FieldErrors::default();
+        if let Some(l) = &patch.label
+            && let Some(l) = errs.check(
+                parse_text("/label", Some(l), 100)
+                    .and_then(|l| l.ok_or_else(|| FieldError::new("/label", "length").with("min", 1).with("max", 100))),
+            )
+        {
+            after.label = l;
+        }
+        if let Some(o) = &patch.options {
+            let ty = FieldType::parse("/field_type", &before.field_type)?;
+            match parse_options("/options", ty, o) {
+                Ok(o) => after.options = json!(o).to_string(),
+                Err(e) => errs.0.extend(e.0),
+            }
+        }
+        if let Some(p) = &patch.permission {
+            after.permission = match p {
+                Some(p) => errs.check(parse_permission("/permission", p)),
+                None => None,
+            };
+        }
+        if let Some(r) = patch.required {
+            after.required = r;
+        }
+        if let Some(p) = patch.position {
+            after.position = p;
+        }
+        errs.into_result()?;
+        // An option still held by a record cannot be withdrawn.
+        let removed: Vec<String> =
+            options_of(&before).into_iter().filter(|o| !options_of(&after).contains(o)).collect();
+        if !removed.is_empty() && store::any_value_in(&tx, who.tenant_id, id, &removed).await? {
+            return Err(AppError::Conflict { code: "custom_field.option_in_use", field: Some("/options".to_owned()) });
+        }
+        if after == before {
+            return Ok((&before).into());
+        }
+        after.updated_at = Utc::now();
+        let diff = audit::diff(&audit_json(&before), &audit_json(&after));
+        let row = store::update(&tx, after).await?;
+        audit::record(&tx, who, "update", "custom_field", row.id, diff).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok((&row).into())
+    }
+
+    /// Deletes a definition and every value of it.
+    pub async fn delete_custom_field(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
+        who.require("custom_fields:write")?;
+        let tx = self.store().begin_write().await?;
+        let row = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        store::delete(&tx, who.tenant_id, id).await?;
+        audit::record(&tx, who, "delete", "custom_field", id, audit_json(&row)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+}

@@ -126,6 +126,18 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ("External id taken", "Another customer of this source has this external id."),
             ("外部编号已存在", "该来源已有使用此外部编号的客户。"),
         ),
+        "customer.already_owned" => (
+            ("Customer already owned", "Someone owns this customer; only customers in the public pool can be claimed."),
+            ("客户已有负责人", "该客户已有负责人，只能领取公海中的客户。"),
+        ),
+        "customer.claim_limit_reached" => (
+            ("Claim limit reached", "You own as many customers as the tenant allows; release some first."),
+            ("已达领取上限", "您拥有的客户数已达上限，请先释放部分客户。"),
+        ),
+        "customer.in_pool" => (
+            ("Customer in the pool", "This customer has no owner already."),
+            ("客户已在公海", "该客户已经没有负责人。"),
+        ),
         "customer.not_deleted" => (
             ("Customer not deleted", "Only a deleted customer can be restored."),
             ("客户未被删除", "只能恢复已删除的客户。"),

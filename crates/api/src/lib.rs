@@ -15,8 +15,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
-    api_clients, audit, auth, custom_fields, customer_activity, customers, fallback, health, org_units, positions,
-    settings, tags, tenants, users,
+    api_clients, audit, auth, custom_fields, customer_activity, customer_pool, customers, fallback, health, org_units,
+    positions, settings, tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -69,11 +69,14 @@ where
             // Fixed paths before `/customers/{id}`, which would otherwise take them.
             .service(customers::customer_changes)
             .service(customers::batch_upsert)
+            .service(customer_pool::list_pool)
             .service(customers::get_customer)
             .service(customers::update_customer)
             .service(customers::delete_customer)
             .service(customers::restore_customer)
             .service(customers::grade_history)
+            .service(customer_pool::claim_customer)
+            .service(customer_pool::release_customer)
             .service(customer_activity::add_contact)
             .service(customer_activity::list_contacts)
             .service(customer_activity::update_contact)

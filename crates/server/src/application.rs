@@ -1,6 +1,7 @@
 //! `Application::build(config)`: connect, migrate, bootstrap, bind. `main` and the integration
 //! tests start exactly the same thing. The server stops gracefully on SIGTERM/SIGINT: it stops
-//! accepting, lets in-flight requests finish (up to `shutdown_timeout`), then closes the pool.
+//! accepting, lets in-flight requests finish (up to `shutdown_timeout`), stops the scheduler, then
+//! closes the pool.
 
 use crate::config::Config;
 use actix_web::dev::{Server, ServerHandle};
@@ -18,7 +19,9 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    app: App,
     bootstrap: BootstrapOutcome,
+    scheduler_interval: std::time::Duration,
 }
 
 impl Application {
@@ -42,7 +45,7 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(ApiState { app, metrics: crm_api::middleware::metrics::handle() });
+        let state = web::Data::new(ApiState { app: app.clone(), metrics: crm_api::middleware::metrics::handle() });
         let settings = ApiSettings { body_limit: config.body_limit };
         let limits = web::Data::new(RateLimiters::new(config.rate_limits));
         let mut server = HttpServer::new(move || crm_api::app(state.clone(), settings.clone(), limits.clone()))
@@ -51,7 +54,7 @@ impl Application {
         if let Some(n) = config.workers {
             server = server.workers(n);
         }
-        Ok(Self { port, server: server.run(), store, bootstrap })
+        Ok(Self { port, server: server.run(), store, app, bootstrap, scheduler_interval: config.scheduler_interval })
     }
 
     pub fn port(&self) -> u16 {
@@ -72,9 +75,21 @@ impl Application {
         &self.store
     }
 
-    /// Serves until stopped by a signal or the handle, then closes the database pool.
+    /// The use cases behind the API (tests drive scheduled jobs through it).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves (and runs the scheduler, unless its interval is zero) until stopped by a signal or
+    /// the handle, then stops the scheduler and closes the database pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server.await?;
+        let scheduler = (!self.scheduler_interval.is_zero())
+            .then(|| crate::scheduler::Scheduler::start(self.app.clone(), self.scheduler_interval));
+        let served = self.server.await;
+        if let Some(s) = scheduler {
+            s.stop().await;
+        }
+        served?;
         self.store.close().await?;
         Ok(())
     }

@@ -41,6 +41,8 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     pub shutdown_timeout: Duration,
     pub workers: Option<usize>,
+    /// How often the in-process scheduler runs its jobs (the public-pool return); zero turns it off.
+    pub scheduler_interval: Duration,
     pub rate_limits: RateLimitConfig,
     pub lockout: LockoutPolicy,
 }
@@ -61,6 +63,7 @@ impl Default for Config {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
             workers: None,
+            scheduler_interval: Duration::from_secs(300),
             rate_limits: RateLimitConfig::default(),
             lockout: LockoutPolicy::default(),
         }
@@ -97,6 +100,7 @@ struct Layer {
     refresh_token_ttl_secs: Option<u64>,
     shutdown_timeout_secs: Option<u64>,
     workers: Option<usize>,
+    scheduler_interval_secs: Option<u64>,
     rate_limit_per_ip: Option<u32>,
     rate_limit_per_ip_burst: Option<u32>,
     rate_limit_auth_per_ip: Option<u32>,
@@ -173,6 +177,9 @@ impl Config {
         if l.workers.is_some() {
             self.workers = l.workers;
         }
+        if let Some(s) = l.scheduler_interval_secs {
+            self.scheduler_interval = Duration::from_secs(s);
+        }
         let r = &mut self.rate_limits;
         for (target, v) in [
             (&mut r.per_ip.per_second, l.rate_limit_per_ip),
@@ -227,6 +234,7 @@ fn env_value(key: &str, v: &str) -> toml::Value {
         "REFRESH_TOKEN_TTL_SECS",
         "SHUTDOWN_TIMEOUT_SECS",
         "WORKERS",
+        "SCHEDULER_INTERVAL_SECS",
         "RATE_LIMIT_PER_IP",
         "RATE_LIMIT_PER_IP_BURST",
         "RATE_LIMIT_AUTH_PER_IP",

@@ -4,6 +4,7 @@
 pub mod application;
 pub mod cli;
 pub mod config;
+pub mod scheduler;
 pub mod telemetry;
 
 pub use application::Application;

@@ -110,6 +110,8 @@ pub struct TestApp {
     pub handle: ServerHandle,
     pub bootstrap_password: Option<String>,
     pub db: TestDb,
+    /// The use cases behind the API, to drive scheduled jobs directly.
+    pub app: crm_app::App,
 }
 
 /// Test configuration on `db`: port 0, one worker, a known admin password.
@@ -120,6 +122,8 @@ pub fn test_config(db: &TestDb) -> Config {
         admin_password: Some(SecretString::from(ADMIN_PASSWORD)),
         workers: Some(1),
         db_max_connections: 5,
+        // Jobs are driven by the tests themselves.
+        scheduler_interval: std::time::Duration::ZERO,
         // Tests fire requests far faster than people; rate-limit tests set their own limits.
         rate_limits: generous_limits(),
         ..Config::default()
@@ -163,8 +167,9 @@ impl TestApp {
             p.expose_secret().to_owned()
         });
         let handle = app.handle();
+        let use_cases = app.app().clone();
         tokio::spawn(app.run_until_stopped());
-        TestApp { base, http: reqwest::Client::new(), handle, bootstrap_password, db }
+        TestApp { base, http: reqwest::Client::new(), handle, bootstrap_password, db, app: use_cases }
     }
 
     /// Stops the server gracefully and hands back the database.

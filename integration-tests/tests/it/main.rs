@@ -8,6 +8,7 @@ mod access;
 mod api_clients;
 mod audit;
 mod customer_fields;
+mod customer_pool;
 mod customers;
 mod identity;
 

@@ -374,30 +374,7 @@ pub async fn list_customers(
 ) -> ApiResult<web::Json<CustomerPage>> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
-    let f = ListFilters {
-        q: q.q.as_deref().and_then(SearchQuery::parse),
-        owner_id: q.owner_id,
-        tag_id: q.tag_id,
-        deleted: q.deleted.unwrap_or(false),
-        kind: q.kind,
-        grade: q.grade,
-        level: q.level,
-        source: q.source,
-        industry: q.industry,
-        gender: q.gender,
-        province: q.province,
-        city: q.city,
-        district: q.district,
-        company: q.company,
-        birthday_from: q.birthday_from,
-        birthday_to: q.birthday_to,
-        created_from: q.created_from,
-        created_to: q.created_to,
-        inactive_days: q.inactive_days,
-        active_days: q.active_days,
-        in_pool: q.in_pool,
-        custom: custom_params(req.query_string()),
-    };
+    let f = list_filters(q, req.query_string());
     Ok(web::Json(state.app.list_customers(&who.0, f, page).await.map_err(ApiError::in_query)?.into()))
 }
 
@@ -557,4 +534,32 @@ pub(crate) fn custom_params(query: &str) -> Vec<(String, String)> {
             Some((key.to_owned(), v.into_owned()))
         })
         .collect()
+}
+
+/// The list filters of a query (shared by the customer list and the public pool).
+pub(crate) fn list_filters(q: CustomerListParams, query: &str) -> ListFilters {
+    ListFilters {
+        q: q.q.as_deref().and_then(SearchQuery::parse),
+        owner_id: q.owner_id,
+        tag_id: q.tag_id,
+        deleted: q.deleted.unwrap_or(false),
+        kind: q.kind,
+        grade: q.grade,
+        level: q.level,
+        source: q.source,
+        industry: q.industry,
+        gender: q.gender,
+        province: q.province,
+        city: q.city,
+        district: q.district,
+        company: q.company,
+        birthday_from: q.birthday_from,
+        birthday_to: q.birthday_to,
+        created_from: q.created_from,
+        created_to: q.created_to,
+        inactive_days: q.inactive_days,
+        active_days: q.active_days,
+        in_pool: q.in_pool,
+        custom: custom_params(query),
+    }
 }

@@ -50,6 +50,19 @@ pub struct Access {
 }
 
 impl Access {
+    /// The system acting in a tenant (scheduled jobs): every record visible, audited as `system`.
+    pub fn system(tenant: TenantId) -> Self {
+        Self {
+            tenant_id: tenant,
+            actor: Actor::System,
+            permissions: BTreeSet::new(),
+            data_scope: DataScope::All,
+            scope: ScopeFilter::All,
+            is_platform_admin: false,
+            request_id: None,
+        }
+    }
+
     /// `Forbidden` naming the permission unless the caller holds it.
     pub fn require(&self, permission: &str) -> Result<(), AppError> {
         if self.permissions.contains(permission) {

@@ -232,3 +232,87 @@ pub async fn touch_interaction(
         .await?;
     Ok(())
 }
+
+/// Gives an unowned live customer to `user`; false when someone owns it already (or it is gone).
+/// One conditional statement, so of two racing claims exactly one wins.
+pub async fn claim_if_unowned(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Uuid,
+    user: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, StoreError> {
+    let res = cu::Entity::update_many()
+        .col_expr(cu::Column::OwnerId, sea_orm::sea_query::Expr::value(user))
+        .col_expr(cu::Column::OwnedSince, sea_orm::sea_query::Expr::value(now))
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.eq(id))
+        .filter(cu::Column::OwnerId.is_null())
+        .filter(cu::Column::DeletedAt.is_null())
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Idle when neither an interaction nor the current ownership is newer than `cutoff`.
+fn idle_since(cutoff: chrono::DateTime<chrono::Utc>) -> Condition {
+    Condition::all()
+        .add(
+            Condition::any().add(cu::Column::LastInteractionAt.is_null()).add(cu::Column::LastInteractionAt.lt(cutoff)),
+        )
+        .add(Condition::any().add(cu::Column::OwnedSince.is_null()).add(cu::Column::OwnedSince.lt(cutoff)))
+}
+
+/// Owned live customers idle since `cutoff`, oldest id first.
+pub async fn idle_owned(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> Result<Vec<CustomerRow>, StoreError> {
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::OwnerId.is_not_null())
+        .filter(cu::Column::DeletedAt.is_null())
+        .filter(idle_since(cutoff))
+        .order_by_asc(cu::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?)
+}
+
+/// Puts a customer back into the pool if `owner` still owns it and it is still idle since
+/// `cutoff`; false when another instance or a new interaction got there first.
+pub async fn release_if_idle(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Uuid,
+    owner: Uuid,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, StoreError> {
+    let res = cu::Entity::update_many()
+        .col_expr(cu::Column::OwnerId, sea_orm::sea_query::Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            cu::Column::OwnedSince,
+            sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.eq(id))
+        .filter(cu::Column::OwnerId.eq(owner))
+        .filter(cu::Column::DeletedAt.is_null())
+        .filter(idle_since(cutoff))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// How many live customers `user` owns.
+pub async fn count_owned(c: &impl ConnectionTrait, tenant: TenantId, user: Uuid) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::OwnerId.eq(user))
+        .filter(cu::Column::DeletedAt.is_null())
+        .count(c)
+        .await?)
+}

@@ -138,6 +138,17 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ("Customer in the pool", "This customer has no owner already."),
             ("客户已在公海", "该客户已经没有负责人。"),
         ),
+        "customer.duplicate" => (
+            (
+                "Probable duplicate",
+                "A customer with the same phone, email, id number, or name at the same company exists; see duplicates.",
+            ),
+            ("疑似重复客户", "已存在电话、邮箱、证件号相同或同公司同名的客户，详见 duplicates。"),
+        ),
+        "customer.merged" => (
+            ("Customer merged", "This customer was merged into another and cannot be restored."),
+            ("客户已合并", "该客户已合并到其他客户，不能恢复。"),
+        ),
         "customer.not_deleted" => (
             ("Customer not deleted", "Only a deleted customer can be restored."),
             ("客户未被删除", "只能恢复已删除的客户。"),
@@ -238,6 +249,8 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         ),
         "options_not_allowed" => ("is only allowed for select fields", "仅选择类字段可设置"),
         "duplicate" => ("repeats an earlier value", "与前面的值重复"),
+        "merge_self" => ("cannot name the customer merged into", "不能包含合并目标本身"),
+        "too_many" => ("has more than {max} items", "超过 {max} 项"),
         "invalid_option" => ("is not one of the options ({allowed})", "不是可选项之一（{allowed}）"),
         "invalid_date" => ("is not a date (YYYY-MM-DD)", "不是日期（YYYY-MM-DD）"),
         "invalid_number" => ("is not a number", "不是数字"),

@@ -15,8 +15,8 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
-    api_clients, audit, auth, custom_fields, customer_activity, customer_pool, customers, fallback, health, org_units,
-    positions, settings, tags, tenants, users,
+    api_clients, audit, auth, custom_fields, customer_activity, customer_duplicates, customer_pool, customers,
+    fallback, health, org_units, positions, settings, tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -70,6 +70,7 @@ where
             .service(customers::customer_changes)
             .service(customers::batch_upsert)
             .service(customer_pool::list_pool)
+            .service(customer_duplicates::list_duplicates)
             .service(customers::get_customer)
             .service(customers::update_customer)
             .service(customers::delete_customer)
@@ -77,6 +78,7 @@ where
             .service(customers::grade_history)
             .service(customer_pool::claim_customer)
             .service(customer_pool::release_customer)
+            .service(customer_duplicates::merge_customers)
             .service(customer_activity::add_contact)
             .service(customer_activity::list_contacts)
             .service(customer_activity::update_contact)

@@ -51,6 +51,24 @@ pub struct Problem {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// With `customer.duplicate`: the existing customers the new one matches, and on what.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<DuplicateRef>,
+}
+
+/// An existing customer that a new one probably duplicates.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DuplicateRef {
+    /// `null` when the customer is outside the caller's data scope.
+    pub customer_id: Option<uuid::Uuid>,
+    /// `phone`, `email`, `id_number`, `name_and_company`.
+    pub reasons: Vec<String>,
+}
+
+impl From<crm_app::customers::duplicates::DuplicateCandidate> for DuplicateRef {
+    fn from(c: crm_app::customers::duplicates::DuplicateCandidate) -> Self {
+        Self { customer_id: c.customer_id, reasons: c.reasons.iter().map(|r| r.as_str().to_owned()).collect() }
+    }
 }
 
 /// A field error before it is rendered in a language.
@@ -69,11 +87,12 @@ pub struct ApiError {
     pub args: Vec<(&'static str, String)>,
     pub fields: Vec<FieldIssue>,
     pub headers: Vec<(HeaderName, String)>,
+    pub duplicates: Vec<DuplicateRef>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, args: Vec::new(), fields: Vec::new(), headers: Vec::new() }
+        Self { status, code, args: Vec::new(), fields: Vec::new(), headers: Vec::new(), duplicates: Vec::new() }
     }
 
     pub fn arg(mut self, k: &'static str, v: impl ToString) -> Self {
@@ -117,6 +136,7 @@ impl ApiError {
                     message: i18n::fill(i18n::field_text(&f.code, lang), &f.params),
                 })
                 .collect(),
+            duplicates: self.duplicates.clone(),
         }
     }
 
@@ -201,6 +221,10 @@ impl From<AppError> for ApiError {
             AppError::RateLimited { code, retry_after_secs } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code)
                 .arg("retry_after", retry_after_secs)
                 .header(header::RETRY_AFTER, retry_after_secs),
+            AppError::Duplicate { candidates } => ApiError {
+                duplicates: candidates.into_iter().map(Into::into).collect(),
+                ..ApiError::new(StatusCode::CONFLICT, "customer.duplicate")
+            },
             AppError::PreconditionFailed => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "resource.precondition_failed")
             }
@@ -225,6 +249,7 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "customer" => "customer.not_found",
         "contact" => "contact.not_found",
         "tag" => "tag.not_found",
+        "custom_field" => "custom_field.not_found",
         _ => "resource.not_found",
     }
 }

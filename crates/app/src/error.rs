@@ -23,6 +23,9 @@ pub enum AppError {
     /// Too many attempts; retry after the given seconds.
     #[error("rate limited: {code}")]
     RateLimited { code: &'static str, retry_after_secs: u64 },
+    /// The record probably exists already (the tenant refuses duplicates); the candidates say why.
+    #[error("probable duplicate")]
+    Duplicate { candidates: Vec<crate::customers::duplicates::DuplicateCandidate> },
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed,

@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod api_clients;
 mod audit;
+mod customer_duplicates;
 mod customer_fields;
 mod customer_pool;
 mod customers;

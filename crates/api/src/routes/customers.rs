@@ -7,7 +7,7 @@ use super::tags::TagResponse;
 use crate::extract::{Allowed, IfMatch, Json, Path, Query};
 use crate::i18n::Lang;
 use crate::perm::{CustomersRead, CustomersWrite};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{ApiError, DuplicateRef, Problem};
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
@@ -190,6 +190,15 @@ impl From<CustomerView> for CustomerResponse {
     }
 }
 
+/// A new customer, with the existing customers it probably duplicates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedCustomerResponse {
+    #[serde(flatten)]
+    pub customer: CustomerResponse,
+    /// Probable duplicates (`customer_id` is `null` for one outside the caller's data scope).
+    pub warnings: Vec<DuplicateRef>,
+}
+
 /// A page of customers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerPage {
@@ -347,9 +356,11 @@ fn respond(status: StatusCode, c: CustomerView) -> HttpResponse {
     with_etag(status, &CustomerResponse::from(c), &etag)
 }
 
-/// Creates a customer.
+/// Creates a customer. Probable duplicates (same phone, email, id number, or similar name at the
+/// same company) are returned in `warnings`, or refuse the creation with 409 `customer.duplicate`
+/// when the tenant's `duplicate_policy` is `refuse`.
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:write"])), request_body = CustomerFields,
-    responses((status = 201, description = "Created", body = CustomerResponse)))]
+    responses((status = 201, description = "Created", body = CreatedCustomerResponse)))]
 #[post("/customers")]
 pub async fn create_customer(
     state: web::Data<ApiState>,
@@ -357,7 +368,12 @@ pub async fn create_customer(
     body: Json<CustomerFields>,
 ) -> ApiResult<HttpResponse> {
     let c = state.app.create_customer(&who.0, body.into_inner()?.into()).await?;
-    Ok(respond(StatusCode::CREATED, c))
+    let etag = c.customer.etag.clone();
+    let body = CreatedCustomerResponse {
+        customer: c.customer.into(),
+        warnings: c.warnings.into_iter().map(Into::into).collect(),
+    };
+    Ok(with_etag(StatusCode::CREATED, &body, &etag))
 }
 
 /// Customers within the caller's data scope, oldest first; `q` searches names, pinyin, phones and emails.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod common;
 pub mod custom_fields;
 pub mod customer_activity;
+pub mod customer_duplicates;
 pub mod customer_pool;
 pub mod customers;
 pub mod fallback;

@@ -1,13 +1,16 @@
 //! Batch upsert by `(source, external_id)`: up to 1000 items, each answered on its own; one bad
 //! item never rejects the others, and re-sending the same batch changes nothing.
 
+use super::duplicates::candidates;
 use super::input::{CustomerInput, apply, required};
 use super::records::{blank, check_owner, write_change, write_new, write_tags};
 use super::tags::check_tags;
 use crate::platform::custom_fields::Definitions;
+use crate::platform::settings;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
 use crm_domain::platform::custom_fields::ObjectType;
+use crm_domain::platform::settings::DuplicatePolicy;
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::TransactionTrait;
 use crm_store::customers::records as customers;
@@ -91,7 +94,14 @@ impl App {
         let mut input = item.input;
         // The batch's source is the key's; an item cannot move itself to another source.
         input.source = None;
-        let existing = customers::find_external(tx, who.tenant_id, source, &external_id).await?;
+        let mut existing = customers::find_external(tx, who.tenant_id, source, &external_id).await?;
+        // A merged customer's key resolves to the customer it was merged into.
+        for _ in 0..8 {
+            match existing.as_ref().and_then(|r| r.merged_into) {
+                Some(into) => existing = customers::find(tx, who.tenant_id, into).await?,
+                None => break,
+            }
+        }
         let mut errs = FieldErrors::default();
         match existing {
             Some(before) => {
@@ -139,6 +149,12 @@ impl App {
                     check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
                 }
                 errs.into_result()?;
+                if settings::load(tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse {
+                    let found = candidates(tx, who, &row).await?;
+                    if !found.is_empty() {
+                        return Err(AppError::Duplicate { candidates: found });
+                    }
+                }
                 let row = write_new(tx, who, row).await?;
                 write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
                 Ok(ItemOutcome::Created(row.id))

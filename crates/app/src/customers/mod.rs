@@ -1,10 +1,11 @@
 //! Customer use cases: the customer record (create, read within the data scope, change, soft
 //! delete and restore, grade history), contacts, interactions and the timeline, batch upsert by
-//! external id, the change feed, the list's filters, and the public pool.
+//! external id, the change feed, the list's filters, the public pool, and duplicates and merge.
 
 pub mod batch;
 pub mod changes;
 pub mod contacts;
+pub mod duplicates;
 pub mod filters;
 pub mod input;
 pub mod interactions;

@@ -2,17 +2,20 @@
 //! delete and restore, and the lifecycle-grade history. Every write takes the next change
 //! sequence number and is audited in its transaction.
 
+use super::duplicates::{DuplicateCandidate, candidates};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::view::{CustomerView, audit_json};
 use crate::paging::{Page, PageRequest};
 use crate::platform::audit;
 use crate::platform::custom_fields::{Definitions, sync_values};
+use crate::platform::settings;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
 use crm_domain::FieldErrors;
 use crm_domain::customers::{CustomerKind, LifecycleGrade};
 use crm_domain::ids::{TenantId, UserId};
 use crm_domain::platform::custom_fields::ObjectType;
+use crm_domain::platform::settings::DuplicatePolicy;
 use crm_store::customers::grade_history;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::identity::users;
@@ -23,6 +26,13 @@ use uuid::Uuid;
 /// The counter behind the change feed.
 pub(crate) const CHANGES: &str = "customer_changes";
 const NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
+
+/// A created customer and the probable duplicates it was created beside.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub customer: CustomerView,
+    pub warnings: Vec<DuplicateCandidate>,
+}
 
 /// A grade change as the API shows it.
 #[derive(Debug, Clone)]
@@ -205,7 +215,9 @@ fn external_taken(e: StoreError) -> AppError {
 }
 
 impl App {
-    pub async fn create_customer(&self, who: &Access, input: CustomerInput) -> Result<CustomerView, AppError> {
+    /// Creates a customer; probable duplicates come back as warnings, or refuse the creation when
+    /// the tenant's duplicate policy says so.
+    pub async fn create_customer(&self, who: &Access, input: CustomerInput) -> Result<Created, AppError> {
         who.require("customers:write")?;
         let mut row = blank(who.tenant_id, who);
         let mut errs = FieldErrors::default();
@@ -226,11 +238,16 @@ impl App {
         }
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
+        let warnings = candidates(&tx, who, &row).await?;
+        if !warnings.is_empty() && settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse
+        {
+            return Err(AppError::Duplicate { candidates: warnings });
+        }
         let row = write_new(&tx, who, row).await?;
         write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
         let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
-        Ok(v)
+        Ok(Created { customer: v, warnings })
     }
 
     /// One live customer within the caller's data scope.
@@ -320,6 +337,9 @@ impl App {
         let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         if before.deleted_at.is_none() {
             return Err(AppError::Conflict { code: "customer.not_deleted", field: None });
+        }
+        if before.merged_into.is_some() {
+            return Err(AppError::Conflict { code: "customer.merged", field: None });
         }
         let mut after = before.clone();
         after.deleted_at = None;

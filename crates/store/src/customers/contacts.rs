@@ -43,17 +43,6 @@ pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Res
     Ok(())
 }
 
-/// Moves every contact of `from` to `to` (merging customers).
-pub async fn reassign(c: &impl ConnectionTrait, tenant: TenantId, from: Uuid, to: Uuid) -> Result<u64, StoreError> {
-    let res = ct::Entity::update_many()
-        .col_expr(ct::Column::CustomerId, sea_orm::sea_query::Expr::value(to))
-        .filter(ct::Column::TenantId.eq(tenant.0))
-        .filter(ct::Column::CustomerId.eq(from))
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected)
-}
-
 /// Clears the primary flag on a customer's other contacts.
 pub async fn clear_primary(
     c: &impl ConnectionTrait,

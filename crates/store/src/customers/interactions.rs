@@ -36,14 +36,3 @@ pub async fn page(
     }
     Ok(q.order_by_desc(ix::Column::OccurredAt).order_by_desc(ix::Column::Id).limit(limit).all(c).await?)
 }
-
-/// Moves every interaction of `from` to `to` (merging customers).
-pub async fn reassign(c: &impl ConnectionTrait, tenant: TenantId, from: Uuid, to: Uuid) -> Result<u64, StoreError> {
-    let res = ix::Entity::update_many()
-        .col_expr(ix::Column::CustomerId, sea_orm::sea_query::Expr::value(to))
-        .filter(ix::Column::TenantId.eq(tenant.0))
-        .filter(ix::Column::CustomerId.eq(from))
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected)
-}

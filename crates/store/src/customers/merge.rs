@@ -1,0 +1,173 @@
+//! Merging customers: every record linked to the duplicate moves to the surviving customer in the
+//! caller's transaction, and the merge is recorded with the ids of what moved.
+
+use crate::StoreError;
+use crate::entities::{
+    contacts as co, customer_grade_history as gh, customer_merges as cm, customer_tags as ct, interactions as ix,
+    segment_members as sm,
+};
+use chrono::{DateTime, Utc};
+use crm_domain::ids::TenantId;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+/// The ids of what moved from one customer to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moved {
+    pub contacts: Vec<Uuid>,
+    pub interactions: Vec<Uuid>,
+    pub grade_history: Vec<Uuid>,
+    /// Tags the duplicate carried (the survivor carries them now, if it did not already).
+    pub tags: Vec<Uuid>,
+    /// Static segments the duplicate was in.
+    pub segments: Vec<Uuid>,
+}
+
+/// Moves contacts, interactions, grade history, tags and static segment memberships of `from` to `to`.
+pub async fn move_linked(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    from: Uuid,
+    to: Uuid,
+) -> Result<Moved, StoreError> {
+    let t = tenant.0;
+    let contacts: Vec<Uuid> = co::Entity::find()
+        .filter(co::Column::TenantId.eq(t))
+        .filter(co::Column::CustomerId.eq(from))
+        .order_by_asc(co::Column::Id)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    co::Entity::update_many()
+        .col_expr(co::Column::CustomerId, Expr::value(to))
+        // The survivor keeps its own primary contact.
+        .col_expr(co::Column::IsPrimary, Expr::value(false))
+        .filter(co::Column::TenantId.eq(t))
+        .filter(co::Column::CustomerId.eq(from))
+        .exec(c)
+        .await?;
+    let interactions: Vec<Uuid> = ix::Entity::find()
+        .filter(ix::Column::TenantId.eq(t))
+        .filter(ix::Column::CustomerId.eq(from))
+        .order_by_asc(ix::Column::Id)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    ix::Entity::update_many()
+        .col_expr(ix::Column::CustomerId, Expr::value(to))
+        .filter(ix::Column::TenantId.eq(t))
+        .filter(ix::Column::CustomerId.eq(from))
+        .exec(c)
+        .await?;
+    let grade_history: Vec<Uuid> = gh::Entity::find()
+        .filter(gh::Column::TenantId.eq(t))
+        .filter(gh::Column::CustomerId.eq(from))
+        .order_by_asc(gh::Column::Id)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    gh::Entity::update_many()
+        .col_expr(gh::Column::CustomerId, Expr::value(to))
+        .filter(gh::Column::TenantId.eq(t))
+        .filter(gh::Column::CustomerId.eq(from))
+        .exec(c)
+        .await?;
+
+    let tag_links =
+        ct::Entity::find().filter(ct::Column::TenantId.eq(t)).filter(ct::Column::CustomerId.eq(from)).all(c).await?;
+    let tags: Vec<Uuid> = tag_links.iter().map(|l| l.tag_id).collect();
+    if !tag_links.is_empty() {
+        let rows = tag_links.into_iter().map(|l| ct::ActiveModel {
+            tenant_id: Set(t),
+            customer_id: Set(to),
+            tag_id: Set(l.tag_id),
+            created_at: Set(l.created_at),
+        });
+        ct::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([ct::Column::TenantId, ct::Column::CustomerId, ct::Column::TagId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(c)
+            .await?;
+        ct::Entity::delete_many()
+            .filter(ct::Column::TenantId.eq(t))
+            .filter(ct::Column::CustomerId.eq(from))
+            .exec(c)
+            .await?;
+    }
+
+    let memberships =
+        sm::Entity::find().filter(sm::Column::TenantId.eq(t)).filter(sm::Column::CustomerId.eq(from)).all(c).await?;
+    let segments: Vec<Uuid> = memberships.iter().map(|m| m.segment_id).collect();
+    if !memberships.is_empty() {
+        let rows = memberships.into_iter().map(|m| sm::ActiveModel {
+            tenant_id: Set(t),
+            segment_id: Set(m.segment_id),
+            customer_id: Set(to),
+            added_at: Set(m.added_at),
+            added_by: Set(m.added_by),
+        });
+        sm::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([sm::Column::TenantId, sm::Column::SegmentId, sm::Column::CustomerId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(c)
+            .await?;
+        sm::Entity::delete_many()
+            .filter(sm::Column::TenantId.eq(t))
+            .filter(sm::Column::CustomerId.eq(from))
+            .exec(c)
+            .await?;
+    }
+    Ok(Moved { contacts, interactions, grade_history, tags, segments })
+}
+
+/// One recorded merge.
+#[derive(Debug, Clone)]
+pub struct MergeRecord {
+    pub tenant: TenantId,
+    pub target: Uuid,
+    pub merged: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_type: &'static str,
+    pub actor_id: Option<Uuid>,
+    /// JSON of what moved.
+    pub moved: String,
+}
+
+pub async fn record(c: &impl ConnectionTrait, m: MergeRecord) -> Result<(), StoreError> {
+    cm::Entity::insert(cm::ActiveModel {
+        tenant_id: Set(m.tenant.0),
+        id: Set(Uuid::now_v7()),
+        target_id: Set(m.target),
+        merged_id: Set(m.merged),
+        merged_at: Set(m.at),
+        actor_type: Set(m.actor_type.to_owned()),
+        actor_id: Set(m.actor_id),
+        moved: Set(m.moved),
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
+/// The merges into `target`, oldest first.
+pub async fn of_target(c: &impl ConnectionTrait, tenant: TenantId, target: Uuid) -> Result<Vec<cm::Model>, StoreError> {
+    Ok(cm::Entity::find()
+        .filter(cm::Column::TenantId.eq(tenant.0))
+        .filter(cm::Column::TargetId.eq(target))
+        .order_by_asc(cm::Column::Id)
+        .all(c)
+        .await?)
+}

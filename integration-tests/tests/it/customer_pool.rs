@@ -33,6 +33,11 @@ async fn pool_claim_and_release(db: Db) {
     assert_eq!(pool_ids(&app, &bob).await, vec![id(&pooled)]);
     let mine: Value = app.get_auth("/api/v1/customers", &bob).await.json().await.unwrap();
     assert!(mine["items"].as_array().unwrap().is_empty(), "a self-scoped list does not show the pool");
+    // A pool customer can be opened by whoever sees the pool, not by others of the same scope.
+    assert_eq!(app.get_auth(&format!("/api/v1/customers/{}", id(&pooled)), &bob).await.status(), 200);
+    let narrow = app.position(&t, "Narrow", "self", &["customers:read"]).await;
+    let (_, nick) = app.user_with(&t, "nick", None, &[&narrow]).await;
+    problem(app.get_auth(&format!("/api/v1/customers/{}", id(&pooled)), &nick).await, 404, "customer.not_found").await;
     // Without `customers:pool` there is no pool.
     let reader = app.position(&t, "Reader", "all", &["customers:read"]).await;
     let (_, rita) = app.user_with(&t, "rita", None, &[&reader]).await;

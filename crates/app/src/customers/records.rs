@@ -250,14 +250,17 @@ impl App {
         Ok(Created { customer: v, warnings })
     }
 
-    /// One live customer within the caller's data scope.
+    /// One live customer within the caller's data scope, or in the public pool when the caller
+    /// may see the pool.
     pub async fn get_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
         who.require("customers:read")?;
-        let row = customers::find_scoped(self.store().conn(), who.tenant_id, &who.scope, id)
-            .await?
-            .filter(|r| r.deleted_at.is_none())
-            .ok_or(NOT_FOUND)?;
-        view(self.store().conn(), who, row).await
+        let db = self.store().conn();
+        let mut row = customers::find_scoped(db, who.tenant_id, &who.scope, id).await?;
+        if row.is_none() && who.permissions.contains("customers:pool") {
+            row = customers::find(db, who.tenant_id, id).await?.filter(|r| r.owner_id.is_none());
+        }
+        let row = row.filter(|r| r.deleted_at.is_none()).ok_or(NOT_FOUND)?;
+        view(db, who, row).await
     }
 
     /// Customers within the caller's data scope, oldest first, filtered and searched.

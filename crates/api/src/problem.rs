@@ -225,6 +225,7 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "customer" => "customer.not_found",
         "contact" => "contact.not_found",
         "tag" => "tag.not_found",
+        "segment" => "segment.not_found",
         _ => "resource.not_found",
     }
 }

@@ -10,6 +10,7 @@ mod audit;
 mod customer_fields;
 mod customers;
 mod identity;
+mod segments;
 
 mod auth;
 mod errors;

@@ -11,6 +11,7 @@ pub mod fallback;
 pub mod health;
 pub mod org_units;
 pub mod positions;
+pub mod segments;
 pub mod settings;
 pub mod tags;
 pub mod tenants;

@@ -9,5 +9,6 @@ pub mod filters;
 pub mod input;
 pub mod interactions;
 pub mod records;
+pub mod segments;
 pub mod tags;
 pub mod view;

@@ -11,6 +11,7 @@ on_both_dbs!(
     rule_segments_cover_every_field_family_and_explain_agrees,
     static_segments_validation_and_audit,
     self_scoped_users_see_only_their_own_members,
+    segments_of_another_tenant_answer_404,
 );
 
 fn set(n: &[&str]) -> BTreeSet<String> {
@@ -399,4 +400,49 @@ async fn self_scoped_users_see_only_their_own_members(db: Db) {
     let viewer = app.position(&t, "Viewer", "all", &["customers:read"]).await;
     let (_, vic) = app.user_with(&t, "vic", None, &[&viewer]).await;
     problem(app.get_auth(&format!("/api/v1/segments/{rid}/count"), &vic).await, 403, "permission.denied").await;
+}
+
+async fn segments_of_another_tenant_answer_404(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin_token().await;
+    app.create(
+        "/api/v1/tenants",
+        &admin,
+        json!({"code": "beta", "name": "Beta", "admin_username": "boss", "admin_password": "beta-pass-1234"}),
+    )
+    .await;
+    let beta = app.login_in("beta", "boss", "beta-pass-1234").await;
+    let theirs = app.create("/api/v1/segments", &beta, json!({"name": "Beta list", "kind": "static"})).await;
+    let tid = theirs["id"].as_str().unwrap();
+    let their_customer = app.create("/api/v1/customers", &beta, json!({"name": "Beta client"})).await;
+    let tc = their_customer["id"].as_str().unwrap();
+    let mine = app.create("/api/v1/segments", &admin, json!({"name": "Mine", "kind": "static"})).await;
+    let mid = mine["id"].as_str().unwrap();
+
+    for path in [
+        format!("/api/v1/segments/{tid}"),
+        format!("/api/v1/segments/{tid}/count"),
+        format!("/api/v1/segments/{tid}/members"),
+    ] {
+        problem(app.get_auth(&path, &admin).await, 404, "segment.not_found").await;
+    }
+    problem(
+        app.patch_auth(&format!("/api/v1/segments/{tid}"), &admin, &json!({"name": "x"})).await,
+        404,
+        "segment.not_found",
+    )
+    .await;
+    problem(app.delete_auth(&format!("/api/v1/segments/{tid}"), &admin).await, 404, "segment.not_found").await;
+    problem(app.get_auth(&format!("/api/v1/segments/{mid}/explain/{tc}"), &admin).await, 404, "customer.not_found")
+        .await;
+    let p = problem(
+        app.post_auth(&format!("/api/v1/segments/{mid}/members"), &admin, &json!({"customer_ids": [tc]})).await,
+        422,
+        "validation.failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "/customer_ids/0");
+    let list = json_ok(app.get_auth("/api/v1/segments", &admin).await, "list").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "only the tenant's own segments are listed");
+    assert_eq!(count(&app, &beta, tid).await, 0);
 }

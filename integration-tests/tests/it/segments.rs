@@ -333,6 +333,17 @@ async fn static_segments_validation_and_audit(db: Db) {
     assert_eq!(app.delete_auth(&format!("/api/v1/segments/{sid}"), &t).await.status(), 204);
     problem(app.get_auth(&format!("/api/v1/segments/{sid}"), &t).await, 404, "segment.not_found").await;
 
+    // Rules that name a tag deleted since answer 409 until they are updated.
+    let tag = app.create("/api/v1/tags", &t, json!({"name": "临时", "category": "other"})).await;
+    let tag_id = tag["id"].as_str().unwrap();
+    let stale = app
+        .create("/api/v1/segments", &t, json!({"name": "临时标签", "kind": "rule", "rules": {"conditions": [{"field": "tags", "op": "has_any", "value": [tag_id]}]}}))
+        .await;
+    let stale_id = stale["id"].as_str().unwrap();
+    assert_eq!(count(&app, &t, stale_id).await, 0);
+    assert_eq!(app.delete_auth(&format!("/api/v1/tags/{tag_id}"), &t).await.status(), 204);
+    problem(app.get_auth(&format!("/api/v1/segments/{stale_id}/count"), &t).await, 409, "segment.rules_stale").await;
+
     // Every change is in the audit log.
     let log =
         json_ok(app.get_auth(&format!("/api/v1/audit-log?entity_type=segment&entity_id={sid}"), &t).await, "audit")

@@ -103,6 +103,24 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
         "customer.not_found" => (("Customer not found", "No such customer."), ("客户不存在", "没有该客户。")),
         "contact.not_found" => (("Contact not found", "No such contact."), ("联系人不存在", "没有该联系人。")),
         "tag.not_found" => (("Tag not found", "No such tag."), ("标签不存在", "没有该标签。")),
+        "segment.not_found" => (("Segment not found", "No such segment."), ("分群不存在", "没有该分群。")),
+        "segment.name_taken" => {
+            (("Segment exists", "Another segment already has this name."), ("分群已存在", "已有同名分群。"))
+        }
+        "segment.not_static" => (
+            (
+                "Not a static segment",
+                "Members are added and removed only on static segments; rule-based ones follow their rules.",
+            ),
+            ("不是静态分群", "只有静态分群可以手动添加或移除成员；规则分群的成员由规则决定。"),
+        ),
+        "segment.rules_stale" => (
+            (
+                "Segment rules no longer valid",
+                "The rules name a custom field or tag that no longer exists or that you may not use; update the rules.",
+            ),
+            ("分群规则已失效", "规则引用的自定义字段或标签已不存在或您无权使用，请更新规则。"),
+        ),
         "custom_field.not_found" => {
             (("Custom field not found", "No such custom field."), ("自定义字段不存在", "没有该自定义字段。"))
         }
@@ -268,6 +286,11 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "id_number_invalid" => ("is not a valid id number", "不是有效的证件号码"),
         "not_found" => ("does not exist in this tenant", "在本租户中不存在"),
         "conflict" => ("conflicts with existing data", "与现有数据冲突"),
+        "op_not_allowed" => {
+            ("is not an operator for this field (allowed: {allowed})", "不是该字段可用的运算符（可用：{allowed}）")
+        }
+        "not_allowed" => ("is not allowed here", "此处不允许"),
+        "invalid_id" => ("is not a valid id", "不是有效的编号"),
         "permission_unknown" => {
             ("is not a known permission (see GET /api/v1/permissions)", "不是已知的权限（见 GET /api/v1/permissions）")
         }

@@ -16,7 +16,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
     api_clients, audit, auth, custom_fields, customer_activity, customer_duplicates, customer_pool, customers,
-    fallback, health, org_units, positions, settings, tags, tenants, users,
+    fallback, health, org_units, positions, segments, settings, tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -88,6 +88,18 @@ where
             .service(tags::create_tag)
             .service(tags::list_tags)
             .service(tags::delete_tag)
+            .service(segments::create_segment)
+            .service(segments::list_segments)
+            // Fixed paths before `/segments/{id}`.
+            .service(segments::preview_segment)
+            .service(segments::get_segment)
+            .service(segments::update_segment)
+            .service(segments::delete_segment)
+            .service(segments::count_segment)
+            .service(segments::segment_members)
+            .service(segments::add_segment_members)
+            .service(segments::remove_segment_members)
+            .service(segments::explain_segment)
             .service(custom_fields::create_custom_field)
             .service(custom_fields::list_custom_fields)
             .service(custom_fields::update_custom_field)

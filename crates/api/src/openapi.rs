@@ -27,6 +27,7 @@ Errors are application/problem+json (RFC 9457) with a stable `code`; send `Accep
         (name = "api-clients", description = "Integration clients (client credentials)"),
         (name = "audit", description = "The audit log"),
         (name = "customers", description = "Customers: records, search, batch upsert, change feed"),
+        (name = "segments", description = "Customer segments: static lists and rule-based segments, count, members, why"),
         (name = "custom-fields", description = "Custom field definitions per object type"),
         (name = "settings", description = "The tenant's settings"),
     ),

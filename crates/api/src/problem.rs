@@ -250,6 +250,7 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "contact" => "contact.not_found",
         "tag" => "tag.not_found",
         "custom_field" => "custom_field.not_found",
+        "segment" => "segment.not_found",
         _ => "resource.not_found",
     }
 }

@@ -12,6 +12,7 @@ mod customer_fields;
 mod customer_pool;
 mod customers;
 mod identity;
+mod segments;
 
 mod auth;
 mod errors;

@@ -13,6 +13,7 @@ pub mod fallback;
 pub mod health;
 pub mod org_units;
 pub mod positions;
+pub mod segments;
 pub mod settings;
 pub mod tags;
 pub mod tenants;

@@ -115,5 +115,12 @@ pub(crate) async fn store_filter(
         }
     }
     errs.into_result()?;
-    Ok(CustomerFilter { q: f.q, owner_id: f.owner_id, tag_id: f.tag_id, deleted: f.deleted, criteria: out })
+    Ok(CustomerFilter {
+        q: f.q,
+        owner_id: f.owner_id,
+        tag_id: f.tag_id,
+        deleted: f.deleted,
+        criteria: out,
+        match_any: false,
+    })
 }

@@ -11,5 +11,6 @@ pub mod input;
 pub mod interactions;
 pub mod pool;
 pub mod records;
+pub mod segments;
 pub mod tags;
 pub mod view;

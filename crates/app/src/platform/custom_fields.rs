@@ -172,6 +172,12 @@ impl Definitions {
         errs.into_result().map(|_| Value::Object(out).to_string())
     }
 
+    /// The index values of stored values by field key (what segment rules test).
+    pub fn index_by_key(&self, stored: &str) -> std::collections::BTreeMap<String, Vec<IndexValue>> {
+        let ids: std::collections::BTreeMap<Uuid, &str> = self.rows.iter().map(|r| (r.id, r.key.as_str())).collect();
+        self.index_rows(stored).into_iter().filter_map(|(id, v)| ids.get(&id).map(|k| ((*k).to_owned(), v))).collect()
+    }
+
     /// The index rows of stored values.
     pub fn index_rows(&self, stored: &str) -> Vec<(Uuid, Vec<IndexValue>)> {
         let stored: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();

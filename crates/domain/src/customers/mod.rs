@@ -5,6 +5,7 @@ pub mod customer;
 pub mod duplicates;
 pub mod phone;
 pub mod search;
+pub mod segments;
 
 pub use customer::{CustomerKind, Gender, InteractionKind, LifecycleGrade, TagCategory};
 pub use phone::Phone;

@@ -7,4 +7,5 @@ pub mod grade_history;
 pub mod interactions;
 pub mod merge;
 pub mod records;
+pub mod segments;
 pub mod tags;

@@ -114,8 +114,10 @@ pub struct CustomerFilter {
     pub owner_id: Option<Uuid>,
     /// Only customers carrying this tag.
     pub tag_id: Option<Uuid>,
-    /// Further conditions, all of which must hold.
+    /// Further conditions, all of which must hold (any one of them with `match_any`).
     pub criteria: Vec<super::criteria::Criterion>,
+    /// `criteria` match when any one holds (none given: nothing matches).
+    pub match_any: bool,
     /// List the deleted ones (the trash) instead of the live ones.
     pub deleted: bool,
 }
@@ -161,15 +163,8 @@ fn search_condition(tenant: Uuid, q: &SearchQuery) -> Condition {
     Condition::all().add(cu::Column::Id.in_subquery(union))
 }
 
-/// One page in id order after `after`, within the scope.
-pub async fn page(
-    c: &impl ConnectionTrait,
-    tenant: TenantId,
-    scope_filter: &ScopeFilter,
-    f: &CustomerFilter,
-    after: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<CustomerRow>, StoreError> {
+/// The customers the scope shows that match `f`.
+fn matching(tenant: TenantId, scope_filter: &ScopeFilter, f: &CustomerFilter) -> sea_orm::Select<cu::Entity> {
     let mut q = cu::Entity::find().filter(cu::Column::TenantId.eq(tenant.0)).filter(scope::by_owner(
         tenant.0,
         scope_filter,
@@ -189,13 +184,37 @@ pub async fn page(
     if let Some(t) = f.tag_id {
         q = q.filter(cu::Column::Id.in_subquery(super::tags::customers_with(tenant, t)));
     }
-    if !f.criteria.is_empty() {
-        q = q.filter(super::criteria::combine(tenant, true, &f.criteria));
+    if !f.criteria.is_empty() || f.match_any {
+        q = q.filter(super::criteria::combine(tenant, !f.match_any, &f.criteria));
     }
+    q
+}
+
+/// One page in id order after `after`, within the scope.
+pub async fn page(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope_filter: &ScopeFilter,
+    f: &CustomerFilter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<CustomerRow>, StoreError> {
+    let mut q = matching(tenant, scope_filter, f);
     if let Some(a) = after {
         q = q.filter(cu::Column::Id.gt(a));
     }
     Ok(q.order_by_asc(cu::Column::Id).limit(limit).all(c).await?)
+}
+
+/// How many customers the scope shows that match `f`.
+pub async fn count(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope_filter: &ScopeFilter,
+    f: &CustomerFilter,
+) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(matching(tenant, scope_filter, f).count(c).await?)
 }
 
 /// Customers changed after sequence `since`, in change order, within the scope.

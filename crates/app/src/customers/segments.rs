@@ -9,12 +9,10 @@ use crate::platform::custom_fields::Definitions;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Duration, Utc};
 use crm_domain::customers::customer::parse_text;
-use crm_domain::customers::segments::{
-    self as rules, CustomTest, DateField, Facts, Rules, SegmentKind, SetOp, TagOp, Test, TextField,
-};
+use crm_domain::customers::segments::{self as rules, CustomTest, Facts, Rules, SegmentKind, Test, TextField};
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::customers::criteria::{self, Criterion, DateColumn, TextColumn};
+use crm_store::customers::criteria::Criterion;
 use crm_store::customers::records::{self as customers, CustomerFilter, CustomerRow};
 use crm_store::customers::segments::{self as store, SegmentRow};
 use crm_store::customers::tags;
@@ -148,55 +146,15 @@ async fn parse_rules(c: &impl ConnectionTrait, who: &Access, v: &Value) -> Resul
     Ok((parsed, defs))
 }
 
-fn text_column(f: TextField) -> TextColumn {
-    match f {
-        TextField::Kind => TextColumn::Kind,
-        TextField::Grade => TextColumn::Grade,
-        TextField::Level => TextColumn::Level,
-        TextField::Source => TextColumn::Source,
-        TextField::Industry => TextColumn::Industry,
-        TextField::Gender => TextColumn::Gender,
-        TextField::Province => TextColumn::Province,
-        TextField::City => TextColumn::City,
-        TextField::District => TextColumn::District,
-        TextField::Company => TextColumn::Company,
-    }
-}
-
-fn set_op(op: SetOp) -> criteria::SetOp {
-    match op {
-        SetOp::In => criteria::SetOp::In,
-        SetOp::NotIn => criteria::SetOp::NotIn,
-        SetOp::IsSet => criteria::SetOp::IsSet,
-        SetOp::IsNotSet => criteria::SetOp::IsNotSet,
-    }
-}
-
 /// The rules as the store's criteria (the SQL side of [`rules::evaluate`]).
 fn compile(who: &Access, defs: &Definitions, r: &Rules, now: DateTime<Utc>) -> Result<CustomerFilter, AppError> {
     let mut out = Vec::with_capacity(r.conditions.len());
     for c in &r.conditions {
         out.push(match &c.test {
-            Test::Text { field, op, values } => {
-                Criterion::Text { column: text_column(*field), op: set_op(*op), values: values.clone() }
-            }
-            Test::Owner { op, ids } => Criterion::Owner { op: set_op(*op), ids: ids.clone() },
-            Test::Tags { op, ids } => Criterion::Tags {
-                op: match op {
-                    TagOp::Any => criteria::TagOp::Any,
-                    TagOp::All => criteria::TagOp::All,
-                    TagOp::None => criteria::TagOp::None,
-                },
-                ids: ids.clone(),
-            },
-            Test::Date { field, min, max } => Criterion::Date {
-                column: match field {
-                    DateField::Birthday => DateColumn::Birthday,
-                    DateField::CreatedAt => DateColumn::CreatedAt,
-                },
-                min: *min,
-                max: *max,
-            },
+            Test::Text { field, op, values } => Criterion::Text { column: *field, op: *op, values: values.clone() },
+            Test::Owner { op, ids } => Criterion::Owner { op: *op, ids: ids.clone() },
+            Test::Tags { op, ids } => Criterion::Tags { op: *op, ids: ids.clone() },
+            Test::Date { field, min, max } => Criterion::Date { column: *field, min: *min, max: *max },
             Test::InactiveDays(n) => Criterion::InactiveSince(now - Duration::days(i64::from(*n))),
             Test::ActiveDays(n) => Criterion::ActiveSince(now - Duration::days(i64::from(*n))),
             Test::Custom { key, test } => {

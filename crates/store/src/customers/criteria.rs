@@ -9,64 +9,22 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition};
 use uuid::Uuid;
 
-/// The plain text columns a criterion can compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextColumn {
-    Kind,
-    Grade,
-    Level,
-    Source,
-    Industry,
-    Gender,
-    Province,
-    City,
-    District,
-    Company,
-}
+/// The vocabulary of conditions is the domain's (segment rules are parsed into it).
+pub use crm_domain::customers::segments::{DateField as DateColumn, SetOp, TagOp, TextField as TextColumn};
 
-impl TextColumn {
-    fn column(self) -> cu::Column {
-        match self {
-            TextColumn::Kind => cu::Column::Kind,
-            TextColumn::Grade => cu::Column::Grade,
-            TextColumn::Level => cu::Column::Level,
-            TextColumn::Source => cu::Column::Source,
-            TextColumn::Industry => cu::Column::Industry,
-            TextColumn::Gender => cu::Column::Gender,
-            TextColumn::Province => cu::Column::Province,
-            TextColumn::City => cu::Column::City,
-            TextColumn::District => cu::Column::District,
-            TextColumn::Company => cu::Column::Company,
-        }
+fn text_column(f: TextColumn) -> cu::Column {
+    match f {
+        TextColumn::Kind => cu::Column::Kind,
+        TextColumn::Grade => cu::Column::Grade,
+        TextColumn::Level => cu::Column::Level,
+        TextColumn::Source => cu::Column::Source,
+        TextColumn::Industry => cu::Column::Industry,
+        TextColumn::Gender => cu::Column::Gender,
+        TextColumn::Province => cu::Column::Province,
+        TextColumn::City => cu::Column::City,
+        TextColumn::District => cu::Column::District,
+        TextColumn::Company => cu::Column::Company,
     }
-}
-
-/// The date columns a criterion can range over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateColumn {
-    Birthday,
-    CreatedAt,
-}
-
-/// How a set of values is matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetOp {
-    /// The value is one of them.
-    In,
-    /// The value is none of them (an empty value counts as none of them).
-    NotIn,
-    /// Has a value.
-    IsSet,
-    /// Has no value.
-    IsNotSet,
-}
-
-/// How tags are matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagOp {
-    Any,
-    All,
-    None,
 }
 
 /// One condition on a customer.
@@ -105,6 +63,16 @@ pub enum Criterion {
     InSegment(Uuid),
 }
 
+/// Customers carrying any of `tags`.
+fn tagged_any(tenant: TenantId, tags: &[Uuid]) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(ct::Column::CustomerId)
+        .from(ct::Entity)
+        .and_where(ct::Column::TenantId.eq(tenant.0))
+        .and_where(ct::Column::TagId.is_in(tags.to_vec()))
+        .to_owned()
+}
+
 fn tagged(tenant: TenantId, tag: Uuid) -> sea_orm::sea_query::SelectStatement {
     super::tags::customers_with(tenant, tag)
 }
@@ -112,32 +80,14 @@ fn tagged(tenant: TenantId, tag: Uuid) -> sea_orm::sea_query::SelectStatement {
 /// The SQL condition of one criterion.
 pub fn condition(tenant: TenantId, c: &Criterion) -> Condition {
     match c {
-        Criterion::Text { column, op, values } => set_condition(column.column(), *op, values.clone()),
+        Criterion::Text { column, op, values } => set_condition(text_column(*column), *op, values.clone()),
         Criterion::Owner { op, ids } => set_condition(cu::Column::OwnerId, *op, ids.clone()),
         Criterion::Tags { op, ids } => match op {
-            TagOp::Any => Condition::all().add(
-                cu::Column::Id.in_subquery(
-                    Query::select()
-                        .column(ct::Column::CustomerId)
-                        .from(ct::Entity)
-                        .and_where(ct::Column::TenantId.eq(tenant.0))
-                        .and_where(ct::Column::TagId.is_in(ids.clone()))
-                        .to_owned(),
-                ),
-            ),
+            TagOp::Any => Condition::all().add(cu::Column::Id.in_subquery(tagged_any(tenant, ids))),
             TagOp::All => {
                 ids.iter().fold(Condition::all(), |acc, t| acc.add(cu::Column::Id.in_subquery(tagged(tenant, *t))))
             }
-            TagOp::None => Condition::all().add(
-                cu::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(ct::Column::CustomerId)
-                        .from(ct::Entity)
-                        .and_where(ct::Column::TenantId.eq(tenant.0))
-                        .and_where(ct::Column::TagId.is_in(ids.clone()))
-                        .to_owned(),
-                ),
-            ),
+            TagOp::None => Condition::all().add(cu::Column::Id.not_in_subquery(tagged_any(tenant, ids))),
         },
         Criterion::Date { column, min, max } => {
             let mut cond = Condition::all();

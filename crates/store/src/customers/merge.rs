@@ -24,6 +24,30 @@ pub struct Moved {
     pub segments: Vec<Uuid>,
 }
 
+/// Re-points the rows of a child table (`$m`: an entity module with `id` and `customer_id`) from
+/// one customer to another, setting any extra columns given; evaluates to the ids moved.
+macro_rules! repoint {
+    ($c:expr, $m:ident, $t:expr, $from:expr, $to:expr $(, $col:ident = $val:expr)*) => {{
+        let ids: Vec<Uuid> = $m::Entity::find()
+            .filter($m::Column::TenantId.eq($t))
+            .filter($m::Column::CustomerId.eq($from))
+            .order_by_asc($m::Column::Id)
+            .all($c)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        $m::Entity::update_many()
+            .col_expr($m::Column::CustomerId, Expr::value($to))
+            $(.col_expr($m::Column::$col, Expr::value($val)))*
+            .filter($m::Column::TenantId.eq($t))
+            .filter($m::Column::CustomerId.eq($from))
+            .exec($c)
+            .await?;
+        ids
+    }};
+}
+
 /// Moves contacts, interactions, grade history, tags and static segment memberships of `from` to `to`.
 pub async fn move_linked(
     c: &impl ConnectionTrait,
@@ -32,53 +56,10 @@ pub async fn move_linked(
     to: Uuid,
 ) -> Result<Moved, StoreError> {
     let t = tenant.0;
-    let contacts: Vec<Uuid> = co::Entity::find()
-        .filter(co::Column::TenantId.eq(t))
-        .filter(co::Column::CustomerId.eq(from))
-        .order_by_asc(co::Column::Id)
-        .all(c)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    co::Entity::update_many()
-        .col_expr(co::Column::CustomerId, Expr::value(to))
-        // The survivor keeps its own primary contact.
-        .col_expr(co::Column::IsPrimary, Expr::value(false))
-        .filter(co::Column::TenantId.eq(t))
-        .filter(co::Column::CustomerId.eq(from))
-        .exec(c)
-        .await?;
-    let interactions: Vec<Uuid> = ix::Entity::find()
-        .filter(ix::Column::TenantId.eq(t))
-        .filter(ix::Column::CustomerId.eq(from))
-        .order_by_asc(ix::Column::Id)
-        .all(c)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    ix::Entity::update_many()
-        .col_expr(ix::Column::CustomerId, Expr::value(to))
-        .filter(ix::Column::TenantId.eq(t))
-        .filter(ix::Column::CustomerId.eq(from))
-        .exec(c)
-        .await?;
-    let grade_history: Vec<Uuid> = gh::Entity::find()
-        .filter(gh::Column::TenantId.eq(t))
-        .filter(gh::Column::CustomerId.eq(from))
-        .order_by_asc(gh::Column::Id)
-        .all(c)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    gh::Entity::update_many()
-        .col_expr(gh::Column::CustomerId, Expr::value(to))
-        .filter(gh::Column::TenantId.eq(t))
-        .filter(gh::Column::CustomerId.eq(from))
-        .exec(c)
-        .await?;
+    // The survivor keeps its own primary contact.
+    let contacts = repoint!(c, co, t, from, to, IsPrimary = false);
+    let interactions = repoint!(c, ix, t, from, to);
+    let grade_history = repoint!(c, gh, t, from, to);
 
     let tag_links =
         ct::Entity::find().filter(ct::Column::TenantId.eq(t)).filter(ct::Column::CustomerId.eq(from)).all(c).await?;

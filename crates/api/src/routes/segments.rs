@@ -130,12 +130,12 @@ pub struct ConditionOutcomeResponse {
     pub index: usize,
     pub field: String,
     pub op: String,
-    #[schema(value_type = Object)]
+    /// The condition's value as given (a string, number, array or `null`).
     pub value: Value,
     pub matched: bool,
     /// The customer's value the condition looked at (days since the last interaction for
-    /// `last_interaction_days`, tag ids for `tags`, the values of a custom field).
-    #[schema(value_type = Object)]
+    /// `last_interaction_days`, tag ids for `tags`, the values of a custom field); any JSON, `null`
+    /// when the customer has none.
     pub actual: Value,
 }
 

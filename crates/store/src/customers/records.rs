@@ -22,6 +22,13 @@ pub async fn insert(c: &impl ConnectionTrait, row: CustomerRow) -> Result<Custom
     cu::Entity::find_by_id((tenant, id)).one(c).await?.ok_or_else(|| StoreError::Config("customer vanished".to_owned()))
 }
 
+/// Inserts a complete row without reading it back: for a caller that already holds every value it
+/// needs (a batch answers with the id only).
+pub async fn insert_without_reread(c: &impl ConnectionTrait, row: &CustomerRow) -> Result<(), StoreError> {
+    cu::Entity::insert(row.clone().into_active_model()).exec_without_returning(c).await?;
+    Ok(())
+}
+
 /// Writes every changed column of `after` (compared with `before`).
 pub async fn update(
     c: &impl ConnectionTrait,

@@ -12,7 +12,7 @@ use crm_domain::customers::NameKeys;
 use crm_domain::customers::search::prefix_upper_bound;
 use crm_server::{Application, Config};
 use rand::Rng;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, Value};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,7 @@ fn args() -> anyhow::Result<Args> {
 }
 
 const BATCH: u64 = 1000;
+const INFLIGHT: u64 = 2;
 const PASSWORD: &str = "bench-password-1";
 
 #[tokio::main]
@@ -57,16 +58,43 @@ async fn main() -> anyhow::Result<()> {
             let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
             let admin = Database::connect(&a.pg_url).await?;
             admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-            let base = a.pg_url.rsplit_once('/').map_or(a.pg_url.as_str(), |(b, _)| b);
-            (format!("{base}/{name}"), Some((admin, name)))
+            (pg_database_url(&a.pg_url, &name), Some((admin, name)))
         }
         other => bail!("--db sqlite|postgres, not {other}"),
     };
-    let result = run(&a, &url).await;
+    // The in-process server (actix) stops itself on SIGINT/SIGTERM; without this the load would
+    // go on against a stopped server and end in "error sending request" or a 500 of a batch cut
+    // off mid-way, which reads like a server fault. Stop the run, say so, drop the database.
+    let result = tokio::select! {
+        r = run(&a, &url) => r,
+        s = stop_signal() => Err(anyhow::anyhow!("stopped by {s} (the in-process server stops on it too)")),
+    };
     if let Some((admin, name)) = pg_db {
         admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
     }
     result
+}
+
+/// `--pg-url` with the database replaced by `name`; its query (e.g. `?options=...`) is kept.
+fn pg_database_url(pg_url: &str, name: &str) -> String {
+    let (url, query) = pg_url.split_once('?').map_or((pg_url, None), |(u, q)| (u, Some(q)));
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM (never when the handlers cannot be installed).
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        },
+        _ => std::future::pending().await,
+    }
 }
 
 async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
@@ -84,7 +112,10 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::new();
+    // actix closes a keep-alive connection after 5 s idle; with batches of several seconds an
+    // idle pooled connection can be that old, and reusing one the server is closing at that
+    // moment fails with "connection closed before message completed". Drop them sooner.
+    let http = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(3)).build()?;
     let token = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"username": "admin", "password": PASSWORD}))
@@ -106,38 +137,20 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
         .try_get("", "id")?;
 
     println!("# customers benchmark: {} customers on {}", a.customers, a.db);
+    // Without statistics PostgreSQL plans for an empty table, and the cached plan of the upsert's
+    // key lookup then walks the tenant's rows through a one-column index: every item costs more
+    // than the last. Autovacuum analyzes a growing table within about a minute; where it is
+    // off, the load does that itself.
+    let analyze = (db.get_database_backend() == DbBackend::Postgres && !autovacuum_on(&db).await?).then_some(&db);
+    if analyze.is_some() {
+        println!(
+            "(autovacuum is off on this server: the load runs ANALYZE customers once a minute, as autovacuum would)"
+        );
+    }
 
     // Load through the API, two batches in flight.
-    let start = Instant::now();
-    let batches = a.customers.div_ceil(BATCH);
-    let mut next = 0u64;
-    while next < batches {
-        let mut inflight = Vec::new();
-        for b in next..(next + 2).min(batches) {
-            let items: Vec<_> = (b * BATCH..((b + 1) * BATCH).min(a.customers))
-                .map(|n| {
-                    let (name, phone) = customer(n);
-                    json!({"external_id": format!("B{n}"), "name": name, "phone": phone})
-                })
-                .collect();
-            let req = http
-                .post(format!("{base}/api/v1/customers/batch-upsert"))
-                .bearer_auth(&token)
-                .json(&json!({"source": "bench", "items": items}));
-            inflight.push(async move { req.send().await });
-        }
-        for r in futures_util::future::join_all(inflight).await {
-            let r = r?;
-            if !r.status().is_success() {
-                bail!("batch failed: {}", r.text().await?);
-            }
-        }
-        next += 2;
-        if next.is_multiple_of(100) {
-            eprintln!("loaded {} / {}", (next * BATCH).min(a.customers), a.customers);
-        }
-    }
-    let api_load = start.elapsed();
+    let api_load = load(&http, &base, &token, a.customers, analyze).await?;
+    eprintln!("load through the API: {:.1} s", api_load.as_secs_f64());
 
     // The same number of rows inserted by raw SQL into the same table (another key range).
     let raw_rows = a.customers.min(200_000);
@@ -146,6 +159,13 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
         raw_insert(&db, tenant, b * BATCH..((b + 1) * BATCH).min(raw_rows)).await?;
     }
     let raw_load = start.elapsed();
+    eprintln!("raw load: {raw_rows} rows in {:.1} s", raw_load.as_secs_f64());
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Fresh statistics, as autovacuum would gather on a live database; without them the
+        // planner takes the just-loaded table for empty and nests loops over it (seconds per
+        // search). Both the API and the raw queries below run on the same statistics.
+        db.execute_unprepared("ANALYZE").await?;
+    }
 
     // Lookups by phone.
     let mut rng = rand::rng();
@@ -181,6 +201,7 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
         }
     }
     let lookup = (summarize(api), summarize(raw));
+    eprintln!("lookups done");
 
     // Search: pinyin prefixes of generated names (e.g. `wangwei`), a page of 50.
     let mut api = Vec::new();
@@ -243,6 +264,89 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
     row(&format!("lookup by phone ({} lookups)", a.lookups), lookup);
     row(&format!("search by pinyin prefix, page of 50 ({} searches)", a.lookups), search);
     Ok(())
+}
+
+/// Loads customers `0..n` through the API, `INFLIGHT` batches at a time, and reports progress; every
+/// item must come back `created`. Returns the time it took.
+async fn load(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    n: u64,
+    analyze: Option<&DatabaseConnection>,
+) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    let batches = n.div_ceil(BATCH);
+    let (mut next, mut reported, mut report_at) = (0u64, 0u64, Instant::now());
+    let mut analyzed_at = Instant::now();
+    let mut slowest = Duration::ZERO;
+    while next < batches {
+        let round: Vec<_> =
+            (next..(next + INFLIGHT).min(batches)).map(|b| send_batch(http, base, token, b, n)).collect();
+        for took in futures_util::future::join_all(round).await {
+            slowest = slowest.max(took?);
+        }
+        next += INFLIGHT;
+        if let Some(db) = analyze.filter(|_| analyzed_at.elapsed() >= Duration::from_secs(60)) {
+            db.execute_unprepared("ANALYZE customers").await?;
+            analyzed_at = Instant::now();
+        }
+        if report_at.elapsed() >= Duration::from_secs(60) || next >= batches {
+            let done = (next * BATCH).min(n);
+            eprintln!(
+                "loaded {done} / {n} in {:.0} s: {:.0}/s overall, {:.0}/s since the last line, slowest batch {:.1} s",
+                start.elapsed().as_secs_f64(),
+                done as f64 / start.elapsed().as_secs_f64(),
+                (done - reported) as f64 / report_at.elapsed().as_secs_f64(),
+                slowest.as_secs_f64()
+            );
+            (reported, report_at, slowest) = (done, Instant::now(), Duration::ZERO);
+        }
+    }
+    Ok(start.elapsed())
+}
+
+/// Whether PostgreSQL's autovacuum (which also keeps the planner's statistics) is on.
+async fn autovacuum_on(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SHOW autovacuum"))
+        .await?
+        .context("SHOW autovacuum")?;
+    Ok(row.try_get::<String>("", "autovacuum")? == "on")
+}
+
+/// Sends batch `b` (customers `b*BATCH ..`) and checks that each of its items was created.
+async fn send_batch(http: &reqwest::Client, base: &str, token: &str, b: u64, n: u64) -> anyhow::Result<Duration> {
+    let range = b * BATCH..((b + 1) * BATCH).min(n);
+    let expected = range.end - range.start;
+    let items: Vec<_> = range
+        .map(|n| {
+            let (name, phone) = customer(n);
+            json!({"external_id": format!("B{n}"), "name": name, "phone": phone})
+        })
+        .collect();
+    let t = Instant::now();
+    let r = http
+        .post(format!("{base}/api/v1/customers/batch-upsert"))
+        .bearer_auth(token)
+        .json(&json!({"source": "bench", "items": items}))
+        .send()
+        .await
+        .with_context(|| format!("batch {b}"))?;
+    let status = r.status();
+    let body = r.text().await.with_context(|| format!("batch {b}: reading the answer"))?;
+    let took = t.elapsed();
+    if !status.is_success() {
+        bail!("batch {b} failed after {:.1} s: {status} {body}", took.as_secs_f64());
+    }
+    let v: serde_json::Value = serde_json::from_str(&body)?;
+    let results = v["items"].as_array().map_or(&[][..], Vec::as_slice);
+    let created = results.iter().filter(|i| i["status"] == "created").count() as u64;
+    if created != expected {
+        let other = results.iter().find(|i| i["status"] != "created");
+        bail!("batch {b}: {created} of {expected} items created; e.g. {other:?}");
+    }
+    Ok(took)
 }
 
 async fn raw_insert(db: &DatabaseConnection, tenant: uuid::Uuid, range: std::ops::Range<u64>) -> anyhow::Result<()> {

@@ -1,19 +1,27 @@
 //! Batch upsert by `(source, external_id)`: up to 1000 items, each answered on its own; one bad
 //! item never rejects the others, and re-sending the same batch changes nothing.
+//!
+//! Each item runs in its own savepoint: the key lookup, the row, its grade history and its audit
+//! entry. Per batch, not per item: the change numbers (one counter update reserves enough for the
+//! rest of the batch), the owner checks (each owner is looked up once), the custom field
+//! definitions and the duplicate policy.
 
 use super::duplicates::candidates;
-use super::input::{CustomerInput, apply, required};
-use super::records::{blank, check_owner, write_change, write_new, write_tags};
+use super::input::{CustomerInput, apply, required, same_content};
+use super::records::{CHANGES, blank, check_owner, insert_new, write_change, write_tags};
 use super::tags::check_tags;
 use crate::platform::custom_fields::Definitions;
 use crate::platform::settings;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
+use crm_domain::ids::TenantId;
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::platform::settings::DuplicatePolicy;
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::TransactionTrait;
-use crm_store::customers::records as customers;
+use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::platform::counters;
+use crm_store::{DatabaseTransaction, ScopeFilter, TransactionTrait};
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// The most items one batch may carry.
@@ -35,6 +43,44 @@ pub enum ItemOutcome {
     Failed(AppError),
 }
 
+/// Change numbers reserved by this batch's transaction, handed out in item order. The counter
+/// row stays locked until the batch commits, so the numbers still follow commit order; numbers
+/// left unused are gaps, which the change feed allows.
+#[derive(Debug, Clone, Copy)]
+struct ChangeSeqs {
+    next: i64,
+    last: i64,
+}
+
+impl ChangeSeqs {
+    const NONE: Self = Self { next: 1, last: 0 };
+
+    /// The next number; when none is left, reserves `wanted` (the items still to come, this one
+    /// included). The reservation is made inside the item's savepoint: if that rolls back, the
+    /// counter update rolls back with it, and the caller puts back the copy it held before.
+    async fn next(&mut self, tx: &DatabaseTransaction, tenant: TenantId, wanted: usize) -> Result<i64, AppError> {
+        if self.next > self.last {
+            let wanted = i64::try_from(wanted.max(1)).unwrap_or(1);
+            let last = counters::take(tx, tenant, CHANGES, wanted).await?;
+            *self = Self { next: last - wanted + 1, last };
+        }
+        let seq = self.next;
+        self.next += 1;
+        Ok(seq)
+    }
+}
+
+/// What the items of one batch share.
+struct Batch<'a> {
+    who: &'a Access,
+    source: String,
+    seqs: ChangeSeqs,
+    /// Owners already found to be users of the tenant.
+    owners: BTreeSet<Uuid>,
+    defs: Definitions,
+    refuse_duplicates: bool,
+}
+
 impl App {
     pub async fn batch_upsert_customers(
         &self,
@@ -47,28 +93,33 @@ impl App {
         if items.is_empty() || items.len() > MAX_BATCH {
             return Err(FieldError::new("/items", "range").with("min", 1).with("max", MAX_BATCH).into());
         }
+        let count = items.len();
         let tx = self.store().begin_write().await?;
         let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
-        let mut out = Vec::with_capacity(items.len());
+        let refuse_duplicates = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
+        let mut out = Vec::with_capacity(count);
         for (i, item) in items.into_iter().enumerate() {
             // Each item in its own savepoint: a failure rolls back that item only.
             // A concurrent batch may insert the same key between our read and our insert; the
             // unique index refuses ours, and the second attempt finds theirs and updates it.
             let mut attempt = 0;
             loop {
+                let seqs = batch.seqs;
                 let sp = tx.begin().await.map_err(crm_store::StoreError::from)?;
-                match self.upsert_one(&sp, who, &defs, &source, i, item.clone()).await {
+                match upsert_one(&sp, &mut batch, i, count - i, item.clone()).await {
                     Ok(o) => {
                         sp.commit().await.map_err(crm_store::StoreError::from)?;
                         out.push(o);
                         break;
                     }
-                    Err(AppError::Conflict { .. }) if attempt == 0 => {
-                        sp.rollback().await.map_err(crm_store::StoreError::from)?;
-                        attempt += 1;
-                    }
                     Err(e) => {
                         sp.rollback().await.map_err(crm_store::StoreError::from)?;
+                        batch.seqs = seqs;
+                        if matches!(e, AppError::Conflict { .. }) && attempt == 0 {
+                            attempt += 1;
+                            continue;
+                        }
                         out.push(ItemOutcome::Failed(e));
                         break;
                     }
@@ -78,87 +129,114 @@ impl App {
         tx.commit().await.map_err(crm_store::StoreError::from)?;
         Ok(out)
     }
+}
 
-    async fn upsert_one(
-        &self,
-        tx: &crm_store::DatabaseTransaction,
-        who: &Access,
-        defs: &Definitions,
-        source: &str,
-        i: usize,
-        item: BatchItem,
-    ) -> Result<ItemOutcome, AppError> {
-        let prefix = format!("/items/{i}");
-        let external_id = parse_text(&format!("{prefix}/external_id"), Some(&item.external_id), 128)?
-            .ok_or_else(|| FieldError::new(format!("{prefix}/external_id"), "required"))?;
-        let mut input = item.input;
-        // The batch's source is the key's; an item cannot move itself to another source.
-        input.source = None;
-        let mut existing = customers::find_external(tx, who.tenant_id, source, &external_id).await?;
-        // A merged customer's key resolves to the customer it was merged into.
-        for _ in 0..8 {
-            match existing.as_ref().and_then(|r| r.merged_into) {
-                Some(into) => existing = customers::find(tx, who.tenant_id, into).await?,
-                None => break,
-            }
-        }
-        let mut errs = FieldErrors::default();
-        match existing {
-            Some(before) => {
-                // The key found a customer; the caller may change it only inside their data scope.
-                if customers::find_scoped(tx, who.tenant_id, &who.scope, before.id).await?.is_none() {
-                    return Err(AppError::Forbidden { code: "customer.out_of_scope", permission: None });
-                }
-                let mut after = before.clone();
-                if let Err(e) = apply(&mut after, &input, &prefix) {
-                    errs.0.extend(e.0);
-                }
-                if input.custom_fields.is_some() {
-                    match defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), &prefix, false) {
-                        Ok(c) => after.custom_fields = c,
-                        Err(e) => errs.0.extend(e.0),
-                    }
-                }
-                if input.owner_id.is_some() {
-                    check_owner(tx, who.tenant_id, &after, &format!("{prefix}/owner_id"), &mut errs).await?;
-                }
-                if let Some(t) = &input.tag_ids {
-                    check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
-                }
-                errs.into_result()?;
-                let (row, changed) = write_change(tx, who, before, after, "update").await?;
-                write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
-                Ok(if changed { ItemOutcome::Updated(row.id) } else { ItemOutcome::Unchanged(row.id) })
-            }
-            None => {
-                let mut row = blank(who.tenant_id, who);
-                row.source = Some(source.to_owned());
-                row.external_id = Some(external_id);
-                if input.name.is_none() {
-                    errs.push(required(format!("{prefix}/name")));
-                }
-                if let Err(e) = apply(&mut row, &input, &prefix) {
-                    errs.0.extend(e.0);
-                }
-                match defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), &prefix, true) {
-                    Ok(c) => row.custom_fields = c,
-                    Err(e) => errs.0.extend(e.0),
-                }
-                check_owner(tx, who.tenant_id, &row, &format!("{prefix}/owner_id"), &mut errs).await?;
-                if let Some(t) = &input.tag_ids {
-                    check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
-                }
-                errs.into_result()?;
-                if settings::load(tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse {
-                    let found = candidates(tx, who, &row).await?;
-                    if !found.is_empty() {
-                        return Err(AppError::Duplicate { candidates: found });
-                    }
-                }
-                let row = write_new(tx, who, row).await?;
-                write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
-                Ok(ItemOutcome::Created(row.id))
-            }
+/// One item, inside its savepoint; `remaining` counts it and the items after it.
+async fn upsert_one(
+    tx: &DatabaseTransaction,
+    batch: &mut Batch<'_>,
+    i: usize,
+    remaining: usize,
+    item: BatchItem,
+) -> Result<ItemOutcome, AppError> {
+    let who = batch.who;
+    let prefix = format!("/items/{i}");
+    let external_id = parse_text(&format!("{prefix}/external_id"), Some(&item.external_id), 128)?
+        .ok_or_else(|| FieldError::new(format!("{prefix}/external_id"), "required"))?;
+    let mut input = item.input;
+    // The batch's source is the key's; an item cannot move itself to another source.
+    input.source = None;
+    let mut existing = customers::find_external(tx, who.tenant_id, &batch.source, &external_id).await?;
+    // A merged customer's key resolves to the customer it was merged into.
+    for _ in 0..8 {
+        match existing.as_ref().and_then(|r| r.merged_into) {
+            Some(into) => existing = customers::find(tx, who.tenant_id, into).await?,
+            None => break,
         }
     }
+    let mut errs = FieldErrors::default();
+    match existing {
+        Some(before) => {
+            // The key found a customer; the caller may change it only inside their data scope
+            // (which is the whole tenant for a caller whose scope is `All`).
+            if who.scope != ScopeFilter::All
+                && customers::find_scoped(tx, who.tenant_id, &who.scope, before.id).await?.is_none()
+            {
+                return Err(AppError::Forbidden { code: "customer.out_of_scope", permission: None });
+            }
+            let mut after = before.clone();
+            if let Err(e) = apply(&mut after, &input, &prefix) {
+                errs.0.extend(e.0);
+            }
+            if input.custom_fields.is_some() {
+                match batch.defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), &prefix, false) {
+                    Ok(c) => after.custom_fields = c,
+                    Err(e) => errs.0.extend(e.0),
+                }
+            }
+            if input.owner_id.is_some() {
+                check_owner_once(tx, batch, &after, &format!("{prefix}/owner_id"), &mut errs).await?;
+            }
+            if let Some(t) = &input.tag_ids {
+                check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
+            }
+            errs.into_result()?;
+            let id = before.id;
+            let changed = !same_content(&before, &after);
+            if changed {
+                after.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
+                write_change(tx, who, before, after, "update").await?;
+            }
+            write_tags(tx, who, id, input.tag_ids.as_deref()).await?;
+            Ok(if changed { ItemOutcome::Updated(id) } else { ItemOutcome::Unchanged(id) })
+        }
+        None => {
+            let mut row = blank(who.tenant_id, who);
+            row.source = Some(batch.source.clone());
+            row.external_id = Some(external_id);
+            if input.name.is_none() {
+                errs.push(required(format!("{prefix}/name")));
+            }
+            if let Err(e) = apply(&mut row, &input, &prefix) {
+                errs.0.extend(e.0);
+            }
+            match batch.defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), &prefix, true) {
+                Ok(c) => row.custom_fields = c,
+                Err(e) => errs.0.extend(e.0),
+            }
+            check_owner_once(tx, batch, &row, &format!("{prefix}/owner_id"), &mut errs).await?;
+            if let Some(t) = &input.tag_ids {
+                check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
+            }
+            errs.into_result()?;
+            if batch.refuse_duplicates {
+                let found = candidates(tx, who, &row).await?;
+                if !found.is_empty() {
+                    return Err(AppError::Duplicate { candidates: found });
+                }
+            }
+            row.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
+            insert_new(tx, who, &row).await?;
+            write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
+            Ok(ItemOutcome::Created(row.id))
+        }
+    }
+}
+
+/// `records::check_owner`, asking the database once per owner and batch.
+async fn check_owner_once(
+    tx: &DatabaseTransaction,
+    batch: &mut Batch<'_>,
+    row: &CustomerRow,
+    field: &str,
+    errs: &mut FieldErrors,
+) -> Result<(), AppError> {
+    let Some(owner) = row.owner_id.filter(|o| !batch.owners.contains(o)) else { return Ok(()) };
+    let mut found = FieldErrors::default();
+    check_owner(tx, batch.who.tenant_id, row, field, &mut found).await?;
+    if found.0.is_empty() {
+        batch.owners.insert(owner);
+    }
+    errs.0.extend(found.0);
+    Ok(())
 }

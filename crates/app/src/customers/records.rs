@@ -158,23 +158,33 @@ pub(crate) async fn write_tags(
     Ok(())
 }
 
-/// Inserts a new customer with the next change number, its first grade, and the audit entry.
+/// Inserts a new customer with the next change number (unless the caller reserved one), its
+/// custom values, first grade and audit entry, and reads it back as stored.
 pub(crate) async fn write_new(
     tx: &DatabaseTransaction,
     who: &Access,
     mut row: CustomerRow,
 ) -> Result<CustomerRow, AppError> {
-    row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
-    let row = customers::insert(tx, row).await?;
+    if row.change_seq == 0 {
+        row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
+    }
+    insert_new(tx, who, &row).await?;
+    customers::find(tx, who.tenant_id, row.id).await?.ok_or_else(|| AppError::Internal("customer vanished".to_owned()))
+}
+
+/// What [`write_new`] writes, for a row whose change number is set, without reading it back.
+pub(crate) async fn insert_new(tx: &DatabaseTransaction, who: &Access, row: &CustomerRow) -> Result<(), AppError> {
+    customers::insert(tx, row).await?;
     if row.custom_fields != "{}" {
         sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
     }
     grade_history::append(tx, who.tenant_id, row.id, None, &row.grade, who.actor.kind(), who.actor.id()).await?;
-    audit::record(tx, who, "create", "customer", row.id, audit_json(&row)).await?;
-    Ok(row)
+    audit::record(tx, who, "create", "customer", row.id, audit_json(row)).await?;
+    Ok(())
 }
 
-/// Writes a change unless nothing differs; returns the row and whether it changed.
+/// Writes a change unless nothing differs (with the next change number unless the caller set
+/// one); returns the row and whether it changed.
 pub(crate) async fn write_change(
     tx: &DatabaseTransaction,
     who: &Access,
@@ -186,7 +196,10 @@ pub(crate) async fn write_change(
         return Ok((before, false));
     }
     after.updated_at = Utc::now();
-    after.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
+    // A batch reserves its change numbers up front and sets them; everyone else takes the next.
+    if after.change_seq == before.change_seq {
+        after.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
+    }
     let diff = audit::diff(&audit_json(&before), &audit_json(&after));
     let grade_from = (before.grade != after.grade).then(|| before.grade.clone());
     let custom_changed = before.custom_fields != after.custom_fields;

@@ -15,11 +15,10 @@ use uuid::Uuid;
 
 pub use cu::Model as CustomerRow;
 
-/// Inserts a complete row (built by `crm-app`).
-pub async fn insert(c: &impl ConnectionTrait, row: CustomerRow) -> Result<CustomerRow, StoreError> {
-    let (tenant, id) = (row.tenant_id, row.id);
-    cu::Entity::insert(row.into_active_model()).exec_without_returning(c).await?;
-    cu::Entity::find_by_id((tenant, id)).one(c).await?.ok_or_else(|| StoreError::Config("customer vanished".to_owned()))
+/// Inserts a complete row (built by `crm-app`) without reading it back.
+pub async fn insert(c: &impl ConnectionTrait, row: &CustomerRow) -> Result<(), StoreError> {
+    cu::Entity::insert(row.clone().into_active_model()).exec_without_returning(c).await?;
+    Ok(())
 }
 
 /// Writes every changed column of `after` (compared with `before`).

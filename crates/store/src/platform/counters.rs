@@ -7,20 +7,15 @@ use crm_domain::ids::TenantId;
 use sea_orm::{ConnectionTrait, Statement};
 
 /// Reserves `n` values and returns the last one (the reserved range is `last-n+1 ..= last`).
-/// Call inside a write transaction.
+/// Call inside a write transaction. One statement: the first take creates the row.
 pub async fn take(c: &impl ConnectionTrait, tenant: TenantId, name: &str, n: i64) -> Result<i64, StoreError> {
-    let backend = c.get_database_backend();
-    c.execute_raw(Statement::from_sql_and_values(
-        backend,
-        "INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, 0) ON CONFLICT (tenant_id, name) DO NOTHING",
-        [tenant.0.into(), name.into()],
-    ))
-    .await?;
     let row = c
         .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "UPDATE tenant_counters SET value = value + $1 WHERE tenant_id = $2 AND name = $3 RETURNING value",
-            [n.into(), tenant.0.into(), name.into()],
+            c.get_database_backend(),
+            "INSERT INTO tenant_counters (tenant_id, name, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET value = tenant_counters.value + excluded.value \
+             RETURNING value",
+            [tenant.0.into(), name.into(), n.into()],
         ))
         .await?
         .ok_or_else(|| StoreError::Config(format!("counter {name} missing")))?;

@@ -8,6 +8,7 @@ mod m20261125_000002_identity;
 mod m20261125_000003_audit;
 mod m20261125_000004_customers;
 mod m20261125_000005_customer_360;
+mod m20261201_000006_membership;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_audit::Migration),
             Box::new(m20261125_000004_customers::Migration),
             Box::new(m20261125_000005_customer_360::Migration),
+            Box::new(m20261201_000006_membership::Migration),
         ]
     }
 }

@@ -163,6 +163,10 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ),
             ("疑似重复客户", "已存在电话、邮箱、证件号相同或同公司同名的客户，详见 duplicates。"),
         ),
+        "customer.merge_both_members" => (
+            ("Both customers are members", "Cancel one of the two memberships before merging the customers."),
+            ("两个客户都是会员", "合并客户前请先注销其中一个会员资格。"),
+        ),
         "customer.merged" => (
             ("Customer merged", "This customer was merged into another and cannot be restored."),
             ("客户已合并", "该客户已合并到其他客户，不能恢复。"),
@@ -174,6 +178,88 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
         "customer.out_of_scope" => (
             ("Customer outside your data scope", "This key names a customer you may not change."),
             ("客户不在数据权限范围内", "该编号对应的客户不在您可修改的范围内。"),
+        ),
+        "member.not_found" => (("Member not found", "No such member."), ("会员不存在", "没有该会员。")),
+        "member_level.not_found" => {
+            (("Member level not found", "No such member level."), ("会员级别不存在", "没有该会员级别。"))
+        }
+        "member_identity.not_found" => {
+            (("Identity not found", "The member has no such identity."), ("外部身份不存在", "该会员没有此外部身份。"))
+        }
+        "enrollment.not_found" => {
+            (("Application not found", "No such enrollment application."), ("入会申请不存在", "没有该入会申请。"))
+        }
+        "card_number.not_found" => {
+            (("Card number not found", "No such card number in the pool."), ("卡号不存在", "卡号池中没有该卡号。"))
+        }
+        "member_level.value_taken" => (
+            ("Level value taken", "Another level has this level value."),
+            ("级别值已被使用", "已有其他级别使用该级别值。"),
+        ),
+        "member_level.name_taken" => {
+            (("Level name taken", "Another level has this name."), ("级别名称已被使用", "已有其他级别使用该名称。"))
+        }
+        "member_level.in_use" => (
+            ("Level in use", "Members hold this level; move them to another level first."),
+            ("级别正在使用", "仍有会员处于该级别，请先调整其级别。"),
+        ),
+        "card_number.pool_empty" => (
+            (
+                "Card number pool empty",
+                "No free card number is left in the pool; add numbers with POST /api/v1/card-numbers/batch.",
+            ),
+            ("卡号池已空", "卡号池中没有可用卡号，请先批量新增卡号。"),
+        ),
+        "card_number.not_free" => (
+            ("Card number not free", "This card number is assigned or retired; a number is never given twice."),
+            ("卡号不可用", "该卡号已分配或已停用，卡号不能重复使用。"),
+        ),
+        "card_number.serials_exhausted" => (
+            (
+                "Card serials exhausted",
+                "Automatic card numbers have used every serial of the configured width; widen card_serial_width or change the prefix.",
+            ),
+            ("卡号流水号已用尽", "自动卡号已用完当前位数的所有流水号，请增加流水号位数或更换前缀。"),
+        ),
+        "card_number.taken" => {
+            (("Card number exists", "This card number exists already."), ("卡号已存在", "该卡号已存在。"))
+        }
+        "card_number.in_use" => (
+            ("Card number in use", "A number that was ever assigned stays on record and cannot be deleted."),
+            ("卡号已使用", "已分配过的卡号须保留记录，不能删除。"),
+        ),
+        "enrollment.not_pending" => (
+            ("Application already decided", "Only a pending application can be changed, approved or rejected."),
+            ("申请已处理", "只能修改、批准或拒绝待审核的申请。"),
+        ),
+        "enrollment.incomplete" => (
+            (
+                "Application incomplete",
+                "Key information is missing or invalid (see the review findings); correct the application first.",
+            ),
+            ("申请资料不完整", "关键信息缺失或无效（见审核结果），请先补正申请。"),
+        ),
+        "enrollment.customer_ambiguous" => (
+            (
+                "Several customers match",
+                "More than one customer has this phone or id number; name the one to link with customer_id.",
+            ),
+            ("匹配到多个客户", "有多个客户使用该电话或证件号，请用 customer_id 指定要关联的客户。"),
+        ),
+        "member.already_enrolled" => {
+            (("Already a member", "This customer is a member already."), ("已是会员", "该客户已是会员。"))
+        }
+        "member.invalid_transition" => (
+            ("Not possible in this state", "The membership's current state does not allow this change."),
+            ("当前状态不允许", "会员当前状态不允许此操作。"),
+        ),
+        "member.lookup_ambiguous" => (
+            ("Several members match", "More than one member has this phone; look up by card number instead."),
+            ("匹配到多个会员", "有多个会员使用该电话，请改用卡号查询。"),
+        ),
+        "member_identity.taken" => (
+            ("Identity linked to another member", "Another member of this tenant has this identity."),
+            ("外部身份已被关联", "本租户的其他会员已关联该外部身份。"),
         ),
         "org_unit.not_found" => (("Org unit not found", "No such org unit."), ("组织单元不存在", "没有该组织单元。")),
         "position.not_found" => (("Position not found", "No such position."), ("岗位不存在", "没有该岗位。")),
@@ -297,6 +383,20 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "permission_platform_only" => ("can only be held by platform administrators", "只有平台管理员才能拥有"),
         "scope_not_granted" => ("asks for a scope the client does not hold", "请求了客户端未被授予的范围"),
         "unsupported_grant_type" => ("must be client_credentials", "必须是 client_credentials"),
+        "card_prefix_invalid" => ("must be at most 8 letters or digits", "须为不超过 8 位的字母或数字"),
+        "card_prefix_not_numeric" => ("must be digits only when a check digit is used", "使用校验位时只能是数字"),
+        "card_serial_overflow" => {
+            ("goes beyond the largest serial the width holds ({max})", "超出流水号位数能表示的最大值（{max}）")
+        }
+        "card_no_invalid" => ("must be 1 to 32 letters, digits or dashes", "须为 1 到 32 位字母、数字或连字符"),
+        "multiplier_invalid" => {
+            ("must be a decimal with at most two places, such as 1.5", "须为最多两位小数的数值，如 1.5")
+        }
+        "read_only" => ("cannot be changed", "不能修改"),
+        "lookup_one_of" => (
+            "give exactly one of phone, card_no, or source with external_id",
+            "须且只能提供 phone、card_no 或 source 加 external_id 之一",
+        ),
         _ => ("is invalid", "无效"),
     };
     match lang {

@@ -15,8 +15,9 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
-    api_clients, audit, auth, custom_fields, customer_activity, customer_duplicates, customer_pool, customers,
-    fallback, health, org_units, positions, segments, settings, tags, tenants, users,
+    api_clients, audit, auth, card_numbers, custom_fields, customer_activity, customer_duplicates, customer_pool,
+    customers, enrollment, fallback, health, member_levels, members, org_units, outbox, positions, segments, settings,
+    tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -106,6 +107,37 @@ where
             .service(custom_fields::delete_custom_field)
             .service(settings::get_settings)
             .service(settings::update_settings)
+            .service(member_levels::create_level)
+            .service(member_levels::list_levels)
+            .service(member_levels::get_level)
+            .service(member_levels::update_level)
+            .service(member_levels::delete_level)
+            .service(card_numbers::create_batch)
+            .service(card_numbers::add_card_number)
+            .service(card_numbers::list_card_numbers)
+            .service(card_numbers::delete_card_number)
+            .service(enrollment::submit_application)
+            .service(enrollment::list_applications)
+            .service(enrollment::bulk_approve)
+            .service(enrollment::bulk_reject)
+            .service(enrollment::get_application)
+            .service(enrollment::update_application)
+            .service(enrollment::approve_application)
+            .service(enrollment::reject_application)
+            .service(members::list_members)
+            .service(members::lookup_member)
+            .service(members::bulk_level)
+            .service(members::get_member)
+            .service(members::update_member)
+            .service(members::report_lost)
+            .service(members::unreport_lost)
+            .service(members::replace_card)
+            .service(members::cancel_member)
+            .service(members::change_level)
+            .service(members::level_history)
+            .service(members::link_identity)
+            .service(members::unlink_identity)
+            .service(outbox::list_outbox_events)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

@@ -39,6 +39,16 @@ permissions!(
     CustomFieldsWrite => "custom_fields:write",
     SettingsRead => "settings:read",
     SettingsWrite => "settings:write",
+    EnrollmentRead => "enrollment:read",
+    EnrollmentSubmit => "enrollment:submit",
+    EnrollmentReview => "enrollment:review",
+    MembersRead => "members:read",
+    MembersWrite => "members:write",
+    MembersLevel => "members:level",
+    MemberLevelsWrite => "member_levels:write",
+    CardNumbersRead => "card_numbers:read",
+    CardNumbersWrite => "card_numbers:write",
+    OutboxRead => "outbox:read",
 );
 
 #[cfg(test)]

@@ -251,6 +251,11 @@ fn not_found_code(entity: &'static str) -> &'static str {
         "tag" => "tag.not_found",
         "custom_field" => "custom_field.not_found",
         "segment" => "segment.not_found",
+        "member" => "member.not_found",
+        "member_level" => "member_level.not_found",
+        "member_identity" => "member_identity.not_found",
+        "enrollment_application" => "enrollment.not_found",
+        "card_number" => "card_number.not_found",
         _ => "resource.not_found",
     }
 }

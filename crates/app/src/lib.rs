@@ -5,6 +5,7 @@ pub mod customers;
 pub mod error;
 pub mod etag;
 pub mod identity;
+pub mod membership;
 pub mod paging;
 pub mod platform;
 

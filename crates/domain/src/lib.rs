@@ -3,6 +3,8 @@
 //! One module per bounded context (see `ARCHITECTURE.md`). Values that exist are valid:
 //! constructors parse and refuse bad input with a [`FieldError`] naming the field.
 
+mod macros;
+
 pub mod error;
 pub mod identity;
 pub mod ids;
@@ -10,4 +12,5 @@ pub mod platform;
 
 pub use error::{FieldError, FieldErrors};
 pub mod customers;
+pub mod membership;
 pub mod paging;

@@ -8,6 +8,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod identity;
+pub mod membership;
 pub mod platform;
 pub mod scope;
 

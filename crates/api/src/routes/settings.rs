@@ -1,4 +1,5 @@
-//! The tenant's settings: duplicate policy and the public-pool rules.
+//! The tenant's settings: duplicate policy, the public-pool rules, card numbering and the
+//! enrollment review.
 
 use super::ApiResult;
 use super::common::nullable;
@@ -21,6 +22,20 @@ pub struct SettingsResponse {
     pub pool_return_days: Option<u32>,
     /// The most customers a user may own and still claim from the pool; `null`: no limit.
     pub pool_claim_limit: Option<u32>,
+    /// `auto`: card numbers are prefix + serial from a counter; `preset`: taken from the pool
+    /// (`/card-numbers`), lowest free number first.
+    pub card_mode: String,
+    /// The prefix of automatic card numbers.
+    pub card_prefix: String,
+    /// Digits of the serial of automatic card numbers (zero-padded).
+    pub card_serial_width: u32,
+    /// Automatic card numbers end with a Luhn check digit.
+    pub card_check_digit: bool,
+    /// Key information every enrollment application must carry (`name`, `phone`, `email`,
+    /// `id_number`, `gender`, `birthday`, `address`); missing ones are review findings.
+    pub enrollment_required_fields: Vec<String>,
+    /// Channels whose applications are approved at once when the review finds nothing.
+    pub enrollment_auto_approve_channels: Vec<String>,
 }
 
 impl From<TenantSettings> for SettingsResponse {
@@ -29,6 +44,16 @@ impl From<TenantSettings> for SettingsResponse {
             duplicate_policy: s.duplicate_policy.as_str().to_owned(),
             pool_return_days: s.pool_return_days,
             pool_claim_limit: s.pool_claim_limit,
+            card_mode: s.card_mode.as_str().to_owned(),
+            card_prefix: s.card_prefix,
+            card_serial_width: s.card_serial_width,
+            card_check_digit: s.card_check_digit,
+            enrollment_required_fields: s.enrollment_required_fields.iter().map(|f| f.as_str().to_owned()).collect(),
+            enrollment_auto_approve_channels: s
+                .enrollment_auto_approve_channels
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
         }
     }
 }
@@ -50,6 +75,27 @@ pub struct SettingsRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>, nullable)]
     pub pool_claim_limit: Option<Option<i64>>,
+    /// `auto` or `preset`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub card_mode: Option<Option<String>>,
+    /// 0 to 8 letters or digits (digits only with `card_check_digit`).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub card_prefix: Option<Option<String>>,
+    /// 4 to 16.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub card_serial_width: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<bool>, nullable)]
+    pub card_check_digit: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub enrollment_required_fields: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>, nullable)]
+    pub enrollment_auto_approve_channels: Option<Option<Vec<String>>>,
 }
 
 /// The tenant's settings.
@@ -77,6 +123,12 @@ pub async fn update_settings(
         duplicate_policy: b.duplicate_policy,
         pool_return_days: b.pool_return_days,
         pool_claim_limit: b.pool_claim_limit,
+        card_mode: b.card_mode,
+        card_prefix: b.card_prefix,
+        card_serial_width: b.card_serial_width,
+        card_check_digit: b.card_check_digit,
+        enrollment_required_fields: b.enrollment_required_fields,
+        enrollment_auto_approve_channels: b.enrollment_auto_approve_channels,
     };
     Ok(web::Json(state.app.update_settings(&who.0, patch).await?.into()))
 }

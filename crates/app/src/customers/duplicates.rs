@@ -209,7 +209,8 @@ impl App {
     }
 
     /// Merges `duplicate_ids` into `target`: contacts, interactions, grade history, tags, static
-    /// segment memberships and custom values move; empty fields of the survivor are filled from the
+    /// segment memberships, custom values, memberships and enrollment applications move (409
+    /// `customer.merge_both_members` when both are members); empty fields of the survivor are filled from the
     /// duplicates; each duplicate is deleted with `merged_into` set (its external id keeps
     /// resolving to the survivor). One transaction; audited on both sides.
     pub async fn merge_customers(
@@ -247,13 +248,24 @@ impl App {
         let mut after = before.clone();
         let now = Utc::now();
         for dup in dups {
+            // A customer holds one live membership: two members cannot become one customer.
+            let live = crm_store::membership::members::live_matching(&tx, who.tenant_id, None, None, &[target, dup.id])
+                .await?;
+            if live.iter().any(|m| m.customer_id == target) && live.iter().any(|m| m.customer_id == dup.id) {
+                return Err(AppError::Conflict {
+                    code: "customer.merge_both_members",
+                    field: Some("/duplicate_ids".to_owned()),
+                });
+            }
             let moved = merge::move_linked(&tx, who.tenant_id, dup.id, target).await?;
+            let members = crm_store::membership::members::repoint_customer(&tx, who.tenant_id, dup.id, target).await?;
+            crm_store::membership::applications::repoint_customer(&tx, who.tenant_id, dup.id, target).await?;
             custom_values::move_missing_values(&tx, who.tenant_id, dup.id, target).await?;
             let filled = fill_empty(&mut after, &dup);
             let moved_json = json!({
                 "contacts": moved.contacts, "interactions": moved.interactions,
                 "grade_history": moved.grade_history, "tags": moved.tags, "segments": moved.segments,
-                "filled_fields": filled,
+                "members": members, "filled_fields": filled,
             });
             merge::record(
                 &tx,

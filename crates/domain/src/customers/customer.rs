@@ -1,26 +1,7 @@
 //! A customer's enumerations and personal-data rules.
 
 use crate::FieldError;
-
-macro_rules! str_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub const ALL_VALUES: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),* }
-            }
-
-            pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-                match s { $($s => Ok($name::$variant),)* _ => Err(FieldError::new(field, "invalid_value")) }
-            }
-        }
-    };
-}
+use crate::macros::str_enum;
 
 str_enum!(
     /// A person or an organization (which has contacts).

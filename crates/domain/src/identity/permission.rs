@@ -41,6 +41,19 @@ pub const CATALOGUE: &[PermissionInfo] = &[
     p("custom_fields:write", "Define, change and delete custom fields"),
     p("settings:read", "See the tenant's settings"),
     p("settings:write", "Change the tenant's settings"),
+    p("enrollment:read", "See enrollment applications and their review findings"),
+    p("enrollment:submit", "Submit enrollment applications (member website, sales system, on-site staff)"),
+    p("enrollment:review", "Correct, approve and reject enrollment applications, single and bulk"),
+    p("members:read", "See members (within the data scope), look them up, and see member levels"),
+    p(
+        "members:write",
+        "Change members' profiles, report cards lost or replace them, cancel memberships, link identities",
+    ),
+    p("members:level", "Change members' levels by hand, single and bulk"),
+    p("member_levels:write", "Define, change and delete member levels"),
+    p("card_numbers:read", "See the card-number pool"),
+    p("card_numbers:write", "Create card numbers in bulk or one by one, and delete unused ones"),
+    p("outbox:read", "See the outbox of domain events"),
 ];
 
 /// Whether `name` is in the catalogue.

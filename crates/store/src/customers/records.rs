@@ -76,6 +76,23 @@ pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Resul
     Ok(cu::Entity::find_by_id((tenant.0, id)).one(c).await?)
 }
 
+/// These customers of the tenant (deleted or not), ignoring scope, in id order.
+pub async fn find_many(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    ids: &[Uuid],
+) -> Result<Vec<CustomerRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(cu::Column::Id)
+        .all(c)
+        .await?)
+}
+
 /// One customer the scope shows.
 pub async fn find_scoped(
     c: &impl ConnectionTrait,
@@ -187,6 +204,51 @@ fn matching(tenant: TenantId, scope_filter: &ScopeFilter, f: &CustomerFilter) ->
         q = q.filter(super::criteria::combine(tenant, !f.match_any, &f.criteria));
     }
     q
+}
+
+/// `SELECT id FROM customers WHERE <the scope shows it and it matches f>`, for records that
+/// belong to customers (members) to filter by their customer.
+pub fn ids_matching(tenant: TenantId, scope_filter: &ScopeFilter, f: &CustomerFilter) -> SelectStatement {
+    use sea_orm::QueryTrait;
+    matching(tenant, scope_filter, f).select_only().column(cu::Column::Id).into_query()
+}
+
+/// `SELECT id FROM customers WHERE <the scope shows it>` (deleted ones included).
+pub fn ids_in_scope(tenant: TenantId, scope_filter: &ScopeFilter) -> SelectStatement {
+    ids_where(tenant.0, scope::by_owner(tenant.0, scope_filter, cu::Column::OwnerId))
+}
+
+/// `SELECT id FROM customers WHERE phone = ?` (or `id_number = ?`): live customers with that key.
+pub fn ids_with_key(tenant: TenantId, phone: Option<&str>, id_number: Option<&str>) -> SelectStatement {
+    let mut any = Condition::any();
+    if let Some(p) = phone {
+        any = any.add(cu::Column::Phone.eq(p));
+    }
+    if let Some(i) = id_number {
+        any = any.add(cu::Column::IdNumber.eq(i));
+    }
+    if phone.is_none() && id_number.is_none() {
+        // Nothing to match on: a condition no row meets.
+        any = any.add(cu::Column::Id.is_null());
+    }
+    ids_where(tenant.0, Condition::all().add(any).add(cu::Column::DeletedAt.is_null()))
+}
+
+/// Live customers with this phone or id number, oldest first.
+pub async fn with_key(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    phone: Option<&str>,
+    id_number: Option<&str>,
+    limit: u64,
+) -> Result<Vec<CustomerRow>, StoreError> {
+    Ok(cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.in_subquery(ids_with_key(tenant, phone, id_number)))
+        .order_by_asc(cu::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?)
 }
 
 /// One page in id order after `after`, within the scope.

@@ -2,6 +2,7 @@
 
 pub mod api_clients;
 pub mod audit_log;
+pub mod card_numbers;
 pub mod contacts;
 pub mod custom_field_values;
 pub mod custom_fields;
@@ -9,10 +10,16 @@ pub mod customer_grade_history;
 pub mod customer_merges;
 pub mod customer_tags;
 pub mod customers;
+pub mod enrollment_applications;
 pub mod interactions;
 pub mod job_leases;
 pub mod login_failures;
+pub mod member_identities;
+pub mod member_level_changes;
+pub mod member_levels;
+pub mod members;
 pub mod org_units;
+pub mod outbox_events;
 pub mod platform_settings;
 pub mod positions;
 pub mod refresh_tokens;

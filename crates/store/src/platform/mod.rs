@@ -1,10 +1,11 @@
 //! Platform queries: tenants, deployment-wide and tenant settings, per-tenant counters, the audit
-//! log, custom fields, and leases of scheduled jobs.
+//! log, custom fields, leases of scheduled jobs, and the outbox of domain events.
 
 pub mod audit;
 pub mod counters;
 pub mod custom_fields;
 pub mod job_leases;
+pub mod outbox;
 pub mod settings;
 pub mod tenant_settings;
 pub mod tenants;

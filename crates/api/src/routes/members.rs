@@ -1,0 +1,536 @@
+//! Members (会员): get, list and look up; profile changes; the card's states (report lost,
+//! unreport, replace) and cancellation; level changes single and bulk with their history;
+//! external identities.
+
+use super::ApiResult;
+use super::common::{IdPath, nullable, with_etag};
+use crate::extract::{Allowed, IfMatch, Json, Path, Query};
+use crate::i18n::Lang;
+use crate::perm::{MembersLevel, MembersRead, MembersWrite};
+use crate::problem::{ApiError, Problem};
+use crate::state::ApiState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use crm_app::membership::members::{BulkOutcome, LevelChange, Lookup, MemberListFilters, ProfileInput};
+use crm_app::membership::view::MemberView;
+use crm_app::paging::{Page, PageRequest};
+use crm_domain::FieldError;
+use crm_domain::membership::status::CardAction;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+/// The level a member holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberLevelRef {
+    pub id: Uuid,
+    pub name: String,
+    pub level_value: i32,
+}
+
+/// An id of the member in another system.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityResponse {
+    pub source: String,
+    pub external_id: String,
+    pub linked_at: DateTime<Utc>,
+}
+
+/// A member. `phone` is masked unless the caller holds `customers:read_pii`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub card_no: String,
+    /// `active`, `card_lost` or `cancelled`.
+    pub status: String,
+    pub level: Option<MemberLevelRef>,
+    /// The enrollment channel.
+    pub channel: String,
+    pub application_id: Option<Uuid>,
+    pub joined_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub gender: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub identities: Vec<IdentityResponse>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<MemberView> for MemberResponse {
+    fn from(m: MemberView) -> Self {
+        Self {
+            id: m.id,
+            customer_id: m.customer_id,
+            card_no: m.card_no,
+            status: m.status,
+            level: m.level.map(|l| MemberLevelRef { id: l.id, name: l.name, level_value: l.level_value }),
+            channel: m.channel,
+            application_id: m.application_id,
+            joined_at: m.joined_at,
+            cancelled_at: m.cancelled_at,
+            cancel_reason: m.cancel_reason,
+            name: m.name,
+            phone: m.phone,
+            email: m.email,
+            gender: m.gender,
+            birthday: m.birthday,
+            identities: m
+                .identities
+                .into_iter()
+                .map(|i| IdentityResponse { source: i.source, external_id: i.external_id, linked_at: i.linked_at })
+                .collect(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// A page of members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<MemberResponse>,
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<MemberView>> for MemberPage {
+    fn from(p: Page<MemberView>) -> Self {
+        Self { items: p.items.into_iter().map(Into::into).collect(), next_cursor: p.next_cursor }
+    }
+}
+
+/// Member list filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberParams {
+    /// `active`, `card_lost` or `cancelled`.
+    pub status: Option<String>,
+    pub level_id: Option<Uuid>,
+    /// The enrollment channel.
+    pub channel: Option<String>,
+    /// Joined on or after this date (UTC).
+    pub joined_from: Option<NaiveDate>,
+    /// Joined on or before this date (UTC).
+    pub joined_to: Option<NaiveDate>,
+    /// Members whose customer carries this tag.
+    pub tag_id: Option<Uuid>,
+    /// Members whose customer this user owns.
+    pub owner_id: Option<Uuid>,
+    /// A card number (or its beginning), a name, pinyin or initials, or a phone.
+    pub q: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Exactly one way to find a member.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupParams {
+    pub phone: Option<String>,
+    /// A current card number (a retired one finds nothing).
+    pub card_no: Option<String>,
+    /// With `external_id`: an identity linked to the member (`wechat_unionid`, ...).
+    pub source: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// A member's profile (kept on the member's customer). Absent fields stay, `null` clears.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "wang.fang@example.com", "city": "杭州"}))]
+pub struct ProfileRequest {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub gender: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub birthday: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub id_number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub province: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub city: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub district: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub address: Option<Option<String>>,
+}
+
+/// A reason for a change of the card or membership.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A replacement card.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceCardRequest {
+    /// A particular new number (default: the next one of the tenant's card mode).
+    pub card_no: Option<String>,
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A cancellation.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "本人申请注销"}))]
+pub struct CancelRequest {
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// A level change by hand.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"level_id": "0193f0c4-5d1c-7a8e-9d2b-3b0f1f1e2a4c", "reason": "年度评审"}))]
+pub struct LevelChangeRequest {
+    pub level_id: Uuid,
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// The same level change for many members.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkLevelRequest {
+    /// 1 to 1000 member ids.
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
+    pub member_ids: Vec<Uuid>,
+    pub level_id: Uuid,
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// The result for one member of a bulk change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkLevelItem {
+    pub index: usize,
+    pub id: Uuid,
+    /// `changed`, `unchanged` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Problem>,
+}
+
+/// Per-member results, in the order of the request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkLevelResponse {
+    pub items: Vec<BulkLevelItem>,
+}
+
+/// One level change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelChangeResponse {
+    pub from_level_id: Option<Uuid>,
+    pub to_level_id: Option<Uuid>,
+    pub reason: Option<String>,
+    /// `enrollment`, `manual` or `upgrade`.
+    pub source: String,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl From<LevelChange> for LevelChangeResponse {
+    fn from(c: LevelChange) -> Self {
+        Self {
+            from_level_id: c.from_level_id,
+            to_level_id: c.to_level_id,
+            reason: c.reason,
+            source: c.source,
+            actor_type: c.actor_type,
+            actor_id: c.actor_id,
+            changed_at: c.changed_at,
+        }
+    }
+}
+
+/// The level history, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelHistory {
+    pub items: Vec<LevelChangeResponse>,
+}
+
+/// An identity to link.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"source": "wechat_unionid", "external_id": "o6_bmasdasdsad6_2sgVt7hMZOPfL"}))]
+pub struct IdentityRequest {
+    #[schema(min_length = 1, max_length = 64)]
+    pub source: String,
+    #[schema(min_length = 1, max_length = 128)]
+    pub external_id: String,
+}
+
+/// An identity in the path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdentityPath {
+    /// Member id.
+    pub id: Uuid,
+    pub source: String,
+    pub external_id: String,
+}
+
+fn respond(status: StatusCode, m: MemberView) -> HttpResponse {
+    let etag = m.etag();
+    with_etag(status, &MemberResponse::from(m), &etag)
+}
+
+/// Members within the caller's data scope (through their customers' owners), oldest first.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(MemberParams),
+    responses((status = 200, description = "A page of members", body = MemberPage)))]
+#[get("/members")]
+pub async fn list_members(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersRead>,
+    q: Query<MemberParams>,
+) -> ApiResult<web::Json<MemberPage>> {
+    let q = q.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
+    let f = MemberListFilters {
+        status: q.status,
+        level_id: q.level_id,
+        channel: q.channel,
+        joined_from: q.joined_from,
+        joined_to: q.joined_to,
+        tag_id: q.tag_id,
+        owner_id: q.owner_id,
+        q: q.q,
+    };
+    Ok(web::Json(state.app.list_members(&who.0, f, page).await.map_err(ApiError::in_query)?.into()))
+}
+
+/// One member by `phone`, `card_no`, or `source` + `external_id`, or 404 `member.not_found`.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(LookupParams),
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[get("/members/lookup")]
+pub async fn lookup_member(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersRead>,
+    q: Query<LookupParams>,
+) -> ApiResult<HttpResponse> {
+    let q = q.0;
+    let by = match (q.phone, q.card_no, q.source, q.external_id) {
+        (Some(p), None, None, None) => Lookup::Phone(p),
+        (None, Some(c), None, None) => Lookup::CardNo(c),
+        (None, None, Some(source), Some(external_id)) => Lookup::Identity { source, external_id },
+        _ => {
+            return Err(ApiError::in_query(FieldError::new("/phone", "lookup_one_of").into()));
+        }
+    };
+    Ok(respond(StatusCode::OK, state.app.lookup_member(&who.0, by).await.map_err(ApiError::in_query)?))
+}
+
+/// One member.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(IdPath),
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[get("/members/{id}")]
+pub async fn get_member(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersRead>,
+    path: Path<IdPath>,
+) -> ApiResult<HttpResponse> {
+    Ok(respond(StatusCode::OK, state.app.get_member(&who.0, path.0.id).await?))
+}
+
+/// Changes the member's profile (its customer record). Honours `If-Match`.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ProfileRequest,
+    responses((status = 200, description = "Updated", body = MemberResponse)))]
+#[patch("/members/{id}")]
+pub async fn update_member(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdPath>,
+    if_match: IfMatch,
+    body: Json<ProfileRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    let input = ProfileInput {
+        name: b.name,
+        phone: b.phone,
+        email: b.email,
+        gender: b.gender,
+        birthday: b.birthday,
+        id_number: b.id_number,
+        province: b.province,
+        city: b.city,
+        district: b.district,
+        address: b.address,
+    };
+    Ok(respond(StatusCode::OK, state.app.update_member_profile(&who.0, path.0.id, input, if_match.as_deref()).await?))
+}
+
+/// 挂失: `active` -> `card_lost`.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReasonRequest,
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[post("/members/{id}/report-lost")]
+pub async fn report_lost(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdPath>,
+    body: Json<ReasonRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::ReportLost, b.reason, None).await?;
+    Ok(respond(StatusCode::OK, m))
+}
+
+/// 解挂: `card_lost` -> `active`.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReasonRequest,
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[post("/members/{id}/unreport-lost")]
+pub async fn unreport_lost(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdPath>,
+    body: Json<ReasonRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::Unreport, b.reason, None).await?;
+    Ok(respond(StatusCode::OK, m))
+}
+
+/// 换卡: a new number (the old one is retired, never reused); the member is `active` after.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReplaceCardRequest,
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[post("/members/{id}/replace-card")]
+pub async fn replace_card(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdPath>,
+    body: Json<ReplaceCardRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::Replace, b.reason, b.card_no).await?;
+    Ok(respond(StatusCode::OK, m))
+}
+
+/// 注销: ends the membership (the card number is retired; history and ledger stay).
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = CancelRequest,
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[post("/members/{id}/cancel")]
+pub async fn cancel_member(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdPath>,
+    body: Json<CancelRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::Cancel, Some(b.reason), None).await?;
+    Ok(respond(StatusCode::OK, m))
+}
+
+/// 级别调整: sets the member's level by hand, with a reason.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:level"])), params(IdPath), request_body = LevelChangeRequest,
+    responses((status = 200, description = "The member", body = MemberResponse)))]
+#[post("/members/{id}/level")]
+pub async fn change_level(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersLevel>,
+    path: Path<IdPath>,
+    body: Json<LevelChangeRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    Ok(respond(StatusCode::OK, state.app.change_member_level(&who.0, path.0.id, b.level_id, Some(b.reason)).await?))
+}
+
+/// The same level for many members; each is answered in `items`.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:level"])), request_body = BulkLevelRequest,
+    responses((status = 200, description = "Per-member results", body = BulkLevelResponse)))]
+#[post("/members/bulk-level")]
+pub async fn bulk_level(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    who: Allowed<MembersLevel>,
+    body: Json<BulkLevelRequest>,
+) -> ApiResult<web::Json<BulkLevelResponse>> {
+    let b = body.into_inner()?;
+    let out = state.app.bulk_change_member_level(&who.0, &b.member_ids, b.level_id, Some(b.reason)).await?;
+    let lang = Lang::from_headers(req.headers());
+    let instance = Some(req.path().to_owned());
+    let items = out
+        .into_iter()
+        .enumerate()
+        .map(|(index, o)| match o {
+            BulkOutcome::Changed(id) => BulkLevelItem { index, id, status: "changed", error: None },
+            BulkOutcome::Unchanged(id) => BulkLevelItem { index, id, status: "unchanged", error: None },
+            BulkOutcome::Failed(id, e) => BulkLevelItem {
+                index,
+                id,
+                status: "failed",
+                error: Some(ApiError::from(e).to_problem(lang, instance.clone(), None)),
+            },
+        })
+        .collect();
+    Ok(web::Json(BulkLevelResponse { items }))
+}
+
+/// Every level the member has had, oldest first.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(IdPath),
+    responses((status = 200, description = "The history", body = LevelHistory)))]
+#[get("/members/{id}/level-history")]
+pub async fn level_history(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersRead>,
+    path: Path<IdPath>,
+) -> ApiResult<web::Json<LevelHistory>> {
+    let items = state.app.member_level_history(&who.0, path.0.id).await?.into_iter().map(Into::into).collect();
+    Ok(web::Json(LevelHistory { items }))
+}
+
+/// Links an identity in another system (409 `member_identity.taken` when another member of the
+/// tenant has it). Linking one the member has already changes nothing.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = IdentityRequest,
+    responses((status = 201, description = "Linked", body = MemberResponse)))]
+#[post("/members/{id}/identities")]
+pub async fn link_identity(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdPath>,
+    body: Json<IdentityRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner()?;
+    let m = state.app.link_member_identity(&who.0, path.0.id, &b.source, &b.external_id).await?;
+    Ok(respond(StatusCode::CREATED, m))
+}
+
+/// Unlinks an identity.
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdentityPath),
+    responses((status = 204, description = "Unlinked")))]
+#[delete("/members/{id}/identities/{source}/{external_id}")]
+pub async fn unlink_identity(
+    state: web::Data<ApiState>,
+    who: Allowed<MembersWrite>,
+    path: Path<IdentityPath>,
+) -> ApiResult<HttpResponse> {
+    let p = path.0;
+    state.app.unlink_member_identity(&who.0, p.id, &p.source, &p.external_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

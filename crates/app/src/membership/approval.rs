@@ -1,0 +1,350 @@
+//! 入会审批: approving an application creates or links its customer (never a duplicate
+//! customer), creates the member with a card number and the entry level, records the level, and
+//! writes `member.enrolled` to the outbox, all in one transaction. Rejection records the reason.
+//! Bulk decisions answer per application; each application is decided in its own transaction.
+
+use super::applications::{ApplicationView, application_json, completeness};
+use super::cards;
+use super::levels::entry_level;
+use super::members::record_level_change;
+use crate::customers::input::{CustomerInput, apply};
+use crate::customers::records::{blank, write_change, write_new};
+use crate::platform::settings::{self, TenantSettings};
+use crate::platform::{audit, events};
+use crate::{Access, App, AppError};
+use chrono::Utc;
+use crm_domain::FieldError;
+use crm_domain::customers::customer::parse_text;
+use crm_domain::membership::{ApplicationStatus, LevelChangeSource, MemberStatus};
+use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::membership::applications::{self as store, ApplicationRow};
+use crm_store::membership::members::{self, MemberRow};
+use crm_store::membership::{levels, person_locks};
+use crm_store::{DatabaseTransaction, StoreError};
+use serde_json::json;
+use uuid::Uuid;
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "enrollment_application" };
+/// The most applications one bulk decision takes.
+pub const MAX_BULK: usize = 1000;
+
+/// Choices staff may make when approving; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct ApproveInput {
+    /// The level to start at (else the entry level).
+    pub level_id: Option<Uuid>,
+    /// A particular card number (else the next one).
+    pub card_no: Option<String>,
+    /// The existing customer to link (else found by phone or id number, or created).
+    pub customer_id: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+/// What happened to one application of a bulk decision.
+#[derive(Debug)]
+pub enum BulkDecision {
+    Approved { id: Uuid, member_id: Uuid, card_no: String },
+    Rejected { id: Uuid },
+    Failed { id: Uuid, error: AppError },
+}
+
+fn not_pending() -> AppError {
+    AppError::Conflict { code: "enrollment.not_pending", field: None }
+}
+
+fn already_enrolled() -> AppError {
+    AppError::Conflict { code: "member.already_enrolled", field: None }
+}
+
+/// The customer fields an application carries.
+fn customer_input(a: &ApplicationRow) -> CustomerInput {
+    CustomerInput {
+        name: a.name.clone(),
+        phone: a.phone.clone().map(Some),
+        email: a.email.clone().map(Some),
+        gender: a.gender.clone().map(Some),
+        birthday: a.birthday.map(Some),
+        id_number: a.id_number.clone().map(Some),
+        province: a.province.clone().map(Some),
+        city: a.city.clone().map(Some),
+        district: a.district.clone().map(Some),
+        address: a.address.clone().map(Some),
+        ..CustomerInput::default()
+    }
+}
+
+/// The customer the member will be: the one named, the one with the same phone or id number, or
+/// a new one. A linked customer gets the application's details where its own are empty.
+async fn customer_for(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    a: &ApplicationRow,
+    named: Option<Uuid>,
+) -> Result<CustomerRow, AppError> {
+    let tenant = who.tenant_id;
+    let existing = match named.or(a.customer_id) {
+        Some(id) => Some(
+            customers::find(tx, tenant, id)
+                .await?
+                .filter(|c| c.deleted_at.is_none())
+                .ok_or_else(|| FieldError::new("/customer_id", "not_found"))?,
+        ),
+        None => {
+            let mut found = customers::with_key(tx, tenant, a.phone.as_deref(), a.id_number.as_deref(), 2).await?;
+            if found.len() > 1 {
+                return Err(AppError::Conflict {
+                    code: "enrollment.customer_ambiguous",
+                    field: Some("/customer_id".to_owned()),
+                });
+            }
+            found.pop()
+        }
+    };
+    match existing {
+        Some(before) => {
+            let mut input = customer_input(a);
+            input.name = None;
+            macro_rules! keep_own {
+                ($($f:ident),*) => { $( if before.$f.is_some() { input.$f = None; } )* };
+            }
+            keep_own!(phone, email, gender, birthday, id_number, province, city, district, address);
+            let mut after = before.clone();
+            apply(&mut after, &input, "")?;
+            Ok(write_change(tx, who, before, after, "update").await?.0)
+        }
+        None => {
+            let mut row = blank(tenant, who);
+            row.source = Some("enrollment".to_owned());
+            apply(&mut row, &customer_input(a), "")?;
+            write_new(tx, who, row).await
+        }
+    }
+}
+
+/// Approves `a` inside the caller's transaction; returns the decided application.
+pub(crate) async fn approve_in(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    s: &TenantSettings,
+    a: ApplicationRow,
+    input: &ApproveInput,
+) -> Result<ApplicationRow, AppError> {
+    let tenant = who.tenant_id;
+    let reason = parse_text("/reason", input.reason.as_deref(), 500)?;
+    if a.status != ApplicationStatus::Pending.as_str() {
+        return Err(not_pending());
+    }
+    if completeness(&a, &s.enrollment_required_fields).iter().any(|f| f.blocks_approval()) {
+        return Err(AppError::Conflict { code: "enrollment.incomplete", field: None });
+    }
+    let level = match input.level_id {
+        Some(id) => Some(levels::find(tx, tenant, id).await?.ok_or_else(|| FieldError::new("/level_id", "not_found"))?),
+        None => entry_level(tx, tenant).await?,
+    };
+    // Decide the application first: of two racing approvals, the second waits here and then
+    // finds it decided.
+    if !store::decide_if_pending(tx, tenant, a.id, ApplicationStatus::Approved).await? {
+        return Err(not_pending());
+    }
+    let keys: Vec<&str> = a.phone.iter().chain(a.id_number.iter()).map(String::as_str).collect();
+    person_locks::lock(tx, tenant, &keys).await?;
+    let customer = customer_for(tx, who, &a, input.customer_id).await?;
+    if !members::live_matching(tx, tenant, None, None, &[customer.id]).await?.is_empty() {
+        return Err(already_enrolled());
+    }
+    let now = Utc::now();
+    let member_id = Uuid::now_v7();
+    let card_no = cards::assign(tx, who, s, member_id, input.card_no.as_deref(), "/card_no").await?;
+    let member = MemberRow {
+        tenant_id: tenant.0,
+        id: member_id,
+        customer_id: customer.id,
+        card_no: card_no.clone(),
+        status: MemberStatus::Active.as_str().to_owned(),
+        level_id: level.as_ref().map(|l| l.id),
+        channel: a.channel.clone(),
+        application_id: Some(a.id),
+        joined_at: now,
+        cancelled_at: None,
+        cancel_reason: None,
+        created_by: who.actor.id(),
+        created_at: now,
+        updated_at: now,
+    };
+    members::insert(tx, &member).await.map_err(|e| match e {
+        e if e.is_conflict_on("live_customer") || e.is_conflict_on("members.customer_id") => already_enrolled(),
+        e if e.is_conflict_on("card_no") => {
+            AppError::Conflict { code: "card_number.not_free", field: Some("/card_no".to_owned()) }
+        }
+        other => other.into(),
+    })?;
+    if let Some(l) = &level {
+        record_level_change(tx, who, member_id, None, Some(l.id), LevelChangeSource::Enrollment, None).await?;
+    }
+    // The row as stored now (status approved), with the decision.
+    let before = ApplicationRow { status: ApplicationStatus::Approved.as_str().to_owned(), ..a };
+    let mut after = before.clone();
+    after.customer_id = Some(customer.id);
+    after.member_id = Some(member_id);
+    after.level_id = level.as_ref().map(|l| l.id);
+    after.decided_at = Some(now);
+    after.decided_by = who.actor.id();
+    after.decision_reason = reason;
+    after.updated_at = now;
+    let pending = ApplicationRow { status: ApplicationStatus::Pending.as_str().to_owned(), ..before.clone() };
+    let diff = audit::diff(&application_json(&pending), &application_json(&after));
+    let row = store::update(tx, before, after).await?;
+    audit::record(tx, who, "approve", "enrollment_application", row.id, diff).await?;
+    let enrolled = json!({
+        "member_id": member_id, "customer_id": customer.id, "card_no": card_no,
+        "level_id": member.level_id, "channel": member.channel, "application_id": row.id,
+    });
+    audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
+    events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
+    Ok(row)
+}
+
+async fn reject_in(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    a: ApplicationRow,
+    reason: &str,
+) -> Result<ApplicationRow, AppError> {
+    if a.status != ApplicationStatus::Pending.as_str()
+        || !store::decide_if_pending(tx, who.tenant_id, a.id, ApplicationStatus::Rejected).await?
+    {
+        return Err(not_pending());
+    }
+    let now = Utc::now();
+    let before = ApplicationRow { status: ApplicationStatus::Rejected.as_str().to_owned(), ..a.clone() };
+    let mut after = before.clone();
+    after.decided_at = Some(now);
+    after.decided_by = who.actor.id();
+    after.decision_reason = Some(reason.to_owned());
+    after.updated_at = now;
+    let diff = audit::diff(&application_json(&a), &application_json(&after));
+    let row = store::update(tx, before, after).await?;
+    audit::record(tx, who, "reject", "enrollment_application", row.id, diff).await?;
+    events::emit(
+        tx,
+        who,
+        "enrollment_application.rejected",
+        "enrollment_application",
+        row.id,
+        json!({"reason": reason}),
+    )
+    .await?;
+    Ok(row)
+}
+
+fn parse_rejection(reason: Option<&str>) -> Result<String, AppError> {
+    parse_text("/reason", reason, 500)?.ok_or_else(|| FieldError::new("/reason", "required").into())
+}
+
+fn check_bulk(ids: &[Uuid]) -> Result<(), AppError> {
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(FieldError::new("/ids", "range").with("min", 1).with("max", MAX_BULK).into());
+    }
+    Ok(())
+}
+
+impl App {
+    pub async fn approve_application(
+        &self,
+        who: &Access,
+        id: Uuid,
+        input: ApproveInput,
+    ) -> Result<ApplicationView, AppError> {
+        who.require("enrollment:review")?;
+        let tx = self.store().begin_write().await?;
+        let a = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let s = settings::load(&tx, who.tenant_id).await?;
+        let row = approve_in(&tx, who, &s, a, &input).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(ApplicationView::new(row, who))
+    }
+
+    pub async fn reject_application(
+        &self,
+        who: &Access,
+        id: Uuid,
+        reason: Option<String>,
+    ) -> Result<ApplicationView, AppError> {
+        who.require("enrollment:review")?;
+        let reason = parse_rejection(reason.as_deref())?;
+        let tx = self.store().begin_write().await?;
+        let a = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let row = reject_in(&tx, who, a, &reason).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(ApplicationView::new(row, who))
+    }
+
+    /// Approves each application in its own transaction, with the same level choice and reason.
+    pub async fn bulk_approve_applications(
+        &self,
+        who: &Access,
+        ids: &[Uuid],
+        level_id: Option<Uuid>,
+        reason: Option<String>,
+    ) -> Result<Vec<BulkDecision>, AppError> {
+        who.require("enrollment:review")?;
+        check_bulk(ids)?;
+        parse_text("/reason", reason.as_deref(), 500)?;
+        if let Some(l) = level_id {
+            levels::find(self.store().conn(), who.tenant_id, l)
+                .await?
+                .ok_or_else(|| FieldError::new("/level_id", "not_found"))?;
+        }
+        let input = ApproveInput { level_id, reason, ..ApproveInput::default() };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let one = async {
+                let tx = self.store().begin_write().await?;
+                let a = store::find(&tx, who.tenant_id, *id).await?.ok_or(NOT_FOUND)?;
+                let s = settings::load(&tx, who.tenant_id).await?;
+                let row = approve_in(&tx, who, &s, a, &input).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                Ok::<ApplicationRow, AppError>(row)
+            };
+            out.push(match one.await {
+                Ok(r) => {
+                    let member_id = r.member_id.unwrap_or_default();
+                    let card_no = members::find(self.store().conn(), who.tenant_id, member_id)
+                        .await?
+                        .map(|m| m.card_no)
+                        .unwrap_or_default();
+                    BulkDecision::Approved { id: *id, member_id, card_no }
+                }
+                Err(error) => BulkDecision::Failed { id: *id, error },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Rejects each application in its own transaction, with one reason.
+    pub async fn bulk_reject_applications(
+        &self,
+        who: &Access,
+        ids: &[Uuid],
+        reason: Option<String>,
+    ) -> Result<Vec<BulkDecision>, AppError> {
+        who.require("enrollment:review")?;
+        check_bulk(ids)?;
+        let reason = parse_rejection(reason.as_deref())?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let one = async {
+                let tx = self.store().begin_write().await?;
+                let a = store::find(&tx, who.tenant_id, *id).await?.ok_or(NOT_FOUND)?;
+                reject_in(&tx, who, a, &reason).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                Ok::<(), AppError>(())
+            };
+            out.push(match one.await {
+                Ok(()) => BulkDecision::Rejected { id: *id },
+                Err(error) => BulkDecision::Failed { id: *id, error },
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,107 @@
+//! A member's identities in other systems (a WeChat openid or unionid, a website account): the
+//! website and mini-programs sign members in by them. Unique per tenant and source; the same
+//! identity may belong to members of other tenants (platform members across stores).
+
+use super::view::{MemberView, view};
+use crate::platform::{audit, events};
+use crate::{Access, App, AppError};
+use chrono::Utc;
+use crm_domain::FieldError;
+use crm_domain::customers::customer::parse_text;
+use crm_store::StoreError;
+use crm_store::membership::identities::{self as store, IdentityRow};
+use crm_store::membership::members;
+use serde_json::json;
+use uuid::Uuid;
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "member" };
+
+fn parse_key(source: &str, external_id: &str) -> Result<(String, String), AppError> {
+    let mut errs = crm_domain::FieldErrors::default();
+    let s = errs.check(parse_text("/source", Some(source), 64)).flatten();
+    let e = errs.check(parse_text("/external_id", Some(external_id), 128)).flatten();
+    if s.is_none() && errs.0.iter().all(|x| x.field != "/source") {
+        errs.push(FieldError::new("/source", "required"));
+    }
+    if e.is_none() && errs.0.iter().all(|x| x.field != "/external_id") {
+        errs.push(FieldError::new("/external_id", "required"));
+    }
+    errs.into_result()?;
+    Ok((s.unwrap_or_default(), e.unwrap_or_default()))
+}
+
+impl App {
+    /// Links an identity to the member; linking one it already has changes nothing.
+    pub async fn link_member_identity(
+        &self,
+        who: &Access,
+        id: Uuid,
+        source: &str,
+        external_id: &str,
+    ) -> Result<MemberView, AppError> {
+        who.require("members:write")?;
+        let (source, external_id) = parse_key(source, external_id)?;
+        let tx = self.store().begin_write().await?;
+        let member = members::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        match store::find(&tx, who.tenant_id, &source, &external_id).await? {
+            Some(i) if i.member_id == member.id => {}
+            Some(_) => {
+                return Err(AppError::Conflict {
+                    code: "member_identity.taken",
+                    field: Some("/external_id".to_owned()),
+                });
+            }
+            None => {
+                store::insert(
+                    &tx,
+                    IdentityRow {
+                        tenant_id: who.tenant_id.0,
+                        source: source.clone(),
+                        external_id: external_id.clone(),
+                        member_id: member.id,
+                        linked_at: Utc::now(),
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict { .. } => {
+                        AppError::Conflict { code: "member_identity.taken", field: Some("/external_id".to_owned()) }
+                    }
+                    other => other.into(),
+                })?;
+                let changes = json!({"source": source, "external_id": external_id});
+                audit::record(&tx, who, "link_identity", "member", member.id, changes.clone()).await?;
+                events::emit(&tx, who, "member.identity_linked", "member", member.id, changes).await?;
+            }
+        }
+        let v = view(&tx, who, member).await?;
+        tx.commit().await.map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict { .. } => {
+                AppError::Conflict { code: "member_identity.taken", field: Some("/external_id".to_owned()) }
+            }
+            other => other.into(),
+        })?;
+        Ok(v)
+    }
+
+    /// Unlinks an identity of the member (404 `member_identity.not_found` when it has none such).
+    pub async fn unlink_member_identity(
+        &self,
+        who: &Access,
+        id: Uuid,
+        source: &str,
+        external_id: &str,
+    ) -> Result<(), AppError> {
+        who.require("members:write")?;
+        let tx = self.store().begin_write().await?;
+        let member = members::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        if !store::delete(&tx, who.tenant_id, member.id, source, external_id).await? {
+            return Err(AppError::NotFound { entity: "member_identity" });
+        }
+        let changes = json!({"source": source, "external_id": external_id});
+        audit::record(&tx, who, "unlink_identity", "member", member.id, changes.clone()).await?;
+        events::emit(&tx, who, "member.identity_unlinked", "member", member.id, changes).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,197 @@
+//! Enrollment applications: insert and update whole rows, the review queue, and the look-ups the
+//! automatic review needs (other pending applications with the same phone or id number).
+
+use crate::StoreError;
+use crate::entities::enrollment_applications as ea;
+use crm_domain::customers::search::prefix_upper_bound;
+use crm_domain::ids::TenantId;
+use crm_domain::membership::ApplicationStatus;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+pub use ea::Model as ApplicationRow;
+
+pub async fn insert(c: &impl ConnectionTrait, row: &ApplicationRow) -> Result<(), StoreError> {
+    ea::Entity::insert(row.clone().into_active_model()).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// Writes every column of `after` that differs from `before`.
+pub async fn update(
+    c: &impl ConnectionTrait,
+    before: ApplicationRow,
+    after: ApplicationRow,
+) -> Result<ApplicationRow, StoreError> {
+    use sea_orm::ActiveValue::Set;
+    let mut am = before.into_active_model();
+    macro_rules! set_all {
+        ($($f:ident),*) => { $( if am.$f.as_ref() != &after.$f { am.$f = Set(after.$f.clone()); } )* };
+    }
+    set_all!(
+        status,
+        name,
+        phone,
+        phone_raw,
+        email,
+        gender,
+        birthday,
+        id_number,
+        province,
+        city,
+        district,
+        address,
+        notes,
+        customer_id,
+        member_id,
+        level_id,
+        findings,
+        clean,
+        decided_at,
+        decided_by,
+        decision_reason,
+        updated_at
+    );
+    Ok(am.update(c).await?)
+}
+
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<ApplicationRow>, StoreError> {
+    Ok(ea::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// The application a system submitted under its own id.
+pub async fn find_external(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<ApplicationRow>, StoreError> {
+    Ok(ea::Entity::find()
+        .filter(ea::Column::TenantId.eq(tenant.0))
+        .filter(ea::Column::Source.eq(source))
+        .filter(ea::Column::ExternalId.eq(external_id))
+        .one(c)
+        .await?)
+}
+
+/// Other pending applications with the same phone or id number, oldest first.
+pub async fn pending_with_key(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    phone: Option<&str>,
+    id_number: Option<&str>,
+    except: Uuid,
+) -> Result<Vec<Uuid>, StoreError> {
+    let mut any = Condition::any();
+    if let Some(p) = phone {
+        any = any.add(ea::Column::Phone.eq(p));
+    }
+    if let Some(i) = id_number {
+        any = any.add(ea::Column::IdNumber.eq(i));
+    }
+    if phone.is_none() && id_number.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(ea::Entity::find()
+        .filter(ea::Column::TenantId.eq(tenant.0))
+        .filter(ea::Column::Status.eq(ApplicationStatus::Pending.as_str()))
+        .filter(ea::Column::Id.ne(except))
+        .filter(any)
+        .order_by_asc(ea::Column::Id)
+        .limit(20)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}
+
+/// Queue filters.
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    pub status: Option<ApplicationStatus>,
+    pub channel: Option<String>,
+    /// Applications whose review found this (a finding code).
+    pub finding: Option<String>,
+    pub clean: Option<bool>,
+    /// A name prefix.
+    pub name_prefix: Option<String>,
+    /// An E.164 phone.
+    pub phone: Option<String>,
+}
+
+/// Oldest first (the queue order), after `after`.
+pub async fn page(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    f: &ApplicationFilter,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<ApplicationRow>, StoreError> {
+    let mut q = ea::Entity::find().filter(ea::Column::TenantId.eq(tenant.0));
+    if let Some(s) = f.status {
+        q = q.filter(ea::Column::Status.eq(s.as_str()));
+    }
+    if let Some(ch) = &f.channel {
+        q = q.filter(ea::Column::Channel.eq(ch.clone()));
+    }
+    if let Some(code) = &f.finding {
+        // Codes are snake_case words, so the pattern has no wildcard in it.
+        q = q.filter(ea::Column::Findings.contains(format!("\"code\":\"{code}\"")));
+    }
+    if let Some(clean) = f.clean {
+        q = q.filter(ea::Column::Clean.eq(clean));
+    }
+    match (&f.phone, &f.name_prefix) {
+        (Some(p), Some(n)) => {
+            q = q.filter(Condition::any().add(ea::Column::Phone.eq(p.clone())).add(
+                Condition::all().add(ea::Column::Name.gte(n.clone())).add(ea::Column::Name.lt(prefix_upper_bound(n))),
+            ));
+        }
+        (Some(p), None) => q = q.filter(ea::Column::Phone.eq(p.clone())),
+        (None, Some(n)) => {
+            q = q.filter(ea::Column::Name.gte(n.clone())).filter(ea::Column::Name.lt(prefix_upper_bound(n)));
+        }
+        (None, None) => {}
+    }
+    if let Some(a) = after {
+        q = q.filter(ea::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(ea::Column::Id).limit(limit).all(c).await?)
+}
+
+/// Moves applications of one customer to another (a customer merge).
+pub async fn repoint_customer(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    from: Uuid,
+    to: Uuid,
+) -> Result<(), StoreError> {
+    ea::Entity::update_many()
+        .col_expr(ea::Column::CustomerId, sea_orm::sea_query::Expr::value(to))
+        .filter(ea::Column::TenantId.eq(tenant.0))
+        .filter(ea::Column::CustomerId.eq(from))
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Moves a pending application to `status` if it is still pending; false when another decision
+/// got there first. The row stays locked until the transaction ends, so one decision wins.
+pub async fn decide_if_pending(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Uuid,
+    status: ApplicationStatus,
+) -> Result<bool, StoreError> {
+    let res = ea::Entity::update_many()
+        .col_expr(ea::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
+        .filter(ea::Column::TenantId.eq(tenant.0))
+        .filter(ea::Column::Id.eq(id))
+        .filter(ea::Column::Status.eq(ApplicationStatus::Pending.as_str()))
+        .exec(c)
+        .await?;
+    Ok(res.rows_affected == 1)
+}

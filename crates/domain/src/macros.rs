@@ -3,10 +3,10 @@
 /// An enum whose variants are stored and sent as fixed strings, with `as_str`, `parse` (an
 /// unknown string is an `invalid_value` error on the named field) and `ALL_VALUES`.
 macro_rules! str_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vattr:meta])* $variant:ident => $s:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name { $($variant),* }
+        pub enum $name { $($(#[$vattr])* $variant),* }
 
         impl $name {
             pub const ALL_VALUES: &'static [$name] = &[$($name::$variant),*];

@@ -12,6 +12,9 @@ mod customer_fields;
 mod customer_pool;
 mod customers;
 mod identity;
+mod membership_cards;
+mod membership_enrollment;
+mod membership_members;
 mod segments;
 
 mod auth;

@@ -396,6 +396,8 @@ impl App {
             json!({"channel": row.channel, "clean": row.clean, "customer_id": row.customer_id}),
         )
         .await?;
+        // Read back as stored: the database keeps microseconds, and the ETag must match a later GET.
+        row = store::find(&tx, who.tenant_id, row.id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;
         if row.clean && channel.is_some_and(|c| s.enrollment_auto_approve_channels.contains(&c)) {
             row = approve_in(&tx, who, &s, row, &ApproveInput::default()).await?;

@@ -146,6 +146,8 @@ impl App {
         let tx = self.store().begin_write().await?;
         store::insert(&tx, &row).await.map_err(taken)?;
         audit::record(&tx, who, "create", "member_level", row.id, audit_json(&row)).await?;
+        // Read back as stored: the database keeps microseconds, and the ETag must match a later GET.
+        let row = store::find(&tx, who.tenant_id, row.id).await?.ok_or(NOT_FOUND)?;
         tx.commit().await.map_err(|e| taken(e.into()))?;
         Ok(row.into())
     }

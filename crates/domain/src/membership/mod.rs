@@ -35,17 +35,12 @@ str_enum!(
 );
 
 str_enum!(
-    /// 会员卡号生成模式: numbers made from a counter, or taken from a preset pool.
-    CardMode { Auto => "auto", Preset => "preset" }
+    /// 会员卡号生成模式: numbers made from a counter (the default), or taken from a preset pool.
+    #[derive(Default)]
+    CardMode { #[default] Auto => "auto", Preset => "preset" }
 );
 
 str_enum!(
     /// Why a member's level changed.
     LevelChangeSource { Enrollment => "enrollment", Manual => "manual", Upgrade => "upgrade" }
 );
-
-impl Default for CardMode {
-    fn default() -> Self {
-        CardMode::Auto
-    }
-}

@@ -12,6 +12,10 @@ pub mod membership;
 pub mod platform;
 pub mod scope;
 
+/// Rows per multi-row `INSERT`: well under SQLite's and PostgreSQL's limits on bound parameters
+/// for the widest table (customers, about 40 columns).
+pub const MULTI_ROW_CHUNK: usize = 200;
+
 pub use db::{Backend, DbOptions, PoolStats, Store};
 pub use error::StoreError;
 pub use scope::ScopeFilter;

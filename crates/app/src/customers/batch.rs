@@ -1,14 +1,17 @@
 //! Batch upsert by `(source, external_id)`: up to 1000 items, each answered on its own; one bad
 //! item never rejects the others, and re-sending the same batch changes nothing.
 //!
-//! Each item runs in its own savepoint: the key lookup, the row, its grade history and its audit
-//! entry. Per batch, not per item: the change numbers (one counter update reserves enough for the
-//! rest of the batch), the owner checks (each owner is looked up once), the custom field
-//! definitions and the duplicate policy.
+//! New customers (keys the tenant does not know, each once in the batch) are validated one by one
+//! and written together: multi-row inserts of the rows, their first grades and their audit
+//! entries, with the change numbers reserved at once. Every other item (a known key, a key
+//! repeated in the batch, or any item when the tenant refuses duplicates) runs in its own
+//! savepoint: the key lookup, the row, its grade history and its audit entry. Per batch, not per
+//! item: the owner checks (each owner is looked up once), the custom field definitions and the
+//! duplicate policy.
 
 use super::duplicates::candidates;
 use super::input::{CustomerInput, apply, required, same_content};
-use super::records::{CHANGES, blank, check_owner, insert_new, write_change, write_tags};
+use super::records::{CHANGES, blank, check_owner, insert_new, insert_new_many, write_change, write_tags};
 use super::tags::check_tags;
 use crate::platform::custom_fields::Definitions;
 use crate::platform::settings;
@@ -21,7 +24,7 @@ use crm_domain::{FieldError, FieldErrors};
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::platform::counters;
 use crm_store::{DatabaseTransaction, ScopeFilter, TransactionTrait};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
 /// The most items one batch may carry.
@@ -98,8 +101,14 @@ impl App {
         let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
         let refuse_duplicates = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
         let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
-        let mut out = Vec::with_capacity(count);
+        let mut out: Vec<Option<ItemOutcome>> = (0..count).map(|_| None).collect();
+        if !batch.refuse_duplicates {
+            create_new_in_bulk(&tx, &mut batch, &items, &mut out).await?;
+        }
         for (i, item) in items.into_iter().enumerate() {
+            if out[i].is_some() {
+                continue;
+            }
             // Each item in its own savepoint: a failure rolls back that item only.
             // A concurrent batch may insert the same key between our read and our insert; the
             // unique index refuses ours, and the second attempt finds theirs and updates it.
@@ -110,7 +119,7 @@ impl App {
                 match upsert_one(&sp, &mut batch, i, count - i, item.clone()).await {
                     Ok(o) => {
                         sp.commit().await.map_err(crm_store::StoreError::from)?;
-                        out.push(o);
+                        out[i] = Some(o);
                         break;
                     }
                     Err(e) => {
@@ -120,15 +129,97 @@ impl App {
                             attempt += 1;
                             continue;
                         }
-                        out.push(ItemOutcome::Failed(e));
+                        out[i] = Some(ItemOutcome::Failed(e));
                         break;
                     }
                 }
             }
         }
         tx.commit().await.map_err(crm_store::StoreError::from)?;
-        Ok(out)
+        Ok(out
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| ItemOutcome::Failed(AppError::Internal("item not run".to_owned()))))
+            .collect())
     }
+}
+
+/// The fast path for the common case, a batch of customers the tenant does not know yet: the
+/// keys are looked up in one query, every item whose key is new (and appears once in the batch)
+/// is validated, and the valid ones are written with multi-row inserts in one savepoint, with the
+/// change numbers reserved at once. Invalid items are answered here; everything else (known keys,
+/// repeated keys) is left for the per-item path. If a concurrent batch inserted one of the keys
+/// first, the savepoint rolls back and those items take the per-item path too, which retries.
+async fn create_new_in_bulk(
+    tx: &DatabaseTransaction,
+    batch: &mut Batch<'_>,
+    items: &[BatchItem],
+    out: &mut [Option<ItemOutcome>],
+) -> Result<(), AppError> {
+    let who = batch.who;
+    let keys: Vec<Option<String>> = items.iter().enumerate().map(|(i, it)| item_key(i, it).ok()).collect();
+    let mut occurrences: BTreeMap<&str, usize> = BTreeMap::new();
+    for k in keys.iter().flatten() {
+        *occurrences.entry(k.as_str()).or_default() += 1;
+    }
+    let wanted: Vec<String> = occurrences.keys().map(|k| (*k).to_owned()).collect();
+    let known: BTreeSet<String> = customers::find_external_many(tx, who.tenant_id, &batch.source, &wanted)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.external_id)
+        .collect();
+    let mut fresh: Vec<(usize, CustomerRow, Option<Vec<Uuid>>)> = Vec::new();
+    for (i, (item, key)) in items.iter().zip(&keys).enumerate() {
+        let Some(key) = key else { continue };
+        if known.contains(key) || occurrences.get(key.as_str()).copied().unwrap_or_default() > 1 {
+            continue;
+        }
+        let mut input = item.input.clone();
+        input.source = None;
+        match prepare_new(tx, batch, &format!("/items/{i}"), key.clone(), &input).await {
+            Ok(row) => fresh.push((i, row, input.tag_ids)),
+            Err(e) => out[i] = Some(ItemOutcome::Failed(e)),
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let sp = tx.begin().await.map_err(crm_store::StoreError::from)?;
+    let written = async {
+        let n = i64::try_from(fresh.len()).unwrap_or(i64::MAX);
+        let last = counters::take(&sp, who.tenant_id, CHANGES, n).await?;
+        let mut rows: Vec<CustomerRow> = Vec::with_capacity(fresh.len());
+        for (k, (_, row, _)) in fresh.iter().enumerate() {
+            let mut row = row.clone();
+            row.change_seq = last - n + 1 + i64::try_from(k).unwrap_or_default();
+            rows.push(row);
+        }
+        insert_new_many(&sp, who, &rows).await?;
+        for (_, row, tags) in &fresh {
+            write_tags(&sp, who, row.id, tags.as_deref()).await?;
+        }
+        Ok::<(), AppError>(())
+    }
+    .await;
+    match written {
+        Ok(()) => {
+            sp.commit().await.map_err(crm_store::StoreError::from)?;
+            for (i, row, _) in fresh {
+                out[i] = Some(ItemOutcome::Created(row.id));
+            }
+            Ok(())
+        }
+        Err(AppError::Conflict { .. }) => {
+            sp.rollback().await.map_err(crm_store::StoreError::from)?;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An item's `external_id`, trimmed and checked.
+fn item_key(i: usize, item: &BatchItem) -> Result<String, AppError> {
+    let field = format!("/items/{i}/external_id");
+    Ok(parse_text(&field, Some(&item.external_id), 128)?.ok_or_else(|| FieldError::new(field, "required"))?)
 }
 
 /// One item, inside its savepoint; `remaining` counts it and the items after it.
@@ -141,8 +232,7 @@ async fn upsert_one(
 ) -> Result<ItemOutcome, AppError> {
     let who = batch.who;
     let prefix = format!("/items/{i}");
-    let external_id = parse_text(&format!("{prefix}/external_id"), Some(&item.external_id), 128)?
-        .ok_or_else(|| FieldError::new(format!("{prefix}/external_id"), "required"))?;
+    let external_id = item_key(i, &item)?;
     let mut input = item.input;
     // The batch's source is the key's; an item cannot move itself to another source.
     input.source = None;
@@ -191,24 +281,8 @@ async fn upsert_one(
             Ok(if changed { ItemOutcome::Updated(id) } else { ItemOutcome::Unchanged(id) })
         }
         None => {
-            let mut row = blank(who.tenant_id, who);
-            row.source = Some(batch.source.clone());
-            row.external_id = Some(external_id);
-            if input.name.is_none() {
-                errs.push(required(format!("{prefix}/name")));
-            }
-            if let Err(e) = apply(&mut row, &input, &prefix) {
-                errs.0.extend(e.0);
-            }
-            match batch.defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), &prefix, true) {
-                Ok(c) => row.custom_fields = c,
-                Err(e) => errs.0.extend(e.0),
-            }
-            check_owner_once(tx, batch, &row, &format!("{prefix}/owner_id"), &mut errs).await?;
-            if let Some(t) = &input.tag_ids {
-                check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
-            }
-            errs.into_result()?;
+            let tag_ids = input.tag_ids.clone();
+            let mut row = prepare_new(tx, batch, &prefix, external_id, &input).await?;
             if batch.refuse_duplicates {
                 let found = candidates(tx, who, &row).await?;
                 if !found.is_empty() {
@@ -217,10 +291,41 @@ async fn upsert_one(
             }
             row.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
             insert_new(tx, who, &row).await?;
-            write_tags(tx, who, row.id, input.tag_ids.as_deref()).await?;
+            write_tags(tx, who, row.id, tag_ids.as_deref()).await?;
             Ok(ItemOutcome::Created(row.id))
         }
     }
+}
+
+/// The row of a new customer from an item, validated (reads only: owners, tags).
+async fn prepare_new(
+    tx: &DatabaseTransaction,
+    batch: &mut Batch<'_>,
+    prefix: &str,
+    external_id: String,
+    input: &CustomerInput,
+) -> Result<CustomerRow, AppError> {
+    let who = batch.who;
+    let mut errs = FieldErrors::default();
+    let mut row = blank(who.tenant_id, who);
+    row.source = Some(batch.source.clone());
+    row.external_id = Some(external_id);
+    if input.name.is_none() {
+        errs.push(required(format!("{prefix}/name")));
+    }
+    if let Err(e) = apply(&mut row, input, prefix) {
+        errs.0.extend(e.0);
+    }
+    match batch.defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), prefix, true) {
+        Ok(c) => row.custom_fields = c,
+        Err(e) => errs.0.extend(e.0),
+    }
+    check_owner_once(tx, batch, &row, &format!("{prefix}/owner_id"), &mut errs).await?;
+    if let Some(t) = &input.tag_ids {
+        check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
+    }
+    errs.into_result()?;
+    Ok(row)
 }
 
 /// `records::check_owner`, asking the database once per owner and batch.

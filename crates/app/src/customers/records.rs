@@ -183,6 +183,23 @@ pub(crate) async fn insert_new(tx: &DatabaseTransaction, who: &Access, row: &Cus
     Ok(())
 }
 
+/// What [`insert_new`] writes, for many rows at once (multi-row inserts of the rows, their first
+/// grades and their audit entries; custom values per row that has any).
+pub(crate) async fn insert_new_many(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    rows: &[CustomerRow],
+) -> Result<(), AppError> {
+    customers::insert_many(tx, rows).await?;
+    for row in rows.iter().filter(|r| r.custom_fields != "{}") {
+        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
+    }
+    let first: Vec<(Uuid, &str)> = rows.iter().map(|r| (r.id, r.grade.as_str())).collect();
+    grade_history::append_first(tx, who.tenant_id, &first, who.actor.kind(), who.actor.id()).await?;
+    audit::record_many(tx, who, "create", "customer", rows.iter().map(|r| (r.id, audit_json(r))).collect()).await?;
+    Ok(())
+}
+
 /// Writes a change unless nothing differs (with the next change number unless the caller set
 /// one); returns the row and whether it changed.
 pub(crate) async fn write_change(

@@ -68,6 +68,35 @@ pub async fn record(
     Ok(())
 }
 
+/// Appends one entry per `(entity_id, changes)` with the same action, in the caller's transaction.
+pub async fn record_many(
+    c: &impl ConnectionTrait,
+    who: &Access,
+    action: &str,
+    entity_type: &str,
+    entries: Vec<(Uuid, Value)>,
+) -> Result<(), AppError> {
+    let entries: Vec<(Uuid, Value)> = entries.into_iter().map(|(id, v)| (id, redact(v))).collect();
+    audit::append_many(
+        c,
+        entries
+            .iter()
+            .map(|(entity_id, changes)| NewAuditEntry {
+                tenant_id: who.tenant_id,
+                actor_type: who.actor.kind(),
+                actor_id: who.actor.id(),
+                request_id: who.request_id.as_deref(),
+                action,
+                entity_type,
+                entity_id: *entity_id,
+                changes,
+            })
+            .collect(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// An audit entry as the API shows it.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

@@ -32,6 +32,31 @@ pub async fn append(
     Ok(())
 }
 
+/// The first grade of many new customers, with multi-row inserts: `(customer, grade)` pairs.
+pub async fn append_first(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    first: &[(Uuid, &str)],
+    actor_type: &str,
+    actor_id: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    for chunk in first.chunks(crate::MULTI_ROW_CHUNK) {
+        let rows = chunk.iter().map(|(customer, to)| gh::ActiveModel {
+            tenant_id: Set(tenant.0),
+            id: Set(Uuid::now_v7()),
+            customer_id: Set(*customer),
+            from_grade: Set(None),
+            to_grade: Set((*to).to_owned()),
+            changed_at: Set(now),
+            actor_type: Set(actor_type.to_owned()),
+            actor_id: Set(actor_id),
+        });
+        gh::Entity::insert_many(rows).exec_without_returning(c).await?;
+    }
+    Ok(())
+}
+
 /// Oldest first.
 pub async fn of_customer(
     c: &impl ConnectionTrait,

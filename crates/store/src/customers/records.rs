@@ -21,6 +21,35 @@ pub async fn insert(c: &impl ConnectionTrait, row: &CustomerRow) -> Result<(), S
     Ok(())
 }
 
+/// Inserts many complete rows with multi-row inserts, without reading them back.
+pub async fn insert_many(c: &impl ConnectionTrait, rows: &[CustomerRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(crate::MULTI_ROW_CHUNK) {
+        cu::Entity::insert_many(chunk.iter().map(|r| r.clone().into_active_model())).exec_without_returning(c).await?;
+    }
+    Ok(())
+}
+
+/// The customers a source system knows by these external ids (merged ones included).
+pub async fn find_external_many(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    source: &str,
+    external_ids: &[String],
+) -> Result<Vec<CustomerRow>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in external_ids.chunks(crate::MULTI_ROW_CHUNK * 2) {
+        out.extend(
+            cu::Entity::find()
+                .filter(cu::Column::TenantId.eq(tenant.0))
+                .filter(cu::Column::Source.eq(source))
+                .filter(cu::Column::ExternalId.is_in(chunk.to_vec()))
+                .all(c)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// Writes every changed column of `after` (compared with `before`).
 pub async fn update(
     c: &impl ConnectionTrait,

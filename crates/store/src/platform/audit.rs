@@ -22,7 +22,22 @@ pub struct NewAuditEntry<'a> {
 }
 
 pub async fn append(c: &impl ConnectionTrait, e: NewAuditEntry<'_>) -> Result<(), StoreError> {
-    let row = al::ActiveModel {
+    al::Entity::insert(active(e)).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// Appends many entries with multi-row inserts (a batch's creations).
+pub async fn append_many(c: &impl ConnectionTrait, entries: Vec<NewAuditEntry<'_>>) -> Result<(), StoreError> {
+    let mut rows = entries.into_iter().map(active).peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<al::ActiveModel> = rows.by_ref().take(crate::MULTI_ROW_CHUNK).collect();
+        al::Entity::insert_many(chunk).exec_without_returning(c).await?;
+    }
+    Ok(())
+}
+
+fn active(e: NewAuditEntry<'_>) -> al::ActiveModel {
+    al::ActiveModel {
         tenant_id: Set(e.tenant_id.0),
         id: Set(Uuid::now_v7()),
         occurred_at: Set(Utc::now()),
@@ -33,9 +48,7 @@ pub async fn append(c: &impl ConnectionTrait, e: NewAuditEntry<'_>) -> Result<()
         entity_type: Set(e.entity_type.to_owned()),
         entity_id: Set(e.entity_id),
         changes: Set(e.changes.to_string()),
-    };
-    al::Entity::insert(row).exec_without_returning(c).await?;
-    Ok(())
+    }
 }
 
 /// Filters of the audit-log query.

@@ -118,6 +118,7 @@ where
             .service(card_numbers::delete_card_number)
             .service(enrollment::submit_application)
             .service(enrollment::list_applications)
+            .service(enrollment::import_applications)
             .service(enrollment::bulk_approve)
             .service(enrollment::bulk_reject)
             .service(enrollment::get_application)

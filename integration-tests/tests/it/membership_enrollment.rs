@@ -21,6 +21,7 @@ on_both_dbs!(
     clean_applications_from_auto_approve_channels_are_approved_at_once,
     bulk_decisions_report_every_item,
     an_incomplete_application_is_approved_once_fixed,
+    imports_answer_each_item_and_retry_safely,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -976,6 +977,46 @@ async fn an_incomplete_application_is_approved_once_fixed(db: Db) {
         app.patch_auth(&format!("/api/v1/enrollment-applications/{aid}"), &t, &json!({"city": "无锡"})).await,
         409,
         "enrollment.not_pending",
+    )
+    .await;
+}
+
+async fn imports_answer_each_item_and_retry_safely(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let batch = json!({"items": [
+        {"name": "李雷", "phone": phone(1), "source": "excel-2026-12", "external_id": "row-2"},
+        {"name": "韩梅梅", "phone": phone(2), "email": "not-an-email"},
+        {"name": 42},
+        {"channel": "online", "name": "王芳", "phone": "12"},
+    ]});
+    let res = app.post_auth("/api/v1/enrollment-applications/batch", &t, &batch).await;
+    let body = expect(res, 200, "import").await;
+    let results = body["items"].as_array().unwrap();
+    let summary: Vec<(u64, &str)> =
+        results.iter().map(|i| (i["index"].as_u64().unwrap(), i["status"].as_str().unwrap())).collect();
+    assert_eq!(summary, vec![(0, "created"), (1, "failed"), (2, "failed"), (3, "created")]);
+    // The channel is `import` unless the item names another; findings are reviewed per item.
+    assert_eq!(results[0]["application"]["channel"], "import");
+    assert_eq!(results[0]["application"]["review"]["clean"], true);
+    assert_eq!(results[3]["application"]["channel"], "online");
+    assert_eq!(results[3]["application"]["review"]["findings"][0]["code"], "invalid_phone");
+    // Errors name the item's field.
+    assert_eq!(results[1]["error"]["errors"][0]["field"], "/items/1/email", "{body}");
+    assert_eq!(results[2]["error"]["errors"][0]["field"], "/items/2/name", "{body}");
+    let first = s(&results[0]["application"], "id");
+
+    // Sending the same import again creates nothing new for the keyed row.
+    let res = app.post_auth("/api/v1/enrollment-applications/batch", &t, &json!({"items": [batch["items"][0]]})).await;
+    let again = expect(res, 200, "import again").await;
+    assert_eq!(again["items"][0]["status"], "replayed");
+    assert_eq!(again["items"][0]["application"]["id"].as_str(), Some(first.as_str()));
+    let queue = items(&app, &t, "/api/v1/enrollment-applications?limit=500").await;
+    assert_eq!(queue.len(), 2, "two applications were created in all");
+    problem(
+        app.post_auth("/api/v1/enrollment-applications/batch", &t, &json!({"items": []})).await,
+        422,
+        "validation.failed",
     )
     .await;
 }

@@ -355,6 +355,76 @@ pub async fn submit_application(
     Ok(respond(status, s.application))
 }
 
+/// 批量导入: applications from a spreadsheet or another system.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"items": [{"name": "李雷", "phone": "13712345678", "source": "excel-2026-12", "external_id": "row-2"}]}))]
+pub struct ImportRequest {
+    /// 1 to 1000 applications (the fields of `POST /enrollment-applications`; `channel` defaults to `import`).
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(value_type = Vec<ApplicationFields>, min_items = 1, max_items = 1000)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// The result for one imported application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportItem {
+    pub index: usize,
+    /// `created`, `replayed` (submitted before under the same `source` + `external_id`) or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<ApplicationResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Problem>,
+}
+
+/// Per-item results, in the order of the request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResponse {
+    pub items: Vec<ImportItem>,
+}
+
+/// Imports applications in bulk; each is reviewed (and auto-approved where the tenant says so)
+/// on its own and answered in `items`. One bad item never rejects the others.
+#[utoipa::path(tag = "membership", security(("bearer" = ["enrollment:submit"])), request_body = ImportRequest,
+    responses((status = 200, description = "Per-item results", body = ImportResponse)))]
+#[post("/enrollment-applications/batch")]
+pub async fn import_applications(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    who: Allowed<EnrollmentSubmit>,
+    body: Json<ImportRequest>,
+) -> ApiResult<web::Json<ImportResponse>> {
+    let lang = Lang::from_headers(req.headers());
+    let instance = Some(req.path().to_owned());
+    let problem = |e: ApiError| Some(e.to_problem(lang, instance.clone(), None));
+    let b = body.into_inner()?;
+    let mut failed = Vec::new();
+    let mut good = Vec::new();
+    for (i, v) in b.items.into_iter().enumerate() {
+        match crate::extract::parse_json_value::<ApplicationFields>(v, &format!("/items/{i}")) {
+            Ok(f) => good.push((i, input(f))),
+            Err(e) => failed.push(ImportItem { index: i, status: "failed", application: None, error: problem(e) }),
+        }
+    }
+    let done = if good.is_empty() { Vec::new() } else { state.app.import_applications(&who.0, good).await? };
+    let mut items: Vec<ImportItem> = done
+        .into_iter()
+        .map(|(index, r)| match r {
+            Ok(s) => ImportItem {
+                index,
+                status: if s.replayed { "replayed" } else { "created" },
+                application: Some(s.application.into()),
+                error: None,
+            },
+            Err(e) => ImportItem { index, status: "failed", application: None, error: problem(ApiError::from(e)) },
+        })
+        .chain(failed)
+        .collect();
+    items.sort_by_key(|it| it.index);
+    Ok(web::Json(ImportResponse { items }))
+}
+
 /// The review queue, oldest first.
 #[utoipa::path(tag = "membership", security(("bearer" = ["enrollment:read"])), params(ApplicationParams),
     responses((status = 200, description = "A page of applications", body = ApplicationPage)))]

@@ -23,6 +23,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "enrollment_application" };
+/// The most applications one import takes.
+pub const MAX_IMPORT: usize = 1000;
 
 /// The fields of an application. On submission `channel` is required; on a correction absent
 /// fields stay and `Some(None)` clears.
@@ -404,6 +406,35 @@ impl App {
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(Submitted { application: ApplicationView::new(row, who), replayed: false })
+    }
+
+    /// 批量导入: submits each application on its own (one transaction each, so one bad item never
+    /// stops the others), with the channel `import` unless an item names another. `items` holds
+    /// the items that could be read, by their index in the request; field errors are reported
+    /// under `/items/{index}`.
+    pub async fn import_applications(
+        &self,
+        who: &Access,
+        items: Vec<(usize, ApplicationInput)>,
+    ) -> Result<Vec<(usize, Result<Submitted, AppError>)>, AppError> {
+        who.require("enrollment:submit")?;
+        if items.len() > MAX_IMPORT {
+            return Err(FieldError::new("/items", "range").with("min", 1).with("max", MAX_IMPORT).into());
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (i, mut input) in items {
+            if input.channel.is_none() {
+                input.channel = Some(Channel::Import.as_str().to_owned());
+            }
+            let r = self.submit_application(who, input).await.map_err(|e| match e {
+                AppError::Invalid(f) => {
+                    AppError::Invalid(FieldErrors(f.0.into_iter().map(|e| e.under(&format!("/items/{i}"))).collect()))
+                }
+                other => other,
+            });
+            out.push((i, r));
+        }
+        Ok(out)
     }
 
     pub async fn get_application(&self, who: &Access, id: Uuid) -> Result<ApplicationView, AppError> {

@@ -3,6 +3,14 @@
 //! Query functions take `&impl ConnectionTrait` so a use case in `crm-app` can run them inside
 //! one transaction (opened with [`Store::begin_write`]) or directly on the pool.
 
+/// Sets each named column of the active model `$am` to its value in `$after` where it differs,
+/// so an update writes only what changed.
+macro_rules! set_changed {
+    ($am:ident, $after:ident; $($f:ident),* $(,)?) => {
+        $( if $am.$f.as_ref() != &$after.$f { $am.$f = sea_orm::ActiveValue::Set($after.$f.clone()); } )*
+    };
+}
+
 pub mod customers;
 pub mod db;
 pub mod entities;

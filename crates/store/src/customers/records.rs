@@ -61,11 +61,7 @@ pub async fn update(
 }
 
 fn merge(mut am: cu::ActiveModel, after: CustomerRow) -> cu::ActiveModel {
-    use sea_orm::ActiveValue::Set;
-    macro_rules! set_all {
-        ($($f:ident),*) => { $( if am.$f.as_ref() != &after.$f { am.$f = Set(after.$f.clone()); } )* };
-    }
-    set_all!(
+    set_changed!(am, after;
         kind,
         name,
         name_norm,

@@ -25,12 +25,8 @@ pub async fn update(
     before: ApplicationRow,
     after: ApplicationRow,
 ) -> Result<ApplicationRow, StoreError> {
-    use sea_orm::ActiveValue::Set;
     let mut am = before.into_active_model();
-    macro_rules! set_all {
-        ($($f:ident),*) => { $( if am.$f.as_ref() != &after.$f { am.$f = Set(after.$f.clone()); } )* };
-    }
-    set_all!(
+    set_changed!(am, after;
         status,
         name,
         phone,

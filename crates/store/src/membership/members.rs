@@ -24,12 +24,8 @@ pub async fn insert(c: &impl ConnectionTrait, row: &MemberRow) -> Result<(), Sto
 
 /// Writes every column of `after` that differs from `before`.
 pub async fn update(c: &impl ConnectionTrait, before: MemberRow, after: MemberRow) -> Result<MemberRow, StoreError> {
-    use sea_orm::ActiveValue::Set;
     let mut am = before.into_active_model();
-    macro_rules! set_all {
-        ($($f:ident),*) => { $( if am.$f.as_ref() != &after.$f { am.$f = Set(after.$f.clone()); } )* };
-    }
-    set_all!(customer_id, card_no, status, level_id, cancelled_at, cancel_reason, updated_at);
+    set_changed!(am, after; customer_id, card_no, status, level_id, cancelled_at, cancel_reason, updated_at);
     Ok(am.update(c).await?)
 }
 

@@ -21,6 +21,7 @@ on_both_dbs!(
     external_identities_are_unique_per_tenant_and_source,
     self_scoped_users_see_only_members_of_their_customers,
     member_phones_are_masked_without_read_pii,
+    customers_are_found_by_card_number,
 );
 
 fn id(v: &Value) -> String {
@@ -775,4 +776,28 @@ async fn member_phones_are_masked_without_read_pii(db: Db) {
     let (_, nobody) = app.user_with(&t, "nobody", None, &[]).await;
     problem(app.get_auth("/api/v1/members", &nobody).await, 403, "permission.denied").await;
     problem(app.get_auth(&format!("/api/v1/members/{mid}"), &nobody).await, 403, "permission.denied").await;
+}
+
+async fn customers_are_found_by_card_number(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    set(&app, &t, json!({"card_prefix": "VIP", "card_serial_width": 6})).await;
+    let a = enroll(&app, &t, "周杰", &phone(41)).await;
+    let b = enroll(&app, &t, "周迅", &phone(42)).await;
+    assert_eq!((s(&a, "card_no").as_str(), s(&b, "card_no").as_str()), ("VIP000001", "VIP000002"));
+    let found = |q: &'static str| {
+        let app = &app;
+        let t = &t;
+        async move {
+            let list = items(app, t, &format!("/api/v1/customers?q={q}")).await;
+            list.iter().map(|c| s(c, "id")).collect::<BTreeSet<String>>()
+        }
+    };
+    // The whole number, its beginning, lowercase: the customer of that membership.
+    assert_eq!(found("VIP000002").await, one(&s(&b, "customer_id")));
+    assert_eq!(found("vip000001").await, one(&s(&a, "customer_id")));
+    assert_eq!(found("VIP0000").await, set_of(&[s(&a, "customer_id"), s(&b, "customer_id")]));
+    // Names still search as before, and a number no card has finds nothing.
+    assert_eq!(found("zhoujie").await, one(&s(&a, "customer_id")));
+    assert!(found("VIP9999").await.is_empty());
 }

@@ -217,7 +217,8 @@ impl From<Page<CustomerView>> for CustomerPage {
 #[into_params(parameter_in = Query)]
 pub struct CustomerListParams {
     /// Name (or its beginning), full pinyin or initials (`zw` finds 张伟), phone (full, last 4
-    /// digits, or beginning), or email. Answered from indexes.
+    /// digits, or beginning), email, or a membership card number (or its beginning, 4 characters
+    /// or more). Answered from indexes.
     pub q: Option<String>,
     /// `person` or `organization`.
     pub kind: Option<String>,
@@ -577,5 +578,11 @@ pub(crate) fn list_filters(q: CustomerListParams, query: &str) -> ListFilters {
         active_days: q.active_days,
         in_pool: q.in_pool,
         custom: custom_params(query),
+        // A `q` of four or more letters and digits may also be (the beginning of) a card number.
+        card_no: q
+            .q
+            .as_deref()
+            .and_then(|raw| crm_domain::membership::card::parse_card_no("/q", raw).ok())
+            .filter(|c| c.len() >= 4),
     }
 }

@@ -42,6 +42,8 @@ pub struct ListFilters {
     pub in_pool: Option<bool>,
     /// `(key, value)`: a custom field equals the value, or is within `min..max`.
     pub custom: Vec<(String, String)>,
+    /// A membership card number or its beginning (with `q`: either may match).
+    pub card_no: Option<String>,
 }
 
 fn text(column: TextColumn, v: String) -> Criterion {
@@ -122,5 +124,6 @@ pub(crate) async fn store_filter(
         deleted: f.deleted,
         criteria: out,
         match_any: false,
+        card_prefix: f.card_no,
     })
 }

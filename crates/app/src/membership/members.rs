@@ -241,7 +241,9 @@ impl App {
             }
             Lookup::CardNo(raw) => {
                 let card_no = parse_card_no("/card_no", &raw)?;
-                store::by_card(db, tenant, &who.scope, &card_no).await?.filter(|m| m.status != MemberStatus::Cancelled.as_str())
+                store::by_card(db, tenant, &who.scope, &card_no)
+                    .await?
+                    .filter(|m| m.status != MemberStatus::Cancelled.as_str())
             }
             Lookup::Identity { source, external_id } => {
                 match identities::find(db, tenant, &source, &external_id).await? {

@@ -161,6 +161,8 @@ pub struct CustomerFilter {
     pub match_any: bool,
     /// List the deleted ones (the trash) instead of the live ones.
     pub deleted: bool,
+    /// Customers whose membership card number starts with this (with `q`: either may match).
+    pub card_prefix: Option<String>,
 }
 
 fn prefix(col: cu::Column, p: &str) -> Condition {
@@ -181,8 +183,35 @@ fn ids_where(tenant: Uuid, cond: Condition) -> SelectStatement {
 /// `(tenant_id, key, id)` index; the union of ids comes back in id order, so the page is read by
 /// primary key without scanning the tenant (an `OR` of ranges lets SQLite's planner walk the whole
 /// primary key instead, which the benchmark showed).
-fn search_condition(tenant: Uuid, q: &SearchQuery) -> Condition {
+fn search_condition(tenant: Uuid, q: Option<&SearchQuery>, card_prefix: Option<&str>) -> Condition {
     let branches: Vec<Condition> = match q {
+        None => Vec::new(),
+        Some(q) => key_branches(q),
+    };
+    let mut selects: Vec<SelectStatement> = branches.into_iter().map(|b| ids_where(tenant, b)).collect();
+    if let Some(p) = card_prefix {
+        // The customers of members whose card number is in the range (`ux_members_card_no`).
+        selects.push(
+            Query::select()
+                .column(crate::entities::members::Column::CustomerId)
+                .from(crate::entities::members::Entity)
+                .and_where(crate::entities::members::Column::TenantId.eq(tenant))
+                .and_where(crate::entities::members::Column::CardNo.gte(p))
+                .and_where(crate::entities::members::Column::CardNo.lt(prefix_upper_bound(p)))
+                .to_owned(),
+        );
+    }
+    let mut iter = selects.into_iter();
+    let mut union = iter.next().unwrap_or_else(|| ids_where(tenant, Condition::all().add(cu::Column::Id.is_null())));
+    for b in iter {
+        union.union(UnionType::Distinct, b);
+    }
+    Condition::all().add(cu::Column::Id.in_subquery(union))
+}
+
+/// One `(tenant_id, key, id)` index range per key the query may be.
+fn key_branches(q: &SearchQuery) -> Vec<Condition> {
+    match q {
         SearchQuery::PhoneLast4(d) => vec![Condition::all().add(cu::Column::PhoneLast4.eq(d.clone()))],
         SearchQuery::Phone(e) => vec![Condition::all().add(cu::Column::Phone.eq(e.clone()))],
         SearchQuery::PhonePrefix(p) => vec![prefix(cu::Column::Phone, p)],
@@ -195,13 +224,7 @@ fn search_condition(tenant: Uuid, q: &SearchQuery) -> Condition {
             }
             b
         }
-    };
-    let mut iter = branches.into_iter();
-    let mut union = ids_where(tenant, iter.next().unwrap_or_else(Condition::all));
-    for b in iter {
-        union.union(UnionType::Distinct, ids_where(tenant, b));
     }
-    Condition::all().add(cu::Column::Id.in_subquery(union))
 }
 
 /// The customers the scope shows that match `f`.
@@ -216,8 +239,8 @@ fn matching(tenant: TenantId, scope_filter: &ScopeFilter, f: &CustomerFilter) ->
     } else {
         q.filter(cu::Column::DeletedAt.is_null())
     };
-    if let Some(s) = &f.q {
-        q = q.filter(search_condition(tenant.0, s));
+    if f.q.is_some() || f.card_prefix.is_some() {
+        q = q.filter(search_condition(tenant.0, f.q.as_ref(), f.card_prefix.as_deref()));
     }
     if let Some(o) = f.owner_id {
         q = q.filter(cu::Column::OwnerId.eq(o));

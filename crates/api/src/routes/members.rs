@@ -329,7 +329,9 @@ pub async fn list_members(
 
 /// One member by `phone`, `card_no`, or `source` + `external_id`, or 404 `member.not_found`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(LookupParams),
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberResponse),
+        (status = 404, description = "No such member (`member.not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Several members have this phone (`member.lookup_ambiguous`)", body = Problem, content_type = "application/problem+json")))]
 #[get("/members/lookup")]
 pub async fn lookup_member(
     state: web::Data<ApiState>,

@@ -776,6 +776,22 @@ async fn member_phones_are_masked_without_read_pii(db: Db) {
     let (_, nobody) = app.user_with(&t, "nobody", None, &[]).await;
     problem(app.get_auth("/api/v1/members", &nobody).await, 403, "permission.denied").await;
     problem(app.get_auth(&format!("/api/v1/members/{mid}"), &nobody).await, 403, "permission.denied").await;
+
+    // Applications too: a valid phone and an invalid one as given are masked without the permission.
+    let good = apply(&app, &t, json!({"channel": "onsite", "name": "赵六", "phone": "13912345678"})).await;
+    let bad = apply(&app, &t, json!({"channel": "onsite", "name": "钱七", "phone": "1391234567"})).await;
+    assert_eq!((good["phone"].as_str(), bad["phone"].as_str()), (Some("+8613912345678"), Some("1391234567")));
+    let clerk = app.position(&t, "Clerk", "all", &["enrollment:read"]).await;
+    let (_, ct) = app.user_with(&t, "clerk", None, &[&clerk]).await;
+    let seen = |a: &Value| {
+        let (app, ct, id) = (&app, &ct, s(a, "id"));
+        async move {
+            let v = expect(app.get_auth(&format!("/api/v1/enrollment-applications/{id}"), ct).await, 200, "get").await;
+            v["phone"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert_eq!(seen(&good).await, "+86 139****5678");
+    assert_eq!(seen(&bad).await, "********67");
 }
 
 async fn customers_are_found_by_card_number(db: Db) {

@@ -91,7 +91,10 @@ impl ApplicationView {
             channel: r.channel,
             status: r.status,
             name: r.name,
-            phone: r.phone.map(|p| if pii { p } else { Phone::from_e164(&p).masked() }).or(r.phone_raw),
+            phone: r
+                .phone
+                .map(|p| if pii { p } else { Phone::from_e164(&p).masked() })
+                .or_else(|| r.phone_raw.map(|raw| if pii { raw } else { mask_raw(&raw) })),
             email: r.email,
             gender: r.gender,
             birthday: r.birthday,
@@ -119,6 +122,12 @@ impl ApplicationView {
     pub fn etag(&self) -> String {
         etag::of(self.updated_at)
     }
+}
+
+/// A phone as given that is not a valid number, masked but for its last two characters.
+fn mask_raw(raw: &str) -> String {
+    let n = raw.chars().count();
+    raw.chars().enumerate().map(|(i, c)| if i + 2 < n { '*' } else { c }).collect()
 }
 
 /// A submission's answer: the application, and whether it is one submitted before under the
@@ -517,7 +526,7 @@ impl App {
 pub(crate) fn application_json(r: &ApplicationRow) -> serde_json::Value {
     json!({
         "status": r.status, "name": r.name,
-        "phone": r.phone.as_deref().map(|p| Phone::from_e164(p).masked()).or(r.phone_raw.clone()),
+        "phone": r.phone.as_deref().map(|p| Phone::from_e164(p).masked()).or(r.phone_raw.as_deref().map(mask_raw)),
         "email": r.email, "gender": r.gender, "birthday": r.birthday,
         "id_number": r.id_number.as_deref().map(mask_id_number),
         "province": r.province, "city": r.city, "district": r.district, "address": r.address, "notes": r.notes,

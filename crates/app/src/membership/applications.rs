@@ -411,7 +411,7 @@ impl App {
         row = store::find(&tx, who.tenant_id, row.id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;
         if row.clean && channel.is_some_and(|c| s.enrollment_auto_approve_channels.contains(&c)) {
-            row = approve_in(&tx, who, &s, row, &ApproveInput::default()).await?;
+            row = approve_in(&tx, who, &s, row, &ApproveInput::default()).await?.0;
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(Submitted { application: ApplicationView::new(row, who), replayed: false })

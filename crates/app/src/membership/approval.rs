@@ -121,14 +121,15 @@ async fn customer_for(
     }
 }
 
-/// Approves `a` inside the caller's transaction; returns the decided application.
+/// Approves `a` inside the caller's transaction; returns the decided application and the member's
+/// card number.
 pub(crate) async fn approve_in(
     tx: &DatabaseTransaction,
     who: &Access,
     s: &TenantSettings,
     a: ApplicationRow,
     input: &ApproveInput,
-) -> Result<ApplicationRow, AppError> {
+) -> Result<(ApplicationRow, String), AppError> {
     let tenant = who.tenant_id;
     let reason = parse_text("/reason", input.reason.as_deref(), 500)?;
     if a.status != ApplicationStatus::Pending.as_str() {
@@ -201,7 +202,7 @@ pub(crate) async fn approve_in(
     });
     audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
     events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
-    Ok(row)
+    Ok((row, card_no))
 }
 
 async fn reject_in(
@@ -259,7 +260,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         let a = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;
-        let row = approve_in(&tx, who, &s, a, &input).await?;
+        let (row, _) = approve_in(&tx, who, &s, a, &input).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ApplicationView::new(row, who))
     }
@@ -302,19 +303,12 @@ impl App {
                 let tx = self.store().begin_write().await?;
                 let a = store::find(&tx, who.tenant_id, *id).await?.ok_or(NOT_FOUND)?;
                 let s = settings::load(&tx, who.tenant_id).await?;
-                let row = approve_in(&tx, who, &s, a, &input).await?;
+                let (row, card_no) = approve_in(&tx, who, &s, a, &input).await?;
                 tx.commit().await.map_err(StoreError::from)?;
-                Ok::<ApplicationRow, AppError>(row)
+                Ok::<(Uuid, String), AppError>((row.member_id.unwrap_or_default(), card_no))
             };
             out.push(match one.await {
-                Ok(r) => {
-                    let member_id = r.member_id.unwrap_or_default();
-                    let card_no = members::find(self.store().conn(), who.tenant_id, member_id)
-                        .await?
-                        .map(|m| m.card_no)
-                        .unwrap_or_default();
-                    BulkDecision::Approved { id: *id, member_id, card_no }
-                }
+                Ok((member_id, card_no)) => BulkDecision::Approved { id: *id, member_id, card_no },
                 Err(error) => BulkDecision::Failed { id: *id, error },
             });
         }

@@ -131,7 +131,8 @@ impl ApiError {
                 .fields
                 .iter()
                 .map(|f| FieldProblem {
-                    field: f.field.clone(),
+                    // A field error always names a place; the body itself is `/`.
+                    field: if f.field.is_empty() { "/".to_owned() } else { f.field.clone() },
                     code: f.code.clone(),
                     message: i18n::fill(i18n::field_text(&f.code, lang), &f.params),
                 })

@@ -3,6 +3,7 @@
 //! parses but breaks the schema or a `validator` rule (each field listed by path).
 
 use super::serde_issue;
+use super::strict::{self, ReadError};
 use crate::problem::{ApiError, FieldIssue};
 use crate::state::ApiSettings;
 use actix_web::dev::Payload;
@@ -75,33 +76,40 @@ async fn read<T: DeserializeOwned + Validate>(
     }
 }
 
-/// Deserializes, telling malformed JSON (400) from well-formed JSON of the wrong shape (422).
+/// Deserializes, telling malformed JSON (400: syntax, trailing data) from well-formed JSON of the
+/// wrong shape (422: a duplicate key, a NUL character, an array where an object belongs, a type
+/// or a field the schema does not allow), each named by its JSON pointer.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let inner = e.inner();
-        if inner.is_data() {
-            ApiError::validation(vec![serde_issue(e.path(), &inner.to_string())])
-        } else {
-            let reason = format!("line {} column {}", inner.line(), inner.column());
-            ApiError::new(StatusCode::BAD_REQUEST, "request.malformed_json").arg("reason", reason)
-        }
-    })
+    let value = strict::read_value(body).map_err(|e| match e {
+        ReadError::Refused(r) => ApiError::validation(vec![refusal_issue(r)]),
+        ReadError::Malformed(e) => ApiError::new(StatusCode::BAD_REQUEST, "request.malformed_json").arg("reason", e),
+    })?;
+    from_value(value)
 }
 
 /// Reads one element of a larger body (a batch item) the same way, with field paths under `prefix`.
 pub fn parse_json_value<T: DeserializeOwned + Validate>(v: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
     let reprefix = |mut e: ApiError| {
         for f in &mut e.fields {
-            f.field = format!("{prefix}{}", f.field);
+            // The item itself (`/`) is the prefix.
+            f.field = if f.field == "/" { prefix.to_owned() } else { format!("{prefix}{}", f.field) };
         }
         e
     };
-    let value: T = serde_path_to_error::deserialize(v)
-        .map_err(|e| ApiError::validation(vec![serde_issue(e.path(), &e.inner().to_string())]))
-        .map_err(reprefix)?;
+    strict::check_value(&v, "").map_err(|r| reprefix(ApiError::validation(vec![refusal_issue(r)])))?;
+    let value: T = from_value(v).map_err(reprefix)?;
     value.validate().map_err(|e| reprefix(ApiError::validation(validation_issues(&e))))?;
     Ok(value)
+}
+
+/// The second pass: the target type from a checked value, structs only from objects.
+fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(strict::Strict(v))
+        .map_err(|e| ApiError::validation(vec![serde_issue(e.path(), &e.inner().to_string())]))
+}
+
+fn refusal_issue(r: strict::Refusal) -> FieldIssue {
+    FieldIssue { field: r.field, code: r.code.to_owned(), params: Vec::new() }
 }
 
 /// Flattens `validator`'s nested errors into `/a/b/0/c` paths.
@@ -143,7 +151,7 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, Validate)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Item {
@@ -166,6 +174,73 @@ mod tests {
                 (e.status.as_u16(), f.0, f.1)
             }
         }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Settings {
+        a: Option<u32>,
+        b: Option<Item>,
+        c: Option<Vec<Item>>,
+        #[serde(default, rename = "x/y~z")]
+        odd: Option<Item>,
+        map: Option<std::collections::HashMap<String, serde_json::Value>>,
+    }
+
+    fn settings(body: &str) -> (u16, String, String) {
+        match parse::<Settings>(body.as_bytes()) {
+            Ok(_) => (200, String::new(), String::new()),
+            Err(e) => {
+                let f = e.fields.first().map(|f| (f.field.clone(), f.code.clone())).unwrap_or_default();
+                (e.status.as_u16(), f.0, f.1)
+            }
+        }
+    }
+
+    #[test]
+    fn structs_are_read_only_from_objects() {
+        assert_eq!(settings("[null,null,null,null,null]"), (422, "/".into(), "invalid_type".into()));
+        assert_eq!(settings(r#"{"b":["1"]}"#), (422, "/b".into(), "invalid_type".into()));
+        assert_eq!(settings(r#"{"c":[{"phone":"1"},["2"]]}"#), (422, "/c/1".into(), "invalid_type".into()));
+        assert_eq!(settings(r#"{"x/y~z":["2"]}"#), (422, "/x~1y~0z".into(), "invalid_type".into()));
+        assert_eq!(settings(r#"{"a":1,"b":{"phone":"1"},"c":[{"phone":"2"}],"map":{"k":[1,{"z":null}]}}"#).0, 200);
+        assert_eq!(settings("5"), (422, "/".into(), "invalid_type".into()));
+    }
+
+    #[test]
+    fn trailing_data_is_malformed() {
+        assert_eq!(settings(r#"{"a":1}{"a":2}"#).0, 400);
+        assert_eq!(settings(r#"{"a":1} x"#).0, 400);
+        assert_eq!(settings("{\"a\":1}\n "), (200, String::new(), String::new()));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        assert_eq!(settings(r#"{"a":1,"a":2}"#), (422, "/a".into(), "duplicate_key".into()));
+        assert_eq!(settings(r#"{"b":{"phone":"1","phone":"2"}}"#), (422, "/b/phone".into(), "duplicate_key".into()));
+        assert_eq!(
+            settings(r#"{"map":{"k":[{"q":1,"q":1}]}}"#),
+            (422, "/map/k/0/q".into(), "duplicate_key".into())
+        );
+        assert_eq!(settings(r#"{"map":{"a/b":1,"a/b":2}}"#), (422, "/map/a~1b".into(), "duplicate_key".into()));
+        assert_eq!(issue(r#"{"items":[{"phone":"1","phone":"2"}]}"#), (422, "/items/0/phone".into(), "duplicate_key".into()));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_values_and_keys() {
+        assert_eq!(issue(r#"{"items":[{"phone":"1\u0000"}]}"#), (422, "/items/0/phone".into(), "nul_character".into()));
+        assert_eq!(settings(r#"{"map":{"k\u0000":1}}"#), (422, "/map/k\u{0}".into(), "nul_character".into()));
+        let v = serde_json::json!({"phone": "a\u{0}"});
+        let e = parse_json_value::<Item>(v, "/items/3").err().map(|e| (e.fields[0].field.clone(), e.fields[0].code.clone()));
+        assert_eq!(e, Some(("/items/3/phone".into(), "nul_character".into())));
+    }
+
+    #[test]
+    fn batch_items_are_as_strict_as_bodies() {
+        let e = parse_json_value::<Item>(serde_json::json!(["1"]), "/items/2").err();
+        let e = e.map(|e| (e.fields[0].field.clone(), e.fields[0].code.clone()));
+        assert_eq!(e, Some(("/items/2".into(), "invalid_type".into())));
     }
 
     #[test]

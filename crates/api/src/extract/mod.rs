@@ -5,6 +5,7 @@ mod auth;
 mod json;
 mod params;
 mod precondition;
+mod strict;
 
 pub use auth::{Allowed, Authenticated};
 pub use json::{Json, parse_json_value};
@@ -14,13 +15,13 @@ pub use precondition::IfMatch;
 use crate::problem::FieldIssue;
 use serde_path_to_error::{Path as SerdePath, Segment};
 
-/// `items[3].phone` as `/items/3/phone`.
+/// `items[3].phone` as `/items/3/phone` (keys escaped as RFC 6901 says).
 fn pointer(path: &SerdePath) -> String {
     let mut s = String::new();
     for seg in path.iter() {
         match seg {
             Segment::Seq { index } => s.push_str(&format!("/{index}")),
-            Segment::Map { key } => s.push_str(&format!("/{key}")),
+            Segment::Map { key } => s.push_str(&format!("/{}", strict::escape(key))),
             Segment::Enum { variant } => s.push_str(&format!("/{variant}")),
             Segment::Unknown => {}
         }
@@ -29,10 +30,10 @@ fn pointer(path: &SerdePath) -> String {
 }
 
 /// Turns a serde data error into a field issue: `missing field` and `unknown field` name the
-/// field inside the message, so it is appended to the path.
+/// field inside the message, so it is appended to the path. The body itself is `/`.
 fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
     let base = pointer(path);
-    let quoted = message.split('`').nth(1).unwrap_or_default();
+    let quoted = strict::escape(message.split('`').nth(1).unwrap_or_default());
     let named = |base: String| {
         let tail = format!("/{quoted}");
         if base.ends_with(&tail) { base } else { base + &tail }
@@ -46,5 +47,6 @@ fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
     } else {
         (base, "invalid_value")
     };
+    let field = if field.is_empty() { "/".to_owned() } else { field };
     FieldIssue { field, code: code.to_owned(), params: Vec::new() }
 }

@@ -2,12 +2,14 @@
 //! read is a 400 naming the parameter.
 
 use super::serde_issue;
-use crate::problem::ApiError;
+use super::strict::escape;
+use crate::problem::{ApiError, FieldIssue};
 use crate::routes::fallback::{RouteTable, method_not_allowed};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::future::{Ready, ready};
 
 /// Query parameters.
@@ -19,13 +21,20 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
-        ready(serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let issue = serde_issue(e.path(), &e.inner().to_string());
-            let issue = if issue.field.is_empty() { named_in_message(&e.inner().to_string()) } else { issue };
+        let invalid = |issue| {
             let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query");
             err.fields.push(issue);
             err.into()
+        };
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        if let Some(issue) = nul_issue(pairs.map(|(k, v)| (k.clone(), k + v))) {
+            return ready(Err(invalid(issue)));
+        }
+        let de = serde_urlencoded::Deserializer::new(pairs);
+        ready(serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
+            let message = e.inner().to_string();
+            let issue = serde_issue(e.path(), &message);
+            invalid(if issue.field == "/" { named_in_message(&message) } else { issue })
         }))
     }
 }
@@ -39,6 +48,12 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let segments = req.match_info().iter().map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)));
+        if let Some(issue) = nul_issue(segments) {
+            let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_path");
+            err.fields.push(issue);
+            return ready(Err(err.into()));
+        }
         let de = actix_router::PathDeserializer::new(req.match_info());
         ready(serde_path_to_error::deserialize(de).map(Path).map_err(|e| {
             // `/customers/changes` also fits `/customers/{id}`: a method the fixed route lacks is a
@@ -56,11 +71,21 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
 }
 
 /// Flat values lose their path in `serde_urlencoded`; when the message names the field, use it.
-fn named_in_message(message: &str) -> crate::problem::FieldIssue {
+fn named_in_message(message: &str) -> FieldIssue {
     let quoted = message.split('`').nth(1).unwrap_or_default();
-    crate::problem::FieldIssue {
-        field: if quoted.is_empty() { String::new() } else { format!("/{quoted}") },
+    FieldIssue {
+        field: if quoted.is_empty() { "/".to_owned() } else { format!("/{quoted}") },
         code: "invalid_value".to_owned(),
         params: Vec::new(),
     }
+}
+
+/// The first parameter whose name or value holds a NUL character (which no database text column
+/// takes), as `(name, name and value)` pairs.
+fn nul_issue<'a>(mut params: impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>) -> Option<FieldIssue> {
+    params.find(|(_, text)| text.contains('\0')).map(|(name, _)| FieldIssue {
+        field: format!("/{}", escape(&name)),
+        code: "nul_character".to_owned(),
+        params: Vec::new(),
+    })
 }

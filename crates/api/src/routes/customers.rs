@@ -285,13 +285,31 @@ pub struct GradeHistory {
 /// One item of a batch upsert: `external_id` and the fields of [`CustomerFields`]. Its OpenAPI
 /// schema is assembled from `CustomerFields` in `openapi::complete` (a flattened struct would be
 /// an `allOf` of two closed objects, which no document can satisfy).
+///
+/// Read in two parts, the key and the fields, each under the item's path: serde's `flatten`
+/// would hide which field of an item has the wrong type.
 #[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct BatchUpsertItem {
     /// The customer's id in the source system: the upsert key with the batch's `source`.
     pub external_id: String,
-    #[serde(flatten)]
-    pub fields: CustomerFields,
+}
+
+impl BatchUpsertItem {
+    /// The key and the fields of one item, with every problem of either named under `prefix`.
+    fn parse(mut v: serde_json::Value, prefix: &str) -> Result<(String, CustomerFields), ApiError> {
+        let mut key = serde_json::Map::new();
+        if let Some(id) = v.as_object_mut().and_then(|o| o.remove("external_id")) {
+            key.insert("external_id".to_owned(), id);
+        }
+        let key = crate::extract::parse_json_value::<BatchUpsertItem>(key.into(), prefix);
+        let fields = crate::extract::parse_json_value::<CustomerFields>(v, prefix);
+        match (key, fields) {
+            (Ok(k), Ok(f)) => Ok((k.external_id, f)),
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+            (Err(a), Err(b)) => Err(ApiError::validation(a.fields.into_iter().chain(b.fields).collect())),
+        }
+    }
 }
 
 /// Customers from one source system, keyed by `(source, external_id)`.
@@ -433,8 +451,8 @@ pub async fn batch_upsert(
     // Items are read one by one so that one malformed item fails alone.
     let mut parsed: Vec<(usize, Result<BatchItem, ApiError>)> = Vec::with_capacity(b.items.len());
     for (i, v) in b.items.into_iter().enumerate() {
-        let item = crate::extract::parse_json_value::<BatchUpsertItem>(v, &format!("/items/{i}"))
-            .map(|it| BatchItem { external_id: it.external_id, input: it.fields.into() });
+        let item = BatchUpsertItem::parse(v, &format!("/items/{i}"))
+            .map(|(external_id, fields)| BatchItem { external_id, input: fields.into() });
         parsed.push((i, item));
     }
     let good: Vec<BatchItem> = parsed.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();

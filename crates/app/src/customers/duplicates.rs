@@ -100,7 +100,7 @@ fn decode_cursor(raw: &str) -> Result<(DuplicateReason, Vec<String>), FieldError
         .and_then(Value::as_array)
         .ok_or_else(bad)?
         .iter()
-        .map(|k| k.as_str().map(str::to_owned))
+        .map(|k| k.as_str().filter(|k| !k.contains('\0')).map(str::to_owned))
         .collect::<Option<_>>()
         .ok_or_else(bad)?;
     Ok((reason, key))

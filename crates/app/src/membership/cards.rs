@@ -125,6 +125,7 @@ fn decode(raw: &str) -> Result<String, AppError> {
         .decode(raw)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| !s.contains('\0'))
         .ok_or_else(|| FieldError::new("/cursor", "cursor_invalid").into())
 }
 

@@ -15,6 +15,7 @@ on_both_dbs!(
     revocation_ends_access_tokens_at_the_next_request,
     concurrent_patches_with_one_if_match_apply_once,
     two_admins_removing_each_other_never_leave_none,
+    deleting_a_unit_or_position_races_with_its_use,
 );
 
 const PW: &str = "user-pass-1234";
@@ -350,18 +351,24 @@ async fn concurrent_patches_with_one_if_match_apply_once(db: Db) {
     let admin = app.admin_token().await;
     let (uid, _) = app.user_with(&admin, "target", None, &[]).await;
     let pos = app.position(&admin, "Target", "team", &["users:read"]).await;
+    let unit = app.unit(&admin, "Target", "team", None).await;
     let mut failed = Vec::new();
-    for (url, field, name) in [
-        (format!("/api/v1/users/{uid}"), "display_name", "display_name"),
-        (format!("/api/v1/positions/{pos}"), "name", "name"),
+    for (url, field) in [
+        (format!("/api/v1/users/{uid}"), "display_name"),
+        (format!("/api/v1/positions/{pos}"), "name"),
+        (format!("/api/v1/org-units/{unit}"), "name"),
     ] {
         for round in 0..15 {
             let results = race_patches(&app, &admin, &url, field, round).await;
             let ok: Vec<&String> = results.iter().filter(|(s, _)| *s == 200).map(|(_, v)| v).collect();
             let others: Vec<u16> = results.iter().map(|(s, _)| *s).filter(|s| *s != 200 && *s != 412).collect();
             let now = json_of(app.get_auth(&url, &admin).await).await;
-            if ok.len() != 1 || !others.is_empty() || now[name].as_str() != ok.first().map(|s| s.as_str()) {
-                failed.push(format!("{url} round {round}: {} x 200, others {others:?}, final {}", ok.len(), now[name]));
+            if ok.len() != 1 || !others.is_empty() || now[field].as_str() != ok.first().map(|s| s.as_str()) {
+                failed.push(format!(
+                    "{url} round {round}: {} x 200, others {others:?}, final {}",
+                    ok.len(),
+                    now[field]
+                ));
             }
         }
     }
@@ -408,4 +415,74 @@ async fn two_admins_removing_each_other_never_leave_none(db: Db) {
         }
     }
     assert!(failed.is_empty(), "{} rounds broke the last-administrator rule:\n{}", failed.len(), failed.join("\n"));
+}
+
+/// Sends one request as a task, for racing it against others.
+fn spawn_send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> tokio::task::JoinHandle<u16> {
+    let mut req = app.http.request(method, app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    tokio::spawn(async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) })
+}
+
+async fn deleting_a_unit_or_position_races_with_its_use(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.admin_token().await;
+    let (uid, _) = app.user_with(&admin, "mover", None, &[]).await;
+    let user_url = format!("/api/v1/users/{uid}");
+    let mut failed = Vec::new();
+    for round in 0..15 {
+        // A leaf unit deleted while a child is created under it and a user is moved into it.
+        let unit = app.unit(&admin, &format!("Leaf {round}"), "team", None).await;
+        let del = spawn_send(&app, reqwest::Method::DELETE, &format!("/api/v1/org-units/{unit}"), &admin, None);
+        let child = spawn_send(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/org-units",
+            &admin,
+            Some(json!({"name": format!("Child {round}"), "kind": "team", "parent_id": unit})),
+        );
+        let mv = spawn_send(&app, reqwest::Method::PATCH, &user_url, &admin, Some(json!({"org_unit_id": unit})));
+        let (del, child, mv) = (del.await.unwrap(), child.await.unwrap(), mv.await.unwrap());
+        let units = json_of(app.get_auth("/api/v1/org-units", &admin).await).await.to_string();
+        let user = json_of(app.get_auth(&user_url, &admin).await).await;
+        let unit_left = units.contains(&unit);
+        let ok = match del {
+            204 => !unit_left && child == 422 && mv == 422 && user["org_unit_id"] != json!(unit),
+            409 => unit_left && (child == 201 || mv == 200),
+            _ => false,
+        };
+        if !ok {
+            failed.push(format!("unit round {round}: delete {del}, child {child}, move {mv}, unit left {unit_left}"));
+        }
+        // Park the user outside the tree again for the next round.
+        let res = app.patch_auth(&user_url, &admin, &json!({"org_unit_id": null})).await;
+        assert_eq!(res.status(), 200);
+
+        // A position deleted while it is given to a user.
+        let pos = app.position(&admin, &format!("Temp {round}"), "self", &["users:read"]).await;
+        let del = spawn_send(&app, reqwest::Method::DELETE, &format!("/api/v1/positions/{pos}"), &admin, None);
+        let give = spawn_send(&app, reqwest::Method::PATCH, &user_url, &admin, Some(json!({"position_ids": [pos]})));
+        let (del, give) = (del.await.unwrap(), give.await.unwrap());
+        let held = json_of(app.get_auth(&user_url, &admin).await).await["position_ids"].clone();
+        let exists = app.get_auth(&format!("/api/v1/positions/{pos}"), &admin).await.status() == 200;
+        let ok = match (del, give) {
+            (204, 422) => !exists && held == json!([]),
+            (409, 200) => exists && held == json!([pos]),
+            _ => false,
+        };
+        if !ok {
+            failed.push(format!("position round {round}: delete {del}, give {give}, exists {exists}, held {held}"));
+        }
+        let res = app.patch_auth(&user_url, &admin, &json!({"position_ids": []})).await;
+        assert_eq!(res.status(), 200);
+    }
+    assert!(failed.is_empty(), "{} races broke a delete check:\n{}", failed.len(), failed.join("\n"));
 }

@@ -4,7 +4,7 @@ use crate::StoreError;
 use crate::entities::api_clients as ac;
 use chrono::Utc;
 use crm_domain::ids::{ApiClientId, TenantId};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -47,13 +47,13 @@ pub async fn find(
     Ok(ac::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
 }
 
-/// The same row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL).
+/// The same row, locked until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL).
 pub async fn find_locked(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     id: ApiClientId,
 ) -> Result<Option<ApiClientRow>, StoreError> {
-    Ok(ac::Entity::find_by_id((tenant.0, id.0)).lock_exclusive().one(c).await?)
+    Ok(ac::Entity::find_by_id((tenant.0, id.0)).lock(LockType::NoKeyUpdate).one(c).await?)
 }
 
 /// Revokes every access token issued to the client so far, in one atomic statement.

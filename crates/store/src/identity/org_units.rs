@@ -4,7 +4,7 @@ use crate::StoreError;
 use crate::entities::{org_units as ou, tenants, users};
 use chrono::Utc;
 use crm_domain::ids::{OrgUnitId, TenantId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -43,9 +43,10 @@ pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: OrgUnitId) -> 
 
 /// Serializes changes of the tenant's tree (create, move, delete) by locking the tenant's row
 /// until the transaction ends: a move rewrites the paths of a whole subtree, and a unit created
-/// under it concurrently would otherwise keep its parent's old path.
+/// under it concurrently would otherwise keep its parent's old path. `FOR NO KEY UPDATE`, so
+/// the foreign-key checks of every other insert into the tenant (`FOR KEY SHARE`) do not wait.
 pub async fn lock_tree(c: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {
-    tenants::Entity::find_by_id(tenant.0).lock_exclusive().one(c).await?;
+    tenants::Entity::find_by_id(tenant.0).lock(LockType::NoKeyUpdate).one(c).await?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use crate::entities::users;
 use crate::scope::{self, ScopeFilter};
 use chrono::Utc;
 use crm_domain::ids::{OrgUnitId, TenantId, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Select,
@@ -58,14 +58,14 @@ pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Res
     Ok(users::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
 }
 
-/// The same row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write
+/// The same row, locked until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL; SQLite's write
 /// transaction already excludes other writers): a check made on it holds until commit.
 pub async fn find_locked(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     id: UserId,
 ) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::Entity::find_by_id((tenant.0, id.0)).lock_exclusive().one(c).await?)
+    Ok(users::Entity::find_by_id((tenant.0, id.0)).lock(LockType::NoKeyUpdate).one(c).await?)
 }
 
 fn scoped(tenant: TenantId, filter: &ScopeFilter, id: UserId) -> Select<users::Entity> {
@@ -92,7 +92,7 @@ pub async fn lock_scoped(
     filter: &ScopeFilter,
     id: UserId,
 ) -> Result<Option<UserRow>, StoreError> {
-    Ok(scoped(tenant, filter, id).lock_exclusive().one(c).await?)
+    Ok(scoped(tenant, filter, id).lock(LockType::NoKeyUpdate).one(c).await?)
 }
 
 /// Revokes every access token issued to the user so far, in one atomic statement.

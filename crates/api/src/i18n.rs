@@ -307,6 +307,32 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ("Invalid client", "The client id or secret is wrong, or the client is revoked."),
             ("客户端无效", "客户端 ID 或密钥错误，或客户端已撤销。"),
         ),
+        "auth.token_revoked" => (
+            (
+                "Token revoked",
+                "This access token was revoked (signed out, password reset, disabled or secret rotated); get a new one.",
+            ),
+            ("令牌已撤销", "该访问令牌已被撤销（已退出、密码已重置、账号停用或密钥已轮换），请重新获取。"),
+        ),
+        "permission.grant_exceeds_own" => (
+            ("Grant exceeds your rights", "You can only grant permissions and data scopes you hold yourself."),
+            ("授权超出自身权限", "只能授予自己拥有的权限和数据范围。"),
+        ),
+        "user.platform_admin_protected" => (
+            (
+                "Platform administrator protected",
+                "Only a platform administrator may change, disable or reset a platform administrator.",
+            ),
+            ("平台管理员受保护", "只有平台管理员可以修改、停用平台管理员或重置其密码。"),
+        ),
+        "user.last_administrator" => (
+            ("Last administrator", "The tenant must keep at least one active user holding the Administrator position."),
+            ("最后一位管理员", "租户必须至少保留一位担任管理员岗位的启用用户。"),
+        ),
+        "position.built_in" => (
+            ("Built-in position", "The built-in Administrator position cannot be changed or deleted."),
+            ("内置岗位", "内置的管理员岗位不能修改或删除。"),
+        ),
         "auth.client_revoked" => {
             (("Client revoked", "This API client has been revoked."), ("客户端已撤销", "该接口客户端已被撤销。"))
         }
@@ -372,6 +398,7 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "id_number_invalid" => ("is not a valid id number", "不是有效的证件号码"),
         "not_found" => ("does not exist in this tenant", "在本租户中不存在"),
         "conflict" => ("conflicts with existing data", "与现有数据冲突"),
+        "exceeds_own" => ("grants more than you hold yourself", "超出了你自己拥有的权限"),
         "op_not_allowed" => {
             ("is not an operator for this field (allowed: {allowed})", "不是该字段可用的运算符（可用：{allowed}）")
         }

@@ -219,6 +219,13 @@ impl From<AppError> for ApiError {
             AppError::Forbidden { code, permission } => {
                 ApiError::new(StatusCode::FORBIDDEN, code).arg("permission", permission.unwrap_or_default())
             }
+            AppError::Refused { code, field } => {
+                let mut e = ApiError::new(StatusCode::FORBIDDEN, code);
+                if let Some(f) = field {
+                    e = e.field(f, "exceeds_own");
+                }
+                e
+            }
             AppError::RateLimited { code, retry_after_secs } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code)
                 .arg("retry_after", retry_after_secs)
                 .header(header::RETRY_AFTER, retry_after_secs),

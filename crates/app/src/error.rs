@@ -20,6 +20,10 @@ pub enum AppError {
     /// Authenticated, but not allowed.
     #[error("forbidden: {code}")]
     Forbidden { code: &'static str, permission: Option<String> },
+    /// Authenticated and permitted, but this change is refused for this target or value (granting
+    /// more than the caller holds, touching a protected account); `field` names the input.
+    #[error("refused: {code}")]
+    Refused { code: &'static str, field: Option<String> },
     /// Too many attempts; retry after the given seconds.
     #[error("rate limited: {code}")]
     RateLimited { code: &'static str, retry_after_secs: u64 },

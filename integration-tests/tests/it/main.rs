@@ -15,6 +15,7 @@ mod identity;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;
+mod privileges;
 mod segments;
 
 mod auth;

@@ -1,6 +1,7 @@
 //! What a caller may do and see: permissions and the resolved data scope. Loaded per request,
 //! so disabling a user, revoking a client, or changing positions takes effect at once.
 
+use crate::identity::positions::position_permissions;
 use crate::identity::principal::{Principal, Subject};
 use crate::{App, AppError};
 use crm_domain::identity::{DataScope, OrgUnitKind, UserStatus, permission};
@@ -80,6 +81,9 @@ impl Access {
     }
 }
 
+/// A token issued before its subject's last logout, password reset, disabling or secret rotation.
+const REVOKED: AppError = AppError::Unauthenticated { code: "auth.token_revoked" };
+
 /// The permissions that only platform administrators hold.
 fn platform_permissions() -> impl Iterator<Item = String> {
     permission::CATALOGUE.iter().filter(|p| p.platform_only).map(|p| p.name.to_owned())
@@ -97,14 +101,14 @@ impl App {
                 if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
                     return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
                 }
+                if p.generation < user.token_generation {
+                    return Err(REVOKED);
+                }
                 let held = positions::of_user(db, p.tenant_id, *uid).await?;
                 let mut perms: BTreeSet<String> = positions::grants_of_user(db, p.tenant_id, *uid).await?;
                 let mut scope = DataScope::SelfOnly;
                 for pos in &held {
-                    if pos.grants_all {
-                        perms.extend(permission::tenant_grantable().map(|p| p.name.to_owned()));
-                    }
-                    perms.extend(positions::decode_permissions(&pos.permissions));
+                    perms.extend(position_permissions(pos));
                     if let Ok(s) = DataScope::parse("", &pos.data_scope) {
                         scope = scope.max(s);
                     }
@@ -130,6 +134,9 @@ impl App {
                     .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
                 if client.status != "active" {
                     return Err(AppError::Unauthenticated { code: "auth.client_revoked" });
+                }
+                if p.generation < client.token_generation {
+                    return Err(REVOKED);
                 }
                 // A token never carries more than the client holds now.
                 let current = positions::decode_permissions(&client.scopes);

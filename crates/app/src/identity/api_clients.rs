@@ -1,6 +1,7 @@
 //! API clients for integrations: client credentials whose secret is shown once and stored as a
 //! SHA-256 hash (the secret is 256 random bits, so a fast hash is enough), with scopes.
 
+use crate::identity::grants;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use base64::Engine;
@@ -16,6 +17,7 @@ use crm_store::identity::positions::{decode_permissions, encode_permissions};
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// A client as the API shows it; the secret only in [`ApiClientSecret`].
@@ -74,12 +76,12 @@ impl App {
         &self,
         who: &Access,
         name: &str,
-        scopes: &[String],
+        requested: &[String],
     ) -> Result<ApiClientSecret, AppError> {
         who.require("api_clients:write")?;
         let mut errs = FieldErrors::default();
         let name = errs.check(parse_name("/name", name));
-        let scopes = match permission::parse_set("/scopes", scopes) {
+        let scopes = match permission::parse_set("/scopes", requested) {
             Ok(s) if s.is_empty() => {
                 errs.push(FieldError::new("/scopes", "required"));
                 None
@@ -92,6 +94,7 @@ impl App {
         };
         errs.into_result()?;
         let (Some(name), Some(scopes)) = (name, scopes) else { return Err(AppError::Internal("unreachable".into())) };
+        grants::check_permissions(who, "/scopes", requested, &BTreeSet::new())?;
         let client_id = format!("cli_{}", random_token(12));
         let secret = random_token(32);
         let tx = self.store().begin_write().await?;
@@ -131,15 +134,17 @@ impl App {
         api_clients::find(self.store().conn(), who.tenant_id, ApiClientId(id)).await?.map(Into::into).ok_or(NOT_FOUND)
     }
 
-    /// A new secret; the old one stops working at once.
+    /// A new secret; the old one and every access token issued with it stop working at once.
     pub async fn rotate_api_client_secret(&self, who: &Access, id: Uuid) -> Result<ApiClientSecret, AppError> {
         who.require("api_clients:write")?;
         let tx = self.store().begin_write().await?;
-        let row = api_clients::find(&tx, who.tenant_id, ApiClientId(id)).await?.ok_or(NOT_FOUND)?;
+        // Locked, so a concurrent revoke cannot slip between the status check and the update.
+        let row = api_clients::find_locked(&tx, who.tenant_id, ApiClientId(id)).await?.ok_or(NOT_FOUND)?;
         if row.status != "active" {
             return Err(AppError::Conflict { code: "api_client.revoked", field: None });
         }
         let secret = random_token(32);
+        api_clients::bump_token_generation(&tx, who.tenant_id, ApiClientId(id)).await?;
         let row = api_clients::update(&tx, row, Some(&hash_secret(&secret)), None).await?;
         audit::record(&tx, who, "rotate_secret", "api_client", id, json!({"secret": "***"})).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -150,8 +155,9 @@ impl App {
     pub async fn revoke_api_client(&self, who: &Access, id: Uuid) -> Result<ApiClientView, AppError> {
         who.require("api_clients:write")?;
         let tx = self.store().begin_write().await?;
-        let row = api_clients::find(&tx, who.tenant_id, ApiClientId(id)).await?.ok_or(NOT_FOUND)?;
+        let row = api_clients::find_locked(&tx, who.tenant_id, ApiClientId(id)).await?.ok_or(NOT_FOUND)?;
         let before = row.status.clone();
+        api_clients::bump_token_generation(&tx, who.tenant_id, ApiClientId(id)).await?;
         let row = api_clients::update(&tx, row, None, Some("revoked")).await?;
         audit::record(&tx, who, "revoke", "api_client", id, json!({"status": {"from": before, "to": "revoked"}}))
             .await?;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api_clients;
+mod grants;
 pub mod org_units;
 pub mod password;
 pub mod positions;

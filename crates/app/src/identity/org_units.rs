@@ -68,6 +68,7 @@ impl App {
         errs.into_result()?;
         let (Some(name), Some(kind)) = (name, kind) else { return Err(AppError::Internal("unreachable".into())) };
         let tx = self.store().begin_write().await?;
+        org_units::lock_tree(&tx, who.tenant_id).await?;
         let parent = match cmd.parent_id {
             Some(p) => Some(
                 org_units::find(&tx, who.tenant_id, OrgUnitId(p))
@@ -106,6 +107,8 @@ impl App {
         who.require("org_units:write")?;
         let name = change.name.as_deref().map(|n| parse_name("/name", n)).transpose()?;
         let tx = self.store().begin_write().await?;
+        // The tree lock makes the If-Match check, the cycle check and the subtree move one step.
+        org_units::lock_tree(&tx, who.tenant_id).await?;
         let row = org_units::find(&tx, who.tenant_id, OrgUnitId(id)).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         let before = audit_json(&row);
@@ -138,11 +141,14 @@ impl App {
         Ok(row.into())
     }
 
-    /// Deletes a leaf: a unit with children or users is a conflict naming which.
+    /// Deletes a leaf: a unit with children or users is a conflict naming which. The tree lock
+    /// orders it with child creation; the unit's row lock with users being put into it (which
+    /// lock the unit too), so neither can slip in between the check and the delete.
     pub async fn delete_org_unit(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
         who.require("org_units:write")?;
         let tx = self.store().begin_write().await?;
-        let row = org_units::find(&tx, who.tenant_id, OrgUnitId(id)).await?.ok_or(NOT_FOUND)?;
+        org_units::lock_tree(&tx, who.tenant_id).await?;
+        let row = org_units::find_locked(&tx, who.tenant_id, OrgUnitId(id)).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         if org_units::count_children(&tx, who.tenant_id, OrgUnitId(id)).await? > 0 {
             return Err(AppError::Conflict { code: "org_unit.has_children", field: None });

@@ -1,5 +1,6 @@
 //! Positions (roles): a set of action permissions and a data scope.
 
+use crate::identity::grants;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
@@ -25,13 +26,18 @@ pub struct PositionView {
     pub etag: String,
 }
 
+/// What holding the position grants: every tenant permission for the built-in Administrator.
+pub(crate) fn position_permissions(r: &PositionRow) -> BTreeSet<String> {
+    if r.grants_all {
+        permission::tenant_grantable().map(|p| p.name.to_owned()).collect()
+    } else {
+        positions::decode_permissions(&r.permissions)
+    }
+}
+
 impl From<PositionRow> for PositionView {
     fn from(r: PositionRow) -> Self {
-        let permissions = if r.grants_all {
-            permission::tenant_grantable().map(|p| p.name.to_owned()).collect()
-        } else {
-            positions::decode_permissions(&r.permissions).into_iter().collect()
-        };
+        let permissions = position_permissions(&r).into_iter().collect();
         Self {
             id: r.id,
             permissions,
@@ -89,6 +95,11 @@ fn name_taken(e: StoreError) -> AppError {
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "position" };
 
+/// The built-in Administrator position is fixed: 409 `position.built_in` for any change.
+fn refuse_built_in(row: &PositionRow) -> Result<(), AppError> {
+    if row.grants_all { Err(AppError::Conflict { code: "position.built_in", field: None }) } else { Ok(()) }
+}
+
 impl App {
     /// Every permission that exists (what positions, grants and client scopes can name).
     pub fn permissions(&self) -> &'static [PermissionInfo] {
@@ -109,6 +120,13 @@ impl App {
         let (Some(name), Some(scope)) = (p.name, p.data_scope) else {
             return Err(AppError::Internal("unreachable".into()));
         };
+        grants::check_permissions(
+            who,
+            "/permissions",
+            input.permissions.as_deref().unwrap_or_default(),
+            &BTreeSet::new(),
+        )?;
+        grants::check_scope(who, "/data_scope", scope, None)?;
         let perms = p.permissions.unwrap_or_default();
         let tx = self.store().begin_write().await?;
         let row = positions::insert(&tx, who.tenant_id, PositionId::new(), &name, scope.as_str(), &perms)
@@ -139,8 +157,16 @@ impl App {
         who.require("positions:write")?;
         let p = parse(&input)?;
         let tx = self.store().begin_write().await?;
-        let row = positions::find(&tx, who.tenant_id, PositionId(id)).await?.ok_or(NOT_FOUND)?;
+        // Locked first, so the If-Match check holds until commit.
+        let row = positions::find_locked(&tx, who.tenant_id, PositionId(id)).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
+        refuse_built_in(&row)?;
+        if let Some(asked) = &input.permissions {
+            grants::check_permissions(who, "/permissions", asked, &positions::decode_permissions(&row.permissions))?;
+        }
+        if let Some(scope) = p.data_scope {
+            grants::check_scope(who, "/data_scope", scope, DataScope::parse("", &row.data_scope).ok())?;
+        }
         let before = audit_json(&row);
         let row =
             positions::update(&tx, row, p.name.as_deref(), p.data_scope.map(|s| s.as_str()), p.permissions.as_ref())
@@ -151,12 +177,15 @@ impl App {
         Ok(row.into())
     }
 
-    /// Deletes a position nobody holds (409 `position.in_use` otherwise).
+    /// Deletes a position nobody holds (409 `position.in_use` otherwise). The row is locked
+    /// before counting, and assigning a position locks it too, so a concurrent assignment either
+    /// lands first (and this is 409) or waits and finds the position gone.
     pub async fn delete_position(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
         who.require("positions:write")?;
         let tx = self.store().begin_write().await?;
-        let row = positions::find(&tx, who.tenant_id, PositionId(id)).await?.ok_or(NOT_FOUND)?;
+        let row = positions::find_locked(&tx, who.tenant_id, PositionId(id)).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
+        refuse_built_in(&row)?;
         if positions::count_holders(&tx, who.tenant_id, PositionId(id)).await? > 0 {
             return Err(AppError::Conflict { code: "position.in_use", field: None });
         }

@@ -16,4 +16,7 @@ pub enum Subject {
 pub struct Principal {
     pub tenant_id: TenantId,
     pub subject: Subject,
+    /// The subject's token generation when the token was issued; a token older than the
+    /// subject's current generation is revoked.
+    pub generation: i64,
 }

@@ -124,11 +124,14 @@ impl App {
             tx.commit().await.map_err(commit_err)?;
             return Err(INVALID_LOGIN);
         };
-        if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
-            return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
-        }
+        // Locked and read again: a password reset or disabling that committed meanwhile wins,
+        // and the token carries the generation current at commit.
+        let current = users::find_locked(&tx, TenantId(user.tenant_id), UserId(user.id)).await?;
+        let Some(user) = current.filter(|u| u.password_hash == user.password_hash) else {
+            return Err(INVALID_LOGIN);
+        };
+        let principal = active_principal(&user)?;
         login_failures::clear(&tx, &user_key).await?;
-        let principal = Principal { tenant_id: TenantId(user.tenant_id), subject: Subject::User(UserId(user.id)) };
         let tokens = self.open_session(&tx, &principal, Uuid::now_v7()).await?;
         tx.commit().await.map_err(commit_err)?;
         Ok(tokens)
@@ -139,6 +142,10 @@ impl App {
     pub async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AppError> {
         let tx = self.store().begin_write().await?;
         let row = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await?.ok_or(INVALID_REFRESH)?;
+        // The user first, then the session (the order of password resets and logouts too).
+        let user =
+            users::find_locked(&tx, TenantId(row.tenant_id), UserId(row.user_id)).await?.ok_or(INVALID_REFRESH)?;
+        let row = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await?.ok_or(INVALID_REFRESH)?;
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
             return Err(INVALID_REFRESH);
         }
@@ -148,21 +155,22 @@ impl App {
             tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
             return Err(AppError::Unauthenticated { code: "auth.refresh_token_reused" });
         }
-        let user = users::find(&tx, TenantId(row.tenant_id), UserId(row.user_id)).await?.ok_or(INVALID_REFRESH)?;
-        if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
-            return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
-        }
-        let principal = Principal { tenant_id: TenantId(user.tenant_id), subject: Subject::User(UserId(user.id)) };
+        let principal = active_principal(&user)?;
         let tokens = self.open_session(&tx, &principal, row.family_id).await?;
         tx.commit().await.map_err(commit_err)?;
         Ok(tokens)
     }
 
-    /// Ends the session the refresh token belongs to. Unknown tokens are ignored (logout is idempotent).
+    /// Ends the session the refresh token belongs to, and every access token of the user (an
+    /// access token does not name its session, so the user's other sessions must refresh; their
+    /// refresh tokens keep working). Unknown tokens are ignored (logout is idempotent).
     pub async fn logout(&self, refresh_token: &str) -> Result<(), AppError> {
         let tx = self.store().begin_write().await?;
         if let Some(row) = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await? {
+            let (tenant, user) = (TenantId(row.tenant_id), UserId(row.user_id));
+            users::find_locked(&tx, tenant, user).await?;
             sessions::revoke_family(&tx, row.tenant_id, row.family_id).await?;
+            users::bump_token_generation(&tx, tenant, user).await?;
         }
         tx.commit().await.map_err(commit_err)?;
         Ok(())
@@ -196,6 +204,7 @@ impl App {
         let principal = Principal {
             tenant_id: TenantId(client.tenant_id),
             subject: Subject::Client { id: ApiClientId(client.id), scopes: scopes.clone() },
+            generation: client.token_generation,
         };
         Ok(ClientToken {
             access_token: self.tokens().issue(&principal)?,
@@ -229,6 +238,18 @@ impl App {
             expires_in: self.tokens().access_ttl().as_secs(),
         })
     }
+}
+
+/// The principal of an active user, carrying the user's current token generation.
+fn active_principal(user: &users::UserRow) -> Result<Principal, AppError> {
+    if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
+        return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
+    }
+    Ok(Principal {
+        tenant_id: TenantId(user.tenant_id),
+        subject: Subject::User(UserId(user.id)),
+        generation: user.token_generation,
+    })
 }
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {

@@ -57,6 +57,10 @@ struct Claims {
     /// Space-separated scopes of a client token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    /// The subject's token generation at issue. Tokens from before this claim existed read as
+    /// generation 0, so the first revocation of their subject ends them too.
+    #[serde(default)]
+    r#gen: i64,
 }
 
 /// Signs and verifies access tokens.
@@ -124,6 +128,7 @@ impl TokenService {
                 Subject::User(_) => None,
                 Subject::Client { scopes, .. } => Some(scopes.join(" ")),
             },
+            r#gen: p.generation,
         };
         let mut header = Header::new(ALG);
         header.typ = Some(ACCESS_TYP.to_owned());
@@ -153,6 +158,6 @@ impl TokenService {
             },
             _ => return Err(invalid()),
         };
-        Ok(Principal { tenant_id: TenantId(c.tid), subject })
+        Ok(Principal { tenant_id: TenantId(c.tid), subject, generation: c.r#gen })
     }
 }

@@ -1,13 +1,15 @@
 //! Staff users: create, read within the data scope, change, disable, reset passwords.
 
+use crate::identity::{grants, password};
 use crate::paging::{Page, PageRequest};
 use crate::platform::audit;
-use crate::{Access, App, AppError, etag, identity::password};
+use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
 use crm_domain::identity::org::parse_name;
 use crm_domain::identity::{PasswordPolicy, UserStatus, Username, permission};
 use crm_domain::ids::{OrgUnitId, PositionId, TenantId, UserId};
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::identity::positions::PositionRow;
 pub use crm_store::identity::users::UserFilter;
 use crm_store::identity::users::{self, NewUser, UserChanges, UserRow};
 use crm_store::identity::{org_units, positions, sessions};
@@ -81,24 +83,92 @@ fn username_taken(e: StoreError) -> AppError {
     }
 }
 
-async fn check_refs(
+/// Checks that the unit and positions named exist (into `errs`), locking them until commit (so
+/// a concurrent delete of the unit or a position waits for this transaction, then sees the
+/// user), and returns the named positions (and `also`, locked with them in one id order) by id.
+/// On the pool, outside a transaction, it only checks (to report every invalid field at once).
+async fn lock_refs(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     unit: Option<Uuid>,
     position_ids: Option<&[Uuid]>,
+    also: &BTreeSet<Uuid>,
     errs: &mut FieldErrors,
-) -> Result<(), AppError> {
+) -> Result<BTreeMap<Uuid, PositionRow>, AppError> {
     if let Some(u) = unit
-        && org_units::find(c, tenant, OrgUnitId(u)).await?.is_none()
+        && org_units::find_locked(c, tenant, OrgUnitId(u)).await?.is_none()
     {
         errs.push(FieldError::new("/org_unit_id", "not_found"));
     }
-    for (i, p) in position_ids.unwrap_or_default().iter().enumerate() {
-        if positions::find(c, tenant, PositionId(*p)).await?.is_none() {
+    let named = position_ids.unwrap_or_default();
+    let ids: BTreeSet<Uuid> = named.iter().copied().chain(also.iter().copied()).collect();
+    let rows: BTreeMap<Uuid, PositionRow> =
+        positions::lock_many(c, tenant, &ids).await?.into_iter().map(|p| (p.id, p)).collect();
+    for (i, p) in named.iter().enumerate() {
+        if !rows.contains_key(p) {
             errs.push(FieldError::new(format!("/position_ids/{i}"), "not_found"));
         }
     }
+    Ok(rows)
+}
+
+/// Refuses to give the user a position the caller could not grant (one they do not hold already).
+fn check_assignable(
+    who: &Access,
+    named: &[Uuid],
+    held: &BTreeSet<Uuid>,
+    rows: &BTreeMap<Uuid, PositionRow>,
+) -> Result<(), AppError> {
+    let too_wide = |p: &Uuid| !held.contains(p) && rows.get(p).is_none_or(|r| !grants::may_assign(who, r));
+    match named.iter().position(too_wide) {
+        Some(i) => Err(grants::exceeds_own(format!("/position_ids/{i}"))),
+        None => Ok(()),
+    }
+}
+
+/// Only a platform administrator may change, disable or reset a platform administrator.
+fn check_not_protected(who: &Access, target: &UserRow) -> Result<(), AppError> {
+    if target.is_platform_admin && !who.is_platform_admin {
+        return Err(AppError::Refused { code: "user.platform_admin_protected", field: None });
+    }
     Ok(())
+}
+
+/// The built-in positions to lock before changing `target`'s positions or status: all of them
+/// when the target is an active administrator (so changes of administrators run one at a time
+/// and [`ensure_an_administrator`] counts what is committed), none otherwise.
+async fn admin_guard(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    target: &UserRow,
+    held: &BTreeSet<Uuid>,
+) -> Result<BTreeSet<Uuid>, AppError> {
+    if UserStatus::parse(&target.status) != Some(UserStatus::Active) {
+        return Ok(BTreeSet::new());
+    }
+    let built_in = positions::built_in_ids(c, tenant).await?;
+    Ok(if built_in.is_disjoint(held) { BTreeSet::new() } else { built_in })
+}
+
+/// After a change guarded by [`admin_guard`]: 409 `user.last_administrator` when no active user
+/// holds a built-in position any more (the transaction is then dropped, so nothing changes).
+async fn ensure_an_administrator(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    built_in: &BTreeSet<Uuid>,
+) -> Result<(), AppError> {
+    if built_in.is_empty() {
+        return Ok(());
+    }
+    let holders = positions::holders(c, tenant, built_in).await?;
+    if users::count_active(c, tenant, holders).await? == 0 {
+        return Err(AppError::Conflict { code: "user.last_administrator", field: None });
+    }
+    Ok(())
+}
+
+fn held_ids(rows: Vec<PositionRow>) -> BTreeSet<Uuid> {
+    rows.into_iter().map(|p| p.id).collect()
 }
 
 fn parse_grants(g: Option<&[String]>, errs: &mut FieldErrors) -> Option<BTreeSet<String>> {
@@ -169,14 +239,22 @@ impl App {
         let username = errs.check(Username::parse("/username", &input.username));
         let pw = errs.check(PasswordPolicy::default().check("/password", &input.password, &input.username));
         let display = errs.check(parse_name("/display_name", &input.display_name));
-        let grants = parse_grants(Some(&input.grants), &mut errs);
-        check_refs(self.store().conn(), who.tenant_id, input.org_unit_id, Some(&input.position_ids), &mut errs).await?;
+        let grant_set = parse_grants(Some(&input.grants), &mut errs);
+        let none = BTreeSet::new();
+        lock_refs(self.store().conn(), who.tenant_id, input.org_unit_id, Some(&input.position_ids), &none, &mut errs)
+            .await?;
         errs.into_result()?;
         let (Some(username), Some(pw), Some(display)) = (username, pw, display) else {
             return Err(AppError::Internal("unreachable".into()));
         };
+        grants::check_permissions(who, "/grants", &input.grants, &BTreeSet::new())?;
         let hash = password::hash(&pw).await?;
         let tx = self.store().begin_write().await?;
+        let mut errs = FieldErrors::default();
+        let rows =
+            lock_refs(&tx, who.tenant_id, input.org_unit_id, Some(&input.position_ids), &none, &mut errs).await?;
+        errs.into_result()?;
+        check_assignable(who, &input.position_ids, &none, &rows)?;
         let id = UserId::new();
         let row = users::insert(
             &tx,
@@ -195,7 +273,7 @@ impl App {
         .map_err(username_taken)?;
         let pos: Vec<PositionId> = input.position_ids.iter().map(|p| PositionId(*p)).collect();
         positions::set_for_user(&tx, who.tenant_id, id, &pos).await?;
-        positions::set_grants(&tx, who.tenant_id, id, &grants.unwrap_or_default()).await?;
+        positions::set_grants(&tx, who.tenant_id, id, &grant_set.unwrap_or_default()).await?;
         let view = self.view(&tx, row).await?;
         audit::record(&tx, who, "create", "user", id.0, audit_json(&view)).await?;
         tx.commit().await.map_err(StoreError::from).map_err(username_taken)?;
@@ -212,20 +290,38 @@ impl App {
         who.require("users:write")?;
         let mut errs = FieldErrors::default();
         let display = patch.display_name.as_deref().and_then(|d| errs.check(parse_name("/display_name", d)));
-        let grants = parse_grants(patch.grants.as_deref(), &mut errs);
-        let unit = patch.org_unit_id.flatten();
-        check_refs(self.store().conn(), who.tenant_id, unit, patch.position_ids.as_deref(), &mut errs).await?;
+        let grant_set = parse_grants(patch.grants.as_deref(), &mut errs);
+        let (unit, named) = (patch.org_unit_id.flatten(), patch.position_ids.as_deref());
+        lock_refs(self.store().conn(), who.tenant_id, unit, named, &BTreeSet::new(), &mut errs).await?;
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
-        let row = users::find_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        let (tenant, uid) = (who.tenant_id, UserId(id));
+        // Locked first, so the If-Match check and the rules below hold until commit.
+        let row = users::lock_scoped(&tx, tenant, &who.scope, uid).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
+        check_not_protected(who, &row)?;
+        let held = held_ids(positions::of_user(&tx, tenant, uid).await?);
+        let guard = match &patch.position_ids {
+            Some(_) => admin_guard(&tx, tenant, &row, &held).await?,
+            None => BTreeSet::new(),
+        };
+        let mut errs = FieldErrors::default();
+        let rows = lock_refs(&tx, tenant, unit, named, &guard, &mut errs).await?;
+        errs.into_result()?;
+        if let Some(p) = &patch.position_ids {
+            check_assignable(who, p, &held, &rows)?;
+        }
+        if let Some(g) = &patch.grants {
+            grants::check_permissions(who, "/grants", g, &positions::grants_of_user(&tx, tenant, uid).await?)?;
+        }
         let before = audit_json(&self.view(&tx, row.clone()).await?);
         if let Some(p) = &patch.position_ids {
             let pos: Vec<PositionId> = p.iter().map(|p| PositionId(*p)).collect();
-            positions::set_for_user(&tx, who.tenant_id, UserId(id), &pos).await?;
+            positions::set_for_user(&tx, tenant, uid, &pos).await?;
+            ensure_an_administrator(&tx, tenant, &guard).await?;
         }
-        if let Some(g) = &grants {
-            positions::set_grants(&tx, who.tenant_id, UserId(id), g).await?;
+        if let Some(g) = &grant_set {
+            positions::set_grants(&tx, tenant, uid, g).await?;
         }
         let changes = UserChanges { display_name: display, org_unit_id: patch.org_unit_id, ..UserChanges::default() };
         let row = users::update(&tx, row, changes).await?;
@@ -235,20 +331,34 @@ impl App {
         Ok(view)
     }
 
-    /// Disables or re-enables a user. Disabling ends every session at once.
+    /// Disables or re-enables a user. Disabling ends every session and access token at once,
+    /// and is refused for the tenant's last active administrator.
     pub async fn set_user_status(&self, who: &Access, id: Uuid, status: UserStatus) -> Result<UserView, AppError> {
         who.require("users:write")?;
         if status == UserStatus::Disabled && who.user_id() == Some(UserId(id)) {
             return Err(AppError::Conflict { code: "user.cannot_disable_self", field: None });
         }
         let tx = self.store().begin_write().await?;
-        let row = users::find_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        let (tenant, uid) = (who.tenant_id, UserId(id));
+        let row = users::lock_scoped(&tx, tenant, &who.scope, uid).await?.ok_or(NOT_FOUND)?;
+        check_not_protected(who, &row)?;
+        let guard = match status {
+            UserStatus::Disabled => {
+                let guard =
+                    admin_guard(&tx, tenant, &row, &held_ids(positions::of_user(&tx, tenant, uid).await?)).await?;
+                positions::lock_many(&tx, tenant, &guard).await?;
+                guard
+            }
+            UserStatus::Active => BTreeSet::new(),
+        };
         let before = row.status.clone();
         let row =
             users::update(&tx, row, UserChanges { status: Some(status.as_str().to_owned()), ..Default::default() })
                 .await?;
         if status == UserStatus::Disabled {
-            sessions::revoke_user(&tx, who.tenant_id, UserId(id)).await?;
+            ensure_an_administrator(&tx, tenant, &guard).await?;
+            sessions::revoke_user(&tx, tenant, uid).await?;
+            users::bump_token_generation(&tx, tenant, uid).await?;
         }
         let action = if status == UserStatus::Disabled { "disable" } else { "enable" };
         audit::record(&tx, who, action, "user", id, json!({"status": {"from": before, "to": status.as_str()}})).await?;
@@ -257,17 +367,20 @@ impl App {
         Ok(view)
     }
 
-    /// Sets a new password (policy applies) and ends every session of the user.
+    /// Sets a new password (policy applies) and ends every session and access token of the user.
     pub async fn reset_password(&self, who: &Access, id: Uuid, new_password: &str) -> Result<(), AppError> {
         who.require("users:write")?;
         let row =
             users::find_scoped(self.store().conn(), who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        check_not_protected(who, &row)?;
         let pw = PasswordPolicy::default().check("/password", new_password, &row.username)?;
         let hash = password::hash(&pw).await?;
         let tx = self.store().begin_write().await?;
-        let row = users::find_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        let row = users::lock_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
+        check_not_protected(who, &row)?;
         users::update(&tx, row, UserChanges { password_hash: Some(hash), ..Default::default() }).await?;
         sessions::revoke_user(&tx, who.tenant_id, UserId(id)).await?;
+        users::bump_token_generation(&tx, who.tenant_id, UserId(id)).await?;
         audit::record(&tx, who, "reset_password", "user", id, json!({"password": "***"})).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())

@@ -83,6 +83,19 @@ pub fn parse_set(field: &str, names: &[String]) -> Result<BTreeSet<String>, Fiel
     errs.into_result().map(|_| out)
 }
 
+/// Where granting `requested` would give more than the granter holds: the index of the first
+/// name the granter lacks that the grantee does not already have. Keeping what the grantee has,
+/// or taking it away, never widens, so it is always allowed.
+pub fn first_exceeding(requested: &[String], granter: &BTreeSet<String>, already: &BTreeSet<String>) -> Option<usize> {
+    requested.iter().position(|n| !granter.contains(n) && !already.contains(n))
+}
+
+/// Whether a granter holding `granter` may hand out every permission in `granted` (a position's
+/// or a client's whole set).
+pub fn covers(granter: &BTreeSet<String>, granted: &BTreeSet<String>) -> bool {
+    granted.is_subset(granter)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +108,20 @@ mod tests {
             assert!(!r.is_empty() && !a.is_empty(), "{}", p.name);
             assert!(seen.insert(p.name), "duplicate {}", p.name);
         }
+    }
+
+    #[test]
+    fn granting_is_bounded_by_the_granter_but_keeping_and_narrowing_are_not() {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>();
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let granter = set(&["users:read", "users:write"]);
+        assert_eq!(first_exceeding(&list(&["users:read"]), &granter, &set(&[])), None);
+        assert_eq!(first_exceeding(&list(&["users:read", "audit_log:read"]), &granter, &set(&[])), Some(1));
+        // The grantee keeps what it had, even when the granter does not hold it.
+        assert_eq!(first_exceeding(&list(&["audit_log:read"]), &granter, &set(&["audit_log:read"])), None);
+        assert_eq!(first_exceeding(&[], &granter, &set(&["audit_log:read"])), None);
+        assert!(covers(&granter, &set(&["users:read"])));
+        assert!(!covers(&granter, &set(&["users:read", "customers:read_pii"])));
     }
 
     #[test]

@@ -34,6 +34,13 @@ impl DataScope {
     pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
         Self::ALL_VALUES.into_iter().find(|v| v.as_str() == s).ok_or_else(|| FieldError::new(field, "invalid_value"))
     }
+
+    /// Whether setting a scope to `self` hands out more than a granter holding `granter` may:
+    /// wider than the granter's, unless it is no wider than the `current` one (keeping or
+    /// narrowing never widens).
+    pub fn exceeds(self, granter: DataScope, current: Option<DataScope>) -> bool {
+        self > granter && current.is_none_or(|c| self > c)
+    }
 }
 
 #[cfg(test)]
@@ -47,5 +54,17 @@ mod tests {
             assert_eq!(DataScope::parse("/s", v.as_str()), Ok(v));
         }
         assert!(DataScope::parse("/s", "everything").is_err());
+    }
+
+    #[test]
+    fn a_granter_widens_no_scope_beyond_its_own() {
+        use DataScope::*;
+        assert!(!Team.exceeds(Department, None));
+        assert!(!Department.exceeds(Department, None));
+        assert!(All.exceeds(Department, None));
+        assert!(All.exceeds(Department, Some(Company)));
+        // Narrowing a wide scope, or keeping it, is not widening.
+        assert!(!Company.exceeds(Team, Some(All)));
+        assert!(!All.exceeds(Team, Some(All)));
     }
 }

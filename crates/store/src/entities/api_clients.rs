@@ -14,6 +14,8 @@ pub struct Model {
     pub secret_hash: String,
     pub scopes: String,
     pub status: String,
+    /// Bumped to revoke every access token issued before.
+    pub token_generation: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub status: String,
     pub is_platform_admin: bool,
     pub org_unit_id: Option<Uuid>,
+    /// Bumped to revoke every access token issued before.
+    pub token_generation: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

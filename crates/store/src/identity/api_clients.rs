@@ -4,7 +4,10 @@ use crate::StoreError;
 use crate::entities::api_clients as ac;
 use chrono::Utc;
 use crm_domain::ids::{ApiClientId, TenantId};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 pub use ac::Model as ApiClientRow;
 
@@ -28,6 +31,7 @@ pub async fn insert(c: &impl ConnectionTrait, n: NewApiClient<'_>) -> Result<Api
         secret_hash: Set(n.secret_hash.to_owned()),
         scopes: Set(n.scopes.to_owned()),
         status: Set(n.status.to_owned()),
+        token_generation: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -41,6 +45,30 @@ pub async fn find(
     id: ApiClientId,
 ) -> Result<Option<ApiClientRow>, StoreError> {
     Ok(ac::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
+}
+
+/// The same row, locked until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL).
+pub async fn find_locked(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: ApiClientId,
+) -> Result<Option<ApiClientRow>, StoreError> {
+    Ok(ac::Entity::find_by_id((tenant.0, id.0)).lock(LockType::NoKeyUpdate).one(c).await?)
+}
+
+/// Revokes every access token issued to the client so far, in one atomic statement.
+pub async fn bump_token_generation(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: ApiClientId,
+) -> Result<(), StoreError> {
+    ac::Entity::update_many()
+        .col_expr(ac::Column::TokenGeneration, Expr::col(ac::Column::TokenGeneration).add(1))
+        .filter(ac::Column::TenantId.eq(tenant.0))
+        .filter(ac::Column::Id.eq(id.0))
+        .exec(c)
+        .await?;
+    Ok(())
 }
 
 /// By the public `client_id` (unique across tenants).

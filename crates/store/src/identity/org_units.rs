@@ -1,13 +1,13 @@
 //! Org units. Moving a unit rewrites the materialized path of its whole subtree.
 
 use crate::StoreError;
-use crate::entities::{org_units as ou, users};
+use crate::entities::{org_units as ou, tenants, users};
 use chrono::Utc;
 use crm_domain::ids::{OrgUnitId, TenantId};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -39,6 +39,25 @@ pub async fn insert(
 
 pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: OrgUnitId) -> Result<Option<OrgUnitRow>, StoreError> {
     Ok(ou::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
+}
+
+/// Serializes changes of the tenant's tree (create, move, delete) by locking the tenant's row
+/// until the transaction ends: a move rewrites the paths of a whole subtree, and a unit created
+/// under it concurrently would otherwise keep its parent's old path. `FOR NO KEY UPDATE`, so
+/// the foreign-key checks of every other insert into the tenant (`FOR KEY SHARE`) do not wait.
+pub async fn lock_tree(c: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {
+    tenants::Entity::find_by_id(tenant.0).lock(LockType::NoKeyUpdate).one(c).await?;
+    Ok(())
+}
+
+/// The same row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL): deleting a
+/// leaf, adding a child and moving users into a unit take this lock, so one waits for the other.
+pub async fn find_locked(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: OrgUnitId,
+) -> Result<Option<OrgUnitRow>, StoreError> {
+    Ok(ou::Entity::find_by_id((tenant.0, id.0)).lock_exclusive().one(c).await?)
 }
 
 /// The whole tree, parents before children.

@@ -6,7 +6,7 @@ use chrono::Utc;
 use crm_domain::ids::{PositionId, TenantId, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use std::collections::BTreeSet;
 
@@ -57,6 +57,65 @@ pub async fn find(
     id: PositionId,
 ) -> Result<Option<PositionRow>, StoreError> {
     Ok(pos::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
+}
+
+/// The same row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL).
+pub async fn find_locked(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: PositionId,
+) -> Result<Option<PositionRow>, StoreError> {
+    Ok(pos::Entity::find_by_id((tenant.0, id.0)).lock_exclusive().one(c).await?)
+}
+
+/// The positions among `ids` that exist, locked until the transaction ends, in id order (one
+/// fixed order, so two transactions locking overlapping sets cannot deadlock).
+pub async fn lock_many(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    ids: &BTreeSet<uuid::Uuid>,
+) -> Result<Vec<PositionRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(pos::Entity::find()
+        .filter(pos::Column::TenantId.eq(tenant.0))
+        .filter(pos::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(pos::Column::Id)
+        .lock_exclusive()
+        .all(c)
+        .await?)
+}
+
+/// The ids of the tenant's built-in positions (the seeded Administrator, `grants_all`).
+pub async fn built_in_ids(c: &impl ConnectionTrait, tenant: TenantId) -> Result<BTreeSet<uuid::Uuid>, StoreError> {
+    Ok(pos::Entity::find()
+        .filter(pos::Column::TenantId.eq(tenant.0))
+        .filter(pos::Column::GrantsAll.eq(true))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect())
+}
+
+/// The users holding any of `positions`.
+pub async fn holders(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    positions: &BTreeSet<uuid::Uuid>,
+) -> Result<Vec<uuid::Uuid>, StoreError> {
+    if positions.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(up::Entity::find()
+        .filter(up::Column::TenantId.eq(tenant.0))
+        .filter(up::Column::PositionId.is_in(positions.iter().copied()))
+        .all(c)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect())
 }
 
 pub async fn list(c: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<PositionRow>, StoreError> {

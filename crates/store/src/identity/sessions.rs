@@ -37,13 +37,14 @@ pub async fn find_by_hash(c: &impl ConnectionTrait, token_hash: &str) -> Result<
     Ok(rt::Entity::find().filter(rt::Column::TokenHash.eq(token_hash)).one(c).await?)
 }
 
-/// Marks an unused token used; false when another request used it first.
+/// Marks an unused, unrevoked token used; false when another request used (or revoked) it first.
 pub async fn mark_used(c: &impl ConnectionTrait, row: &RefreshTokenRow) -> Result<bool, StoreError> {
     let res = rt::Entity::update_many()
         .col_expr(rt::Column::UsedAt, Expr::value(Utc::now()))
         .filter(rt::Column::TenantId.eq(row.tenant_id))
         .filter(rt::Column::Id.eq(row.id))
         .filter(rt::Column::UsedAt.is_null())
+        .filter(rt::Column::RevokedAt.is_null())
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)

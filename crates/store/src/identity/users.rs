@@ -5,9 +5,10 @@ use crate::entities::users;
 use crate::scope::{self, ScopeFilter};
 use chrono::Utc;
 use crm_domain::ids::{OrgUnitId, TenantId, UserId};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -45,6 +46,7 @@ pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRow,
         status: Set(u.status.to_owned()),
         is_platform_admin: Set(u.is_platform_admin),
         org_unit_id: Set(u.org_unit_id.map(|o| o.0)),
+        token_generation: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -56,6 +58,23 @@ pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Res
     Ok(users::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
 }
 
+/// The same row, locked until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL; SQLite's write
+/// transaction already excludes other writers): a check made on it holds until commit.
+pub async fn find_locked(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: UserId,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::Entity::find_by_id((tenant.0, id.0)).lock(LockType::NoKeyUpdate).one(c).await?)
+}
+
+fn scoped(tenant: TenantId, filter: &ScopeFilter, id: UserId) -> Select<users::Entity> {
+    users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant.0))
+        .filter(users::Column::Id.eq(id.0))
+        .filter(scope::by_unit(tenant.0, filter, users::Column::OrgUnitId, users::Column::Id))
+}
+
 /// One user, if the scope lets the caller see it.
 pub async fn find_scoped(
     c: &impl ConnectionTrait,
@@ -63,11 +82,40 @@ pub async fn find_scoped(
     filter: &ScopeFilter,
     id: UserId,
 ) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::Entity::find()
+    Ok(scoped(tenant, filter, id).one(c).await?)
+}
+
+/// [`find_scoped`], locking the row until the transaction ends (see [`find_locked`]).
+pub async fn lock_scoped(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &ScopeFilter,
+    id: UserId,
+) -> Result<Option<UserRow>, StoreError> {
+    Ok(scoped(tenant, filter, id).lock(LockType::NoKeyUpdate).one(c).await?)
+}
+
+/// Revokes every access token issued to the user so far, in one atomic statement.
+pub async fn bump_token_generation(c: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Result<(), StoreError> {
+    users::Entity::update_many()
+        .col_expr(users::Column::TokenGeneration, Expr::col(users::Column::TokenGeneration).add(1))
         .filter(users::Column::TenantId.eq(tenant.0))
         .filter(users::Column::Id.eq(id.0))
-        .filter(scope::by_unit(tenant.0, filter, users::Column::OrgUnitId, users::Column::Id))
-        .one(c)
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// How many of `ids` are active users (the holders of a position that still count).
+pub async fn count_active(c: &impl ConnectionTrait, tenant: TenantId, ids: Vec<Uuid>) -> Result<u64, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant.0))
+        .filter(users::Column::Id.is_in(ids))
+        .filter(users::Column::Status.eq("active"))
+        .count(c)
         .await?)
 }
 

@@ -132,7 +132,8 @@ async fn concurrent_patches_with_one_if_match_let_exactly_one_win(db: Db) {
         }
         let v: Value = app.get_auth(&format!("/api/v1/customers/{cid}"), &t).await.json().await.unwrap();
         if won.len() != 1 || !other.is_empty() || v["name"] != won[0].as_str() {
-            failures.push(format!("round {round}: 200 for {won:?}, other statuses {other:?}, final name {}", v["name"]));
+            failures
+                .push(format!("round {round}: 200 for {won:?}, other statuses {other:?}, final name {}", v["name"]));
         }
     }
     assert!(failures.is_empty(), "{} of {PATCH_ROUNDS} rounds failed: {failures:#?}", failures.len());
@@ -200,7 +201,11 @@ async fn refused_duplicates_stay_refused_under_concurrent_batches(db: Db) {
             assert_eq!(r.status(), 200);
             let v: Value = r.json().await.unwrap();
             let item = &v["items"][0];
-            statuses.push(format!("{}:{}", item["status"].as_str().unwrap(), item["error"]["code"].as_str().unwrap_or("")));
+            statuses.push(format!(
+                "{}:{}",
+                item["status"].as_str().unwrap(),
+                item["error"]["code"].as_str().unwrap_or("")
+            ));
         }
         statuses.sort();
         let found: Value = app.get_auth(&format!("/api/v1/customers?q={phone}"), &t).await.json().await.unwrap();

@@ -16,6 +16,10 @@ on_both_dbs!(
     concurrent_static_segment_adds_add_once,
     batch_upsert_does_not_reveal_keys_outside_the_scope,
     contact_phones_are_masked_without_read_pii,
+    refused_duplicates_stay_refused_under_concurrent_changes,
+    concurrent_claims_keep_the_claim_limit,
+    batch_upsert_never_updates_a_deleted_customer,
+    mixed_concurrent_writers_never_fail_with_500,
 );
 
 /// An application with room for real concurrency (two workers, ten connections).
@@ -355,4 +359,191 @@ async fn contact_phones_are_masked_without_read_pii(db: Db) {
         assert!(!text.contains("12345678") && !text.contains("98765432"), "{text}");
         assert!(text.contains(masked) && text.contains("+86 139****5432"), "{text}");
     }
+}
+
+/// Rounds of two `PATCH`es giving two customers one new phone at once, under `refuse`.
+const CHANGE_ROUNDS: usize = 10;
+
+async fn refused_duplicates_stay_refused_under_concurrent_changes(db: Db) {
+    let app = spawn(db).await;
+    let t = app.admin_token().await;
+    // Duplicates from before the refusal stay changeable; a change to another's key is refused.
+    let a = id(&app.create("/api/v1/customers", &t, json!({"name": "甲", "phone": "13500000001"})).await);
+    let b = id(&app.create("/api/v1/customers", &t, json!({"name": "乙", "phone": "13500000001"})).await);
+    let c = id(&app.create("/api/v1/customers", &t, json!({"name": "丙", "email": "c@x.cn"})).await);
+    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"duplicate_policy": "refuse"})).await.status(), 200);
+    assert_eq!(app.patch_auth(&format!("/api/v1/customers/{b}"), &t, &json!({"city": "杭州"})).await.status(), 200);
+    let p = problem(
+        app.patch_auth(&format!("/api/v1/customers/{c}"), &t, &json!({"phone": "135 0000 0001"})).await,
+        409,
+        "customer.duplicate",
+    )
+    .await;
+    let mut ids: Vec<&str> =
+        p["duplicates"].as_array().unwrap().iter().map(|d| d["customer_id"].as_str().unwrap()).collect();
+    ids.sort();
+    let mut want = [a.as_str(), b.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(p["duplicates"][0]["reasons"], json!(["phone"]));
+
+    let mut failures = Vec::new();
+    for round in 0..CHANGE_ROUNDS {
+        let x = id(&app.create("/api/v1/customers", &t, json!({"name": format!("子{round}")})).await);
+        let y = id(&app.create("/api/v1/customers", &t, json!({"name": format!("丑{round}")})).await);
+        let phone = format!("1350001{round:04}");
+        let patch = |cid: &str| {
+            app.http
+                .patch(app.url(&format!("/api/v1/customers/{cid}")))
+                .bearer_auth(&t)
+                .json(&json!({"phone": phone}))
+                .send()
+        };
+        let mut statuses: Vec<u16> =
+            join_all([patch(&x), patch(&y)]).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        statuses.sort();
+        let found: Value = app.get_auth(&format!("/api/v1/customers?q={phone}"), &t).await.json().await.unwrap();
+        let stored = found["items"].as_array().unwrap().len();
+        if statuses != [200, 409] || stored != 1 {
+            failures.push(format!("round {round}: {statuses:?}, {stored} with the phone"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {CHANGE_ROUNDS} rounds failed: {failures:#?}", failures.len());
+}
+
+/// Rounds of one user claiming two pooled customers at once with a claim limit of one.
+const CLAIM_ROUNDS: usize = 15;
+
+async fn concurrent_claims_keep_the_claim_limit(db: Db) {
+    let app = spawn(db).await;
+    let t = app.admin_token().await;
+    let sales = app.position(&t, "Sales", "self", &["customers:read", "customers:write", "customers:pool"]).await;
+    let (_, ann) = app.user_with(&t, "ann", None, &[&sales]).await;
+    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"pool_claim_limit": 1})).await.status(), 200);
+    let mut failures = Vec::new();
+    for round in 0..CLAIM_ROUNDS {
+        let pooled: Vec<String> = join_all((0..2).map(|i| {
+            app.create("/api/v1/customers", &t, json!({"name": format!("公海{round}-{i}"), "owner_id": null}))
+        }))
+        .await
+        .iter()
+        .map(id)
+        .collect();
+        let claims = pooled.iter().map(|c| {
+            app.http.post(app.url(&format!("/api/v1/customers/{c}/claim"))).bearer_auth(&ann).json(&json!({})).send()
+        });
+        let mut statuses: Vec<u16> = join_all(claims).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        statuses.sort();
+        let mine: Value = app.get_auth("/api/v1/customers", &ann).await.json().await.unwrap();
+        let owned: Vec<String> = mine["items"].as_array().unwrap().iter().map(id).collect();
+        if statuses != [200, 409] || owned.len() != 1 {
+            failures.push(format!("round {round}: {statuses:?}, owns {}", owned.len()));
+        }
+        // Back to the pool for the next round.
+        for c in owned {
+            let res = app.post_auth(&format!("/api/v1/customers/{c}/release"), &ann, &json!({})).await;
+            assert_eq!(res.status(), 204);
+        }
+    }
+    assert!(failures.is_empty(), "{} of {CLAIM_ROUNDS} rounds failed: {failures:#?}", failures.len());
+}
+
+async fn batch_upsert_never_updates_a_deleted_customer(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let made = upsert(&app, &t, "office", json!([{"external_id": "D-1", "name": "将删除"}])).await;
+    let cid = made[0]["id"].as_str().unwrap();
+    assert_eq!(app.delete_auth(&format!("/api/v1/customers/{cid}"), &t).await.status(), 204);
+    let r = upsert(&app, &t, "office", json!([{"external_id": "D-1", "name": "复活?"}])).await;
+    assert_eq!((r[0]["status"].as_str(), r[0]["error"]["code"].as_str()), (Some("failed"), Some("customer.deleted")));
+    assert_eq!(r[0]["error"]["errors"][0]["field"], "/items/0/external_id");
+    // Restored, the key updates it again.
+    assert_eq!(app.post_auth(&format!("/api/v1/customers/{cid}/restore"), &t, &json!({})).await.status(), 200);
+    let r = upsert(&app, &t, "office", json!([{"external_id": "D-1", "name": "已恢复"}])).await;
+    assert_eq!((r[0]["status"].as_str(), r[0]["id"].as_str()), (Some("updated"), Some(cid)));
+}
+
+/// Rounds of patches, batch upserts, claims, releases, contacts and interactions on the same
+/// few customers at once.
+const MIXED_ROUNDS: usize = 15;
+
+async fn mixed_concurrent_writers_never_fail_with_500(db: Db) {
+    let app = spawn(db).await;
+    let t = app.admin_token().await;
+    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"duplicate_policy": "refuse"})).await.status(), 200);
+    let keys = ["M-1", "M-2", "M-3"];
+    let made = upsert(
+        &app,
+        &t,
+        "office",
+        json!(
+            keys.iter()
+                .map(|k| json!({"external_id": k, "name": format!("混{k}"), "kind": "organization"}))
+                .collect::<Vec<_>>()
+        ),
+    )
+    .await;
+    let ids: Vec<String> = made.iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+    let mut bad = Vec::new();
+    for round in 0..MIXED_ROUNDS {
+        let mut reqs = Vec::new();
+        for (i, cid) in ids.iter().enumerate() {
+            reqs.push(
+                app.http
+                    .patch(app.url(&format!("/api/v1/customers/{cid}")))
+                    .bearer_auth(&t)
+                    .json(&json!({"notes": format!("r{round}"), "phone": format!("1340000{round:02}{i:02}")}))
+                    .send(),
+            );
+            reqs.push(
+                app.http
+                    .post(app.url(&format!("/api/v1/customers/{cid}/interactions")))
+                    .bearer_auth(&t)
+                    .json(&json!({"kind": "call", "summary": format!("r{round}")}))
+                    .send(),
+            );
+            reqs.push(
+                app.http
+                    .post(app.url(&format!("/api/v1/customers/{cid}/contacts")))
+                    .bearer_auth(&t)
+                    .json(&json!({"name": format!("联系人{round}"), "is_primary": true}))
+                    .send(),
+            );
+        }
+        // Two batches touching every key, in opposite orders.
+        for order in [keys.to_vec(), keys.iter().rev().copied().collect()] {
+            let items: Vec<Value> =
+                order.iter().map(|k| json!({"external_id": k, "city": format!("城{round}{k}")})).collect();
+            reqs.push(
+                app.http
+                    .post(app.url("/api/v1/customers/batch-upsert"))
+                    .bearer_auth(&t)
+                    .json(&json!({"source": "office", "items": items}))
+                    .send(),
+            );
+        }
+        reqs.push(
+            app.http
+                .post(app.url(&format!("/api/v1/customers/{}/release", ids[0])))
+                .bearer_auth(&t)
+                .json(&json!({}))
+                .send(),
+        );
+        reqs.push(
+            app.http
+                .post(app.url(&format!("/api/v1/customers/{}/claim", ids[0])))
+                .bearer_auth(&t)
+                .json(&json!({}))
+                .send(),
+        );
+        for r in join_all(reqs).await {
+            let r = r.unwrap();
+            let s = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            if s >= 500 || text.contains("\"status\":500") {
+                bad.push(format!("round {round}: {s} {text}"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} answers with a 500: {bad:#?}", bad.len());
 }

@@ -9,7 +9,7 @@
 //! item: the owner checks (each owner is looked up once), the custom field definitions and the
 //! duplicate policy.
 
-use super::duplicates::{candidates, lock_keys};
+use super::duplicates::{candidates, lock_keys, new_keys, refuse_new_duplicates};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::records::{CHANGES, blank, check_owner, insert_new, insert_new_many, write_change, write_tags};
 use super::tags::check_tags;
@@ -104,10 +104,7 @@ impl App {
         let mut out: Vec<Option<ItemOutcome>> = (0..count).map(|_| None).collect();
         // Locks in the one order every customer write keeps: duplicate keys, then the customers
         // the batch will change (ascending id), then (per item, later) the change counter.
-        if batch.refuse_duplicates {
-            lock_item_keys(&tx, who, &items).await?;
-        }
-        let known = lock_known(&tx, &batch, &items).await?;
+        let known = lock_batch(&tx, &batch, &items).await?;
         // Creating by key needs a tenant-wide scope (see `upsert_one`): others take the per-item path.
         if !batch.refuse_duplicates && who.scope == ScopeFilter::All {
             create_new_in_bulk(&tx, &mut batch, &items, &known, &mut out).await?;
@@ -218,46 +215,56 @@ async fn create_new_in_bulk(
     }
 }
 
-/// Under `duplicate_policy: refuse`, locks the duplicate keys of every item up front (one sorted
-/// order for the whole batch: taking them item by item while the batch holds the change counter
-/// could wait on a create that waits on the counter).
-async fn lock_item_keys(tx: &DatabaseTransaction, who: &Access, items: &[BatchItem]) -> Result<(), AppError> {
-    let rows: Vec<CustomerRow> = items
-        .iter()
-        .map(|item| {
-            let mut row = blank(who.tenant_id, who);
-            // Only the keys matter here; the item's own errors are reported when it runs.
-            let _ = apply(&mut row, &item.input, "");
-            row
-        })
-        .collect();
-    lock_keys(tx, who, &rows.iter().collect::<Vec<_>>()).await
-}
-
-/// Locks every customer the batch's keys name (and those merged ones resolve to), ascending id,
-/// before the batch takes its first change number; returns the keys the source already uses.
-async fn lock_known(
+/// Takes the batch's locks up front, in the one order every customer write keeps: under
+/// `duplicate_policy: refuse` the duplicate keys every item would give its customer (taking them
+/// item by item while the batch holds the change counter could wait on a create that waits on
+/// the counter), then every customer the batch's keys name (and those merged ones resolve to),
+/// ascending id; the change counter comes later, per item. Returns the keys the source already uses.
+async fn lock_batch(
     tx: &DatabaseTransaction,
     batch: &Batch<'_>,
     items: &[BatchItem],
 ) -> Result<BTreeSet<String>, AppError> {
-    let tenant = batch.who.tenant_id;
+    let who = batch.who;
+    let tenant = who.tenant_id;
     let wanted: BTreeSet<String> = items.iter().enumerate().filter_map(|(i, it)| item_key(i, it).ok()).collect();
     let wanted: Vec<String> = wanted.into_iter().collect();
     let found = customers::find_external_many(tx, tenant, &batch.source, &wanted).await?;
-    let known: BTreeSet<String> = found.iter().filter_map(|r| r.external_id.clone()).collect();
-    let mut ids: BTreeSet<Uuid> = found.iter().map(|r| r.id).collect();
-    let mut next: Vec<Uuid> = found.iter().filter_map(|r| r.merged_into).collect();
+    let by_key: BTreeMap<String, Uuid> = found.iter().filter_map(|r| Some((r.external_id.clone()?, r.id))).collect();
+    let mut rows: BTreeMap<Uuid, CustomerRow> = found.into_iter().map(|r| (r.id, r)).collect();
     for _ in 0..MAX_MERGE_HOPS {
-        next.retain(|id| !ids.contains(id));
+        let next: Vec<Uuid> = rows.values().filter_map(|r| r.merged_into).filter(|id| !rows.contains_key(id)).collect();
         if next.is_empty() {
             break;
         }
-        ids.extend(next.iter().copied());
-        next = customers::find_many(tx, tenant, &next).await?.into_iter().filter_map(|r| r.merged_into).collect();
+        rows.extend(customers::find_many(tx, tenant, &next).await?.into_iter().map(|r| (r.id, r)));
     }
-    customers::lock_many(tx, tenant, &ids.into_iter().collect::<Vec<_>>()).await?;
-    Ok(known)
+    if batch.refuse_duplicates {
+        let resolve = |key: &str| {
+            let mut row = by_key.get(key).and_then(|id| rows.get(id));
+            for _ in 0..MAX_MERGE_HOPS {
+                match row.and_then(|r| r.merged_into) {
+                    Some(into) => row = rows.get(&into),
+                    None => break,
+                }
+            }
+            row
+        };
+        let changed: Vec<CustomerRow> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let base = item_key(i, item).ok().and_then(|k| resolve(&k).cloned());
+                let mut row = base.unwrap_or_else(|| blank(tenant, who));
+                // Only the keys matter here; the item's own errors are reported when it runs.
+                let _ = apply(&mut row, &item.input, "");
+                row
+            })
+            .collect();
+        lock_keys(tx, who, &changed.iter().collect::<Vec<_>>()).await?;
+    }
+    customers::lock_many(tx, tenant, &rows.into_keys().collect::<Vec<_>>()).await?;
+    Ok(by_key.into_keys().collect())
 }
 
 /// How many `merged_into` links a key follows to its surviving customer.
@@ -332,6 +339,11 @@ async fn upsert_one(
                 check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
             }
             errs.into_result()?;
+            if batch.refuse_duplicates && !new_keys(&before, &after).is_empty() {
+                // Held since the batch began unless the customer changed in between.
+                lock_keys(tx, who, &[&after]).await?;
+                refuse_new_duplicates(tx, who, &before, &after).await?;
+            }
             let id = before.id;
             let changed = !same_content(&before, &after);
             if changed {

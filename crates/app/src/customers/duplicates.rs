@@ -83,14 +83,38 @@ pub(crate) async fn candidates(
 /// phone (E.164), email and id number as stored (the same strings membership approval locks for
 /// the same person), and the company key with the name pinyin.
 fn person_keys(row: &CustomerRow) -> Vec<String> {
-    let mut out: Vec<String> =
-        [&row.phone, &row.email, &row.id_number].into_iter().flatten().filter(|k| !k.is_empty()).cloned().collect();
-    if let Some(company) = row.company_key.as_ref().filter(|c| !c.is_empty())
-        && !row.name_pinyin.is_empty()
-    {
-        out.push(format!("{company}/{}", row.name_pinyin));
+    let keys = keys_of(row);
+    DuplicateReason::ALL.into_iter().filter_map(|r| keys.key(r)).collect()
+}
+
+/// The reasons on which `after` has a key that `before` did not have (what a change could make
+/// a new duplicate on).
+pub(crate) fn new_keys(before: &CustomerRow, after: &CustomerRow) -> Vec<DuplicateReason> {
+    let (b, a) = (keys_of(before), keys_of(after));
+    DuplicateReason::ALL.into_iter().filter(|r| a.key(*r).is_some_and(|k| b.key(*r) != Some(k))).collect()
+}
+
+/// Under `duplicate_policy: refuse`, refuses a change that gives the customer a key another live
+/// customer has (keys it had already are not held against it). Lock the keys first.
+pub(crate) async fn refuse_new_duplicates(
+    tx: &crm_store::DatabaseTransaction,
+    who: &Access,
+    before: &CustomerRow,
+    after: &CustomerRow,
+) -> Result<(), AppError> {
+    let new = new_keys(before, after);
+    if new.is_empty() {
+        return Ok(());
     }
-    out
+    let found: Vec<DuplicateCandidate> = candidates(tx, who, after)
+        .await?
+        .into_iter()
+        .filter_map(|mut c| {
+            c.reasons.retain(|r| new.contains(r));
+            (!c.reasons.is_empty()).then_some(c)
+        })
+        .collect();
+    if found.is_empty() { Ok(()) } else { Err(AppError::Duplicate { candidates: found }) }
 }
 
 /// Locks the duplicate keys of every row for the rest of the transaction (all at once, in one

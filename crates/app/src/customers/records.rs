@@ -2,7 +2,7 @@
 //! delete and restore, and the lifecycle-grade history. Every write takes the next change
 //! sequence number and is audited in its transaction.
 
-use super::duplicates::{DuplicateCandidate, candidates, lock_keys};
+use super::duplicates::{DuplicateCandidate, candidates, lock_keys, new_keys, refuse_new_duplicates};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::view::{CustomerView, audit_json};
 use crate::paging::{Page, PageRequest};
@@ -332,6 +332,10 @@ impl App {
     ) -> Result<CustomerView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
+        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        if refuse {
+            self.lock_new_keys(&tx, who, id, &input).await?;
+        }
         let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id)
             .await?
             .filter(|r| r.deleted_at.is_none())
@@ -356,11 +360,36 @@ impl App {
             super::tags::check_tags(&tx, who, t, "/tag_ids", &mut errs).await?;
         }
         errs.into_result()?;
+        if refuse && !new_keys(&before, &after).is_empty() {
+            // Normally held already; a concurrent change of the name or company may add one.
+            lock_keys(&tx, who, &[&after]).await?;
+            refuse_new_duplicates(&tx, who, &before, &after).await?;
+        }
         let (row, _) = write_change(&tx, who, before, after, "update").await?;
         write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
         let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
         Ok(v)
+    }
+
+    /// Under `duplicate_policy: refuse`, locks the keys a change would give the customer, before
+    /// the customer's row is locked (key locks come first in every transaction): derived from an
+    /// unlocked read, which the caller re-checks under the row lock.
+    async fn lock_new_keys(
+        &self,
+        tx: &DatabaseTransaction,
+        who: &Access,
+        id: Uuid,
+        input: &CustomerInput,
+    ) -> Result<(), AppError> {
+        let Some(peek) = customers::find_scoped(tx, who.tenant_id, &who.scope, id).await? else { return Ok(()) };
+        let mut after = peek.clone();
+        // Only the keys matter here; errors are reported after the real read.
+        let _ = apply(&mut after, input, "");
+        if new_keys(&peek, &after).is_empty() {
+            return Ok(());
+        }
+        lock_keys(tx, who, &[&after]).await
     }
 
     /// Soft delete: the customer leaves lists and reads, keeps its history, and can be restored.

@@ -20,6 +20,7 @@ on_both_dbs!(
     concurrent_claims_keep_the_claim_limit,
     batch_upsert_never_updates_a_deleted_customer,
     mixed_concurrent_writers_never_fail_with_500,
+    a_tag_deleted_while_customers_take_it_leaves_no_link,
 );
 
 /// An application with room for real concurrency (two workers, ten connections).
@@ -546,4 +547,42 @@ async fn mixed_concurrent_writers_never_fail_with_500(db: Db) {
         }
     }
     assert!(bad.is_empty(), "{} answers with a 500: {bad:#?}", bad.len());
+}
+
+/// Rounds of a tag deleted while five customers are given it.
+const TAG_ROUNDS: usize = 10;
+
+async fn a_tag_deleted_while_customers_take_it_leaves_no_link(db: Db) {
+    let app = spawn(db).await;
+    let t = app.admin_token().await;
+    let mut cs = Vec::new();
+    for i in 0..5 {
+        cs.push(id(&app.create("/api/v1/customers", &t, json!({"name": format!("标{i}")})).await));
+    }
+    let mut failures = Vec::new();
+    for round in 0..TAG_ROUNDS {
+        let tag =
+            id(&app.create("/api/v1/tags", &t, json!({"name": format!("临时{round}"), "category": "other"})).await);
+        let mut reqs: Vec<_> = cs
+            .iter()
+            .map(|c| {
+                app.http
+                    .patch(app.url(&format!("/api/v1/customers/{c}")))
+                    .bearer_auth(&t)
+                    .json(&json!({"tag_ids": [tag]}))
+                    .send()
+            })
+            .collect();
+        reqs.insert(2, app.http.delete(app.url(&format!("/api/v1/tags/{tag}"))).bearer_auth(&t).send());
+        let statuses: Vec<u16> = join_all(reqs).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        let mut carrying = 0;
+        for c in &cs {
+            let v: Value = app.get_auth(&format!("/api/v1/customers/{c}"), &t).await.json().await.unwrap();
+            carrying += v["tags"].as_array().unwrap().iter().filter(|x| x["id"] == tag.as_str()).count();
+        }
+        if statuses.iter().any(|s| *s >= 500) || statuses[2] != 204 || carrying != 0 {
+            failures.push(format!("round {round}: {statuses:?}, {carrying} customers carry the deleted tag"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {TAG_ROUNDS} rounds failed: {failures:#?}", failures.len());
 }

@@ -147,6 +147,10 @@ pub(crate) async fn write_tags(
     if sorted_before == unique {
         return Ok(());
     }
+    // The tags were checked before; held now, so none is deleted before this commits.
+    if crm_store::customers::tags::lock_shared(tx, who.tenant_id, &unique).await? != unique.len() {
+        return Err(crm_domain::FieldError::new("/tag_ids", "not_found").into());
+    }
     crm_store::customers::tags::set_for_customer(tx, who.tenant_id, customer, &unique).await?;
     audit::record(
         tx,

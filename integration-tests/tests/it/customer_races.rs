@@ -32,8 +32,27 @@ async fn spawn(db: Db) -> TestApp {
     .await
 }
 
+/// [`spawn`] with the tenant refusing probable duplicates, and the admin's token.
+async fn refusing(db: Db) -> (TestApp, String) {
+    let app = spawn(db).await;
+    let t = app.admin_token().await;
+    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"duplicate_policy": "refuse"})).await.status(), 200);
+    (app, t)
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
+}
+
+/// How many live customers have this phone.
+async fn with_phone(app: &TestApp, token: &str, phone: &str) -> usize {
+    let found: Value = app.get_auth(&format!("/api/v1/customers?q={phone}"), token).await.json().await.unwrap();
+    found["items"].as_array().unwrap().len()
+}
+
+/// Fails with every failed round of a race test.
+fn assert_rounds(failures: &[String], rounds: usize) {
+    assert!(failures.is_empty(), "{} of {rounds} rounds failed: {failures:#?}", failures.len());
 }
 
 async fn upsert(app: &TestApp, token: &str, source: &str, items: Value) -> Vec<Value> {
@@ -102,7 +121,7 @@ async fn crossed_merges_let_exactly_one_win(db: Db) {
         let v: Value = app.get_auth(&format!("/api/v1/customers/{winner}"), &t).await.json().await.unwrap();
         assert_eq!(v["name"], format!("丙{round}"));
     }
-    assert!(failures.is_empty(), "{} of {MERGE_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, MERGE_ROUNDS);
 }
 
 /// Rounds of 20 `PATCH`es carrying the same `If-Match`.
@@ -141,7 +160,7 @@ async fn concurrent_patches_with_one_if_match_let_exactly_one_win(db: Db) {
                 .push(format!("round {round}: 200 for {won:?}, other statuses {other:?}, final name {}", v["name"]));
         }
     }
-    assert!(failures.is_empty(), "{} of {PATCH_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, PATCH_ROUNDS);
 }
 
 /// Rounds of 20 creates with one phone under `duplicate_policy: refuse`.
@@ -149,9 +168,7 @@ const CREATE_ROUNDS: usize = 5;
 const CREATORS: usize = 20;
 
 async fn refused_duplicates_stay_refused_under_concurrent_creates(db: Db) {
-    let app = spawn(db).await;
-    let t = app.admin_token().await;
-    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"duplicate_policy": "refuse"})).await.status(), 200);
+    let (app, t) = refusing(db).await;
     let mut failures = Vec::new();
     for round in 0..CREATE_ROUNDS {
         let phone = format!("1370000{round:04}");
@@ -174,22 +191,19 @@ async fn refused_duplicates_stay_refused_under_concurrent_creates(db: Db) {
                 _ => other.push(format!("{s} {v}")),
             }
         }
-        let found: Value = app.get_auth(&format!("/api/v1/customers?q={phone}"), &t).await.json().await.unwrap();
-        let stored = found["items"].as_array().unwrap().len();
+        let stored = with_phone(&app, &t, &phone).await;
         if created != 1 || stored != 1 || !other.is_empty() {
             failures.push(format!("round {round}: {created} created, {stored} stored, other {other:?}"));
         }
     }
-    assert!(failures.is_empty(), "{} of {CREATE_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, CREATE_ROUNDS);
 }
 
 /// Rounds of three batches (three sources) carrying one phone under `duplicate_policy: refuse`.
 const BATCH_ROUNDS: usize = 15;
 
 async fn refused_duplicates_stay_refused_under_concurrent_batches(db: Db) {
-    let app = spawn(db).await;
-    let t = app.admin_token().await;
-    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"duplicate_policy": "refuse"})).await.status(), 200);
+    let (app, t) = refusing(db).await;
     let mut failures = Vec::new();
     for round in 0..BATCH_ROUNDS {
         let phone = format!("1360000{round:04}");
@@ -213,14 +227,13 @@ async fn refused_duplicates_stay_refused_under_concurrent_batches(db: Db) {
             ));
         }
         statuses.sort();
-        let found: Value = app.get_auth(&format!("/api/v1/customers?q={phone}"), &t).await.json().await.unwrap();
-        let stored = found["items"].as_array().unwrap().len();
+        let stored = with_phone(&app, &t, &phone).await;
         let want = ["created:", "failed:customer.duplicate", "failed:customer.duplicate"];
         if statuses != want || stored != 1 {
             failures.push(format!("round {round}: {statuses:?}, {stored} stored"));
         }
     }
-    assert!(failures.is_empty(), "{} of {BATCH_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, BATCH_ROUNDS);
 }
 
 /// Rounds of ten adds of the same customers to one static segment at once.
@@ -259,7 +272,7 @@ async fn concurrent_static_segment_adds_add_once(db: Db) {
             failures.push(format!("round {round}: added {added}, count {}, other {other:?}", count["count"]));
         }
     }
-    assert!(failures.is_empty(), "{} of {SEGMENT_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, SEGMENT_ROUNDS);
 }
 
 async fn batch_upsert_does_not_reveal_keys_outside_the_scope(db: Db) {
@@ -403,13 +416,12 @@ async fn refused_duplicates_stay_refused_under_concurrent_changes(db: Db) {
         let mut statuses: Vec<u16> =
             join_all([patch(&x), patch(&y)]).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
         statuses.sort();
-        let found: Value = app.get_auth(&format!("/api/v1/customers?q={phone}"), &t).await.json().await.unwrap();
-        let stored = found["items"].as_array().unwrap().len();
+        let stored = with_phone(&app, &t, &phone).await;
         if statuses != [200, 409] || stored != 1 {
             failures.push(format!("round {round}: {statuses:?}, {stored} with the phone"));
         }
     }
-    assert!(failures.is_empty(), "{} of {CHANGE_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, CHANGE_ROUNDS);
 }
 
 /// Rounds of one user claiming two pooled customers at once with a claim limit of one.
@@ -446,7 +458,7 @@ async fn concurrent_claims_keep_the_claim_limit(db: Db) {
             assert_eq!(res.status(), 204);
         }
     }
-    assert!(failures.is_empty(), "{} of {CLAIM_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, CLAIM_ROUNDS);
 }
 
 async fn batch_upsert_never_updates_a_deleted_customer(db: Db) {
@@ -469,9 +481,7 @@ async fn batch_upsert_never_updates_a_deleted_customer(db: Db) {
 const MIXED_ROUNDS: usize = 15;
 
 async fn mixed_concurrent_writers_never_fail_with_500(db: Db) {
-    let app = spawn(db).await;
-    let t = app.admin_token().await;
-    assert_eq!(app.patch_auth("/api/v1/settings", &t, &json!({"duplicate_policy": "refuse"})).await.status(), 200);
+    let (app, t) = refusing(db).await;
     let keys = ["M-1", "M-2", "M-3"];
     let made = upsert(
         &app,
@@ -584,5 +594,5 @@ async fn a_tag_deleted_while_customers_take_it_leaves_no_link(db: Db) {
             failures.push(format!("round {round}: {statuses:?}, {carrying} customers carry the deleted tag"));
         }
     }
-    assert!(failures.is_empty(), "{} of {TAG_ROUNDS} rounds failed: {failures:#?}", failures.len());
+    assert_rounds(&failures, TAG_ROUNDS);
 }

@@ -80,16 +80,24 @@ pub async fn add_members(
             added_at: Set(at),
             added_by: Set(by),
         });
-        added += sm::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([sm::Column::TenantId, sm::Column::SegmentId, sm::Column::CustomerId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(c)
-            .await?;
+        added += insert_members(c, rows).await?;
     }
     Ok(added)
+}
+
+/// Inserts membership rows, leaving those already present as they are; returns how many were new.
+pub(crate) async fn insert_members(
+    c: &impl ConnectionTrait,
+    rows: impl IntoIterator<Item = sm::ActiveModel>,
+) -> Result<u64, StoreError> {
+    Ok(sm::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([sm::Column::TenantId, sm::Column::SegmentId, sm::Column::CustomerId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(c)
+        .await?)
 }
 
 /// Removes customers from a static segment (absent ones are ignored). Returns how many were removed.

@@ -175,9 +175,30 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ("Customer not deleted", "Only a deleted customer can be restored."),
             ("客户未被删除", "只能恢复已删除的客户。"),
         ),
-        "customer.out_of_scope" => (
-            ("Customer outside your data scope", "This key names a customer you may not change."),
-            ("客户不在数据权限范围内", "该编号对应的客户不在您可修改的范围内。"),
+        "customer.key_out_of_scope" => (
+            (
+                "Key outside your data scope",
+                "You may use only the keys of customers in your data scope; creating by key needs a tenant-wide scope.",
+            ),
+            ("编号不在数据权限范围内", "您只能使用数据权限范围内客户的编号；按编号新建客户需要全租户的数据权限。"),
+        ),
+        "customer.merge_conflict" => (
+            (
+                "Customer already merged",
+                "A customer named in this merge has been merged into another; the field names which duplicate, none means the target.",
+            ),
+            ("客户已被合并", "本次合并涉及的客户已合并到其他客户；字段指明是哪个被合并客户，未指明则是合并目标。"),
+        ),
+        "customer.changed_concurrently" => (
+            (
+                "Customer changed meanwhile",
+                "The customer was changed by another request at the same time; read it again and retry.",
+            ),
+            ("客户已被同时修改", "该客户同时被其他请求修改，请重新读取后再试。"),
+        ),
+        "customer.deleted" => (
+            ("Customer deleted", "This key names a deleted customer; restore it before changing it."),
+            ("客户已删除", "该编号对应的客户已删除，请先恢复再修改。"),
         ),
         "member.not_found" => (("Member not found", "No such member."), ("会员不存在", "没有该会员。")),
         "member_level.not_found" => {

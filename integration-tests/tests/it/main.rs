@@ -10,6 +10,7 @@ mod audit;
 mod customer_duplicates;
 mod customer_fields;
 mod customer_pool;
+mod customer_races;
 mod customers;
 mod identity;
 mod membership_cards;

@@ -58,6 +58,7 @@ pub struct ContactResponse {
     pub customer_id: Uuid,
     pub name: String,
     pub title: Option<String>,
+    /// E.164, masked (`+86 138****5678`) without `customers:read_pii`.
     pub phone: Option<String>,
     pub email: Option<String>,
     pub is_primary: bool,

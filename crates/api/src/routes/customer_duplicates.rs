@@ -87,9 +87,13 @@ pub async fn list_duplicates(
 /// Merges duplicates into this customer in one transaction: their contacts, interactions, grade
 /// history, tags, static segment memberships and custom values move here; empty fields here are
 /// filled from them; each merge is audited with the ids of what moved. A duplicate's external id
-/// keeps resolving to this customer in batch upserts.
+/// keeps resolving to this customer in batch upserts. Every customer named is locked first, so
+/// of two crossed merges (X into Y, Y into X) one succeeds and the other answers 409
+/// `customer.merge_conflict`: a customer named was merged already (the error's field names the
+/// duplicate; none means this customer).
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:merge"])), params(IdPath),
-    request_body = MergeRequest, responses((status = 200, description = "The merged customer", body = CustomerResponse)))]
+    request_body = MergeRequest, responses((status = 200, description = "The merged customer", body = CustomerResponse),
+        (status = 409, description = "A customer named is merged already (`customer.merge_conflict`), or both are members (`customer.merge_both_members`)", body = crate::problem::Problem, content_type = "application/problem+json")))]
 #[post("/customers/{id}/merge")]
 pub async fn merge_customers(
     state: web::Data<ApiState>,

@@ -436,7 +436,14 @@ pub async fn customer_changes(
 }
 
 /// Creates or updates customers by `(source, external_id)`; each item is answered on its own and
-/// re-sending the same batch creates and changes nothing.
+/// re-sending the same batch creates and changes nothing. A merged customer's key resolves to the
+/// survivor; a deleted customer's key fails with `customer.deleted` (restore it first).
+///
+/// Data scope: the key space is the tenant's, so a caller whose data scope is the whole tenant
+/// (integration clients) creates and updates by any key, while any other caller may update only
+/// customers within its scope, and every other key, whether it names someone else's customer or
+/// no customer at all, fails alike with 403 `customer.key_out_of_scope`: the answer never tells
+/// whether a key outside the scope exists.
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:write"])), request_body = BatchUpsertRequest,
     responses((status = 200, description = "Per-item results", body = BatchUpsertResponse)))]
 #[post("/customers/batch-upsert")]
@@ -507,9 +514,13 @@ pub async fn get_customer(
     Ok(respond(StatusCode::OK, state.app.get_customer(&who.0, path.0.id).await?))
 }
 
-/// Changes a customer; absent fields stay, `null` clears. Honours `If-Match`.
+/// Changes a customer; absent fields stay, `null` clears. Honours `If-Match` (checked under the
+/// customer's lock: of concurrent changes carrying the same version, one wins and the others get
+/// 412). With the tenant's `duplicate_policy: refuse`, a change that gives the customer another
+/// live customer's phone, email, id number or name at the company is refused with 409 `customer.duplicate`.
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:write"])), params(IdPath), request_body = CustomerFields,
-    responses((status = 200, description = "Updated", body = CustomerResponse)))]
+    responses((status = 200, description = "Updated", body = CustomerResponse),
+        (status = 409, description = "Probable duplicate under the refuse policy (`customer.duplicate`)", body = crate::problem::Problem, content_type = "application/problem+json")))]
 #[patch("/customers/{id}")]
 pub async fn update_customer(
     state: web::Data<ApiState>,

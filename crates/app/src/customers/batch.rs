@@ -9,7 +9,7 @@
 //! item: the owner checks (each owner is looked up once), the custom field definitions and the
 //! duplicate policy.
 
-use super::duplicates::candidates;
+use super::duplicates::{candidates, lock_keys, new_keys, refuse_new_duplicates};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::records::{CHANGES, blank, check_owner, insert_new, insert_new_many, write_change, write_tags};
 use super::tags::check_tags;
@@ -102,8 +102,12 @@ impl App {
         let refuse_duplicates = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
         let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
         let mut out: Vec<Option<ItemOutcome>> = (0..count).map(|_| None).collect();
-        if !batch.refuse_duplicates {
-            create_new_in_bulk(&tx, &mut batch, &items, &mut out).await?;
+        // Locks in the one order every customer write keeps: duplicate keys, then the customers
+        // the batch will change (ascending id), then (per item, later) the change counter.
+        let known = lock_batch(&tx, &batch, &items).await?;
+        // Creating by key needs a tenant-wide scope (see `upsert_one`): others take the per-item path.
+        if !batch.refuse_duplicates && who.scope == ScopeFilter::All {
+            create_new_in_bulk(&tx, &mut batch, &items, &known, &mut out).await?;
         }
         for (i, item) in items.into_iter().enumerate() {
             if out[i].is_some() {
@@ -153,6 +157,7 @@ async fn create_new_in_bulk(
     tx: &DatabaseTransaction,
     batch: &mut Batch<'_>,
     items: &[BatchItem],
+    known: &BTreeSet<String>,
     out: &mut [Option<ItemOutcome>],
 ) -> Result<(), AppError> {
     let who = batch.who;
@@ -161,12 +166,6 @@ async fn create_new_in_bulk(
     for k in keys.iter().flatten() {
         *occurrences.entry(k.as_str()).or_default() += 1;
     }
-    let wanted: Vec<String> = occurrences.keys().map(|k| (*k).to_owned()).collect();
-    let known: BTreeSet<String> = customers::find_external_many(tx, who.tenant_id, &batch.source, &wanted)
-        .await?
-        .into_iter()
-        .filter_map(|r| r.external_id)
-        .collect();
     let mut fresh: Vec<(usize, CustomerRow, Option<Vec<Uuid>>)> = Vec::new();
     for (i, (item, key)) in items.iter().zip(&keys).enumerate() {
         let Some(key) = key else { continue };
@@ -216,6 +215,65 @@ async fn create_new_in_bulk(
     }
 }
 
+/// Takes the batch's locks up front, in the one order every customer write keeps: under
+/// `duplicate_policy: refuse` the duplicate keys every item would give its customer (taking them
+/// item by item while the batch holds the change counter could wait on a create that waits on
+/// the counter), then every customer the batch's keys name (and those merged ones resolve to),
+/// ascending id; the change counter comes later, per item. Returns the keys the source already uses.
+async fn lock_batch(
+    tx: &DatabaseTransaction,
+    batch: &Batch<'_>,
+    items: &[BatchItem],
+) -> Result<BTreeSet<String>, AppError> {
+    let who = batch.who;
+    let tenant = who.tenant_id;
+    let wanted: BTreeSet<String> = items.iter().enumerate().filter_map(|(i, it)| item_key(i, it).ok()).collect();
+    let wanted: Vec<String> = wanted.into_iter().collect();
+    let found = customers::find_external_many(tx, tenant, &batch.source, &wanted).await?;
+    let by_key: BTreeMap<String, Uuid> = found.iter().filter_map(|r| Some((r.external_id.clone()?, r.id))).collect();
+    let mut rows: BTreeMap<Uuid, CustomerRow> = found.into_iter().map(|r| (r.id, r)).collect();
+    for _ in 0..MAX_MERGE_HOPS {
+        let next: Vec<Uuid> = rows.values().filter_map(|r| r.merged_into).filter(|id| !rows.contains_key(id)).collect();
+        if next.is_empty() {
+            break;
+        }
+        rows.extend(customers::find_many(tx, tenant, &next).await?.into_iter().map(|r| (r.id, r)));
+    }
+    if batch.refuse_duplicates {
+        let resolve = |key: &str| {
+            let mut row = by_key.get(key).and_then(|id| rows.get(id));
+            for _ in 0..MAX_MERGE_HOPS {
+                match row.and_then(|r| r.merged_into) {
+                    Some(into) => row = rows.get(&into),
+                    None => break,
+                }
+            }
+            row
+        };
+        let changed: Vec<CustomerRow> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let base = item_key(i, item).ok().and_then(|k| resolve(&k).cloned());
+                let mut row = base.unwrap_or_else(|| blank(tenant, who));
+                // Only the keys matter here; the item's own errors are reported when it runs.
+                let _ = apply(&mut row, &item.input, "");
+                row
+            })
+            .collect();
+        lock_keys(tx, who, &changed.iter().collect::<Vec<_>>()).await?;
+    }
+    customers::lock_many(tx, tenant, &rows.into_keys().collect::<Vec<_>>()).await?;
+    Ok(by_key.into_keys().collect())
+}
+
+/// How many `merged_into` links a key follows to its surviving customer.
+const MAX_MERGE_HOPS: usize = 8;
+
+/// An item whose key the caller may not use: a key outside their data scope, or an unknown one
+/// when their scope is narrower than the tenant (creating by key is tenant-wide).
+const KEY_OUT_OF_SCOPE: AppError = AppError::Forbidden { code: "customer.key_out_of_scope", permission: None };
+
 /// An item's `external_id`, trimmed and checked.
 fn item_key(i: usize, item: &BatchItem) -> Result<String, AppError> {
     let field = format!("/items/{i}/external_id");
@@ -238,22 +296,32 @@ async fn upsert_one(
     input.source = None;
     let mut existing = customers::find_external(tx, who.tenant_id, &batch.source, &external_id).await?;
     // A merged customer's key resolves to the customer it was merged into.
-    for _ in 0..8 {
+    for _ in 0..MAX_MERGE_HOPS {
         match existing.as_ref().and_then(|r| r.merged_into) {
             Some(into) => existing = customers::find(tx, who.tenant_id, into).await?,
             None => break,
         }
     }
+    // A caller whose scope is not the whole tenant may use the keys of customers it sees; any
+    // other key (someone else's, or one nobody has yet) answers the same, so a key's existence
+    // outside the scope is not revealed. The key space is the tenant's, so creating by key needs
+    // a tenant-wide scope.
+    if who.scope != ScopeFilter::All {
+        let visible = match &existing {
+            Some(r) => customers::find_scoped(tx, who.tenant_id, &who.scope, r.id).await?.is_some(),
+            None => false,
+        };
+        if !visible {
+            return Err(KEY_OUT_OF_SCOPE);
+        }
+    }
     let mut errs = FieldErrors::default();
     match existing {
+        Some(before) if before.deleted_at.is_some() => {
+            // Never an update of a deleted row: a soft-deleted customer is restored first.
+            Err(AppError::Conflict { code: "customer.deleted", field: Some(format!("{prefix}/external_id")) })
+        }
         Some(before) => {
-            // The key found a customer; the caller may change it only inside their data scope
-            // (which is the whole tenant for a caller whose scope is `All`).
-            if who.scope != ScopeFilter::All
-                && customers::find_scoped(tx, who.tenant_id, &who.scope, before.id).await?.is_none()
-            {
-                return Err(AppError::Forbidden { code: "customer.out_of_scope", permission: None });
-            }
             let mut after = before.clone();
             if let Err(e) = apply(&mut after, &input, &prefix) {
                 errs.0.extend(e.0);
@@ -271,6 +339,11 @@ async fn upsert_one(
                 check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
             }
             errs.into_result()?;
+            if batch.refuse_duplicates && !new_keys(&before, &after).is_empty() {
+                // Held since the batch began unless the customer changed in between.
+                lock_keys(tx, who, &[&after]).await?;
+                refuse_new_duplicates(tx, who, &before, &after).await?;
+            }
             let id = before.id;
             let changed = !same_content(&before, &after);
             if changed {

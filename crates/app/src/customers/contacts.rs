@@ -1,5 +1,6 @@
 //! Contacts of organization customers: add, list, change, remove.
 
+use super::view::{masked_phone, shown_phone};
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Utc};
@@ -13,7 +14,8 @@ use crm_store::customers::records as customers;
 use serde_json::json;
 use uuid::Uuid;
 
-/// A contact as the API shows it (contacts' phones are work numbers, shown as stored).
+/// A contact as the API shows it: the phone masked like a customer's unless the caller holds
+/// `customers:read_pii`.
 #[derive(Debug, Clone)]
 pub struct ContactView {
     pub id: Uuid,
@@ -28,14 +30,14 @@ pub struct ContactView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<ContactRow> for ContactView {
-    fn from(r: ContactRow) -> Self {
+impl ContactView {
+    fn new(r: ContactRow, who: &Access) -> Self {
         Self {
             id: r.id,
             customer_id: r.customer_id,
             name: r.name,
             title: r.title,
-            phone: r.phone,
+            phone: shown_phone(who, r.phone),
             email: r.email,
             is_primary: r.is_primary,
             notes: r.notes,
@@ -91,8 +93,10 @@ fn apply(row: &mut ContactRow, input: &ContactInput) -> Result<(), FieldErrors> 
     errs.into_result()
 }
 
+/// The audit form of a contact: the phone masked, as in a customer's entries.
 fn audit_json(r: &ContactRow) -> serde_json::Value {
-    json!({"customer_id": r.customer_id, "name": r.name, "title": r.title, "phone": r.phone, "email": r.email, "is_primary": r.is_primary})
+    json!({"customer_id": r.customer_id, "name": r.name, "title": r.title,
+        "phone": r.phone.as_deref().map(masked_phone), "email": r.email, "is_primary": r.is_primary})
 }
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "contact" };
@@ -129,7 +133,8 @@ impl App {
         }
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
-        let c = customers::find_scoped(&tx, who.tenant_id, &who.scope, customer)
+        // The customer stays live (not deleted or merged away) until this commits.
+        let c = customers::lock_scoped(&tx, who.tenant_id, &who.scope, customer)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(CUSTOMER_NOT_FOUND)?;
@@ -142,7 +147,7 @@ impl App {
         }
         audit::record(&tx, who, "create", "contact", row.id, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(row.into())
+        Ok(ContactView::new(row, who))
     }
 
     pub async fn list_contacts(&self, who: &Access, customer: Uuid) -> Result<Vec<ContactView>, AppError> {
@@ -152,10 +157,15 @@ impl App {
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(CUSTOMER_NOT_FOUND)?;
-        Ok(contacts::of_customer(db, who.tenant_id, customer).await?.into_iter().map(Into::into).collect())
+        Ok(contacts::of_customer(db, who.tenant_id, customer)
+            .await?
+            .into_iter()
+            .map(|r| ContactView::new(r, who))
+            .collect())
     }
 
-    /// Finds a contact whose customer the caller may see.
+    /// Finds and locks a contact whose customer the caller may see, locking the customer first
+    /// (the order of a merge, which moves contacts): the contact cannot change or move meanwhile.
     async fn scoped_contact(
         &self,
         tx: &crm_store::DatabaseTransaction,
@@ -163,11 +173,12 @@ impl App {
         id: Uuid,
     ) -> Result<ContactRow, AppError> {
         let row = contacts::find(tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
-        customers::find_scoped(tx, who.tenant_id, &who.scope, row.customer_id)
+        customers::lock_scoped(tx, who.tenant_id, &who.scope, row.customer_id)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(NOT_FOUND)?;
-        Ok(row)
+        // Re-read under the lock: a merge may have moved it to another customer meanwhile.
+        contacts::lock_of_customer(tx, who.tenant_id, id, row.customer_id).await?.ok_or(NOT_FOUND)
     }
 
     pub async fn update_contact(&self, who: &Access, id: Uuid, input: ContactInput) -> Result<ContactView, AppError> {
@@ -183,7 +194,7 @@ impl App {
         }
         audit::record(&tx, who, "update", "contact", id, audit::diff(&audit_json(&before), &audit_json(&row))).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(row.into())
+        Ok(ContactView::new(row, who))
     }
 
     pub async fn delete_contact(&self, who: &Access, id: Uuid) -> Result<(), AppError> {

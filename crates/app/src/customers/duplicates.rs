@@ -13,6 +13,7 @@ use crm_domain::customers::duplicates::{DuplicateKeys, DuplicateReason};
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::customers::{duplicates as store, merge};
+use crm_store::membership::person_locks;
 use crm_store::platform::custom_fields as custom_values;
 use crm_store::{ConnectionTrait, StoreError};
 use serde_json::{Map, Value, json};
@@ -76,6 +77,57 @@ pub(crate) async fn candidates(
         out.push(DuplicateCandidate { customer_id: visible.then_some(other.id), reasons });
     }
     Ok(out)
+}
+
+/// The keys of `row` that duplicate refusal is decided on, as `person` key-lock names: the
+/// phone (E.164), email and id number as stored (the same strings membership approval locks for
+/// the same person), and the company key with the name pinyin.
+fn person_keys(row: &CustomerRow) -> Vec<String> {
+    let keys = keys_of(row);
+    DuplicateReason::ALL.into_iter().filter_map(|r| keys.key(r)).collect()
+}
+
+/// The reasons on which `after` has a key that `before` did not have (what a change could make
+/// a new duplicate on).
+pub(crate) fn new_keys(before: &CustomerRow, after: &CustomerRow) -> Vec<DuplicateReason> {
+    let (b, a) = (keys_of(before), keys_of(after));
+    DuplicateReason::ALL.into_iter().filter(|r| a.key(*r).is_some_and(|k| b.key(*r) != Some(k))).collect()
+}
+
+/// Under `duplicate_policy: refuse`, refuses a change that gives the customer a key another live
+/// customer has (keys it had already are not held against it). Lock the keys first.
+pub(crate) async fn refuse_new_duplicates(
+    tx: &crm_store::DatabaseTransaction,
+    who: &Access,
+    before: &CustomerRow,
+    after: &CustomerRow,
+) -> Result<(), AppError> {
+    let new = new_keys(before, after);
+    if new.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<DuplicateCandidate> = candidates(tx, who, after)
+        .await?
+        .into_iter()
+        .filter_map(|mut c| {
+            c.reasons.retain(|r| new.contains(r));
+            (!c.reasons.is_empty()).then_some(c)
+        })
+        .collect();
+    if found.is_empty() { Ok(()) } else { Err(AppError::Duplicate { candidates: found }) }
+}
+
+/// Locks the duplicate keys of every row for the rest of the transaction (all at once, in one
+/// sorted order), so that "no live customer has this key, so insert" is decided by one
+/// transaction at a time. Taken before any customer row lock.
+pub(crate) async fn lock_keys(
+    tx: &crm_store::DatabaseTransaction,
+    who: &Access,
+    rows: &[&CustomerRow],
+) -> Result<(), AppError> {
+    let keys: Vec<String> = rows.iter().flat_map(|r| person_keys(r)).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    Ok(person_locks::lock(tx, who.tenant_id, &keys).await?)
 }
 
 fn shown_key(who: &Access, reason: DuplicateReason, key: &[String]) -> String {
@@ -146,6 +198,51 @@ fn fill_empty(target: &mut CustomerRow, dup: &CustomerRow) -> Vec<&'static str> 
     filled
 }
 
+/// A merge answers this when a customer it names was merged meanwhile (or before): the field
+/// names the duplicate, no field means the target.
+fn merge_conflict(field: Option<String>) -> AppError {
+    AppError::Conflict { code: "customer.merge_conflict", field }
+}
+
+/// Locks the target and the duplicates (ascending id, one statement, the order every merge
+/// uses), then checks them under the lock: each must be live and in the caller's scope, and none
+/// merged already. Of two crossed merges (X into Y and Y into X) the second waits here, then finds
+/// its target or duplicate merged: a 409, never two merges of one pair or a deadlock.
+async fn lock_for_merge(
+    tx: &crm_store::DatabaseTransaction,
+    who: &Access,
+    target: Uuid,
+    duplicate_ids: &[Uuid],
+) -> Result<(CustomerRow, Vec<CustomerRow>), AppError> {
+    let mut ids = duplicate_ids.to_vec();
+    ids.push(target);
+    let mut rows: std::collections::BTreeMap<Uuid, CustomerRow> =
+        customers::lock_many(tx, who.tenant_id, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
+    let mut take = async |id: Uuid| -> Result<Option<CustomerRow>, AppError> {
+        let Some(row) = rows.remove(&id) else { return Ok(None) };
+        let visible = customers::find_scoped(tx, who.tenant_id, &who.scope, id).await?.is_some();
+        Ok(visible.then_some(row))
+    };
+    let before = take(target).await?.ok_or(NOT_FOUND)?;
+    if before.merged_into.is_some() {
+        return Err(merge_conflict(None));
+    }
+    if before.deleted_at.is_some() {
+        return Err(NOT_FOUND);
+    }
+    let mut dups = Vec::with_capacity(duplicate_ids.len());
+    let mut errs = FieldErrors::default();
+    for (i, d) in duplicate_ids.iter().enumerate() {
+        match take(*d).await? {
+            Some(r) if r.merged_into.is_some() => return Err(merge_conflict(Some(format!("/duplicate_ids/{i}")))),
+            Some(r) if r.deleted_at.is_none() => dups.push(r),
+            _ => errs.push(FieldError::new(format!("/duplicate_ids/{i}"), "not_found")),
+        }
+    }
+    errs.into_result()?;
+    Ok((before, dups))
+}
+
 impl App {
     /// Groups of live customers (within the caller's scope) sharing a phone, email, id number, or
     /// name pinyin at the same company; optionally of one reason.
@@ -212,7 +309,8 @@ impl App {
     /// segment memberships, custom values, memberships and enrollment applications move (409
     /// `customer.merge_both_members` when both are members); empty fields of the survivor are filled from the
     /// duplicates; each duplicate is deleted with `merged_into` set (its external id keeps
-    /// resolving to the survivor). One transaction; audited on both sides.
+    /// resolving to the survivor). One transaction, holding the locks of every customer named; 409
+    /// `customer.merge_conflict` when one of them is merged already. Audited on both sides.
     pub async fn merge_customers(
         &self,
         who: &Access,
@@ -234,19 +332,10 @@ impl App {
         }
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
-        let live = |r: Option<CustomerRow>| r.filter(|r| r.deleted_at.is_none());
-        let before = live(customers::find_scoped(&tx, who.tenant_id, &who.scope, target).await?).ok_or(NOT_FOUND)?;
-        let mut dups = Vec::with_capacity(duplicate_ids.len());
-        let mut errs = FieldErrors::default();
-        for (i, d) in duplicate_ids.iter().enumerate() {
-            match live(customers::find_scoped(&tx, who.tenant_id, &who.scope, *d).await?) {
-                Some(r) => dups.push(r),
-                None => errs.push(FieldError::new(format!("/duplicate_ids/{i}"), "not_found")),
-            }
-        }
-        errs.into_result()?;
+        let (before, dups) = lock_for_merge(&tx, who, target, duplicate_ids).await?;
         let mut after = before.clone();
         let now = Utc::now();
+        let mut gone = Vec::with_capacity(dups.len());
         for dup in dups {
             // A customer holds one live membership: two members cannot become one customer.
             let live = crm_store::membership::members::live_matching(&tx, who.tenant_id, None, None, &[target, dup.id])
@@ -282,10 +371,14 @@ impl App {
             .await?;
             audit::record(&tx, who, "merge", "customer", target, json!({"merged": dup.id, "moved": moved_json}))
                 .await?;
-            let mut gone = dup.clone();
-            gone.deleted_at = Some(now);
-            gone.merged_into = Some(target);
-            write_change(&tx, who, dup, gone, "merged_into").await?;
+            gone.push(dup);
+        }
+        // The customers' own rows last: linked rows first, then the change numbers.
+        for dup in gone {
+            let mut after_dup = dup.clone();
+            after_dup.deleted_at = Some(now);
+            after_dup.merged_into = Some(target);
+            write_change(&tx, who, dup, after_dup, "merged_into").await?;
         }
         let (row, _) = write_change(&tx, who, before, after, "update").await?;
         let v = super::records::view(&tx, who, row).await?;

@@ -139,7 +139,8 @@ impl App {
         errs.into_result()?;
         let (Some(kind), Some(summary)) = (kind, summary) else { return Err(AppError::Internal("unreachable".into())) };
         let tx = self.store().begin_write().await?;
-        customers::find_scoped(&tx, who.tenant_id, &who.scope, customer)
+        // The customer stays live (not deleted or merged away) until this commits.
+        customers::lock_scoped(&tx, who.tenant_id, &who.scope, customer)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(CUSTOMER_NOT_FOUND)?;

@@ -3,7 +3,8 @@
 //! (or a manager whose scope covers the customer) releases a customer into it; and a scheduled
 //! job returns owned customers without an interaction for the tenant's number of days. Claims
 //! and returns are conditional updates, so racing claims and several instances running the job
-//! never give a customer to two owners or return it twice.
+//! never give a customer to two owners or return it twice; a claim locks the customer (and, with a
+//! claim limit, the claiming user's key) before it checks, and the job locks its batch up front.
 
 use super::filters::{ListFilters, store_filter};
 use super::records::{views, write_change};
@@ -17,10 +18,12 @@ use crm_domain::ids::TenantId;
 use crm_store::ScopeFilter;
 use crm_store::customers::criteria::{Criterion, SetOp};
 use crm_store::customers::records as customers;
-use crm_store::platform::tenant_settings;
+use crm_store::platform::{key_locks, tenant_settings};
 use uuid::Uuid;
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
+/// The key-lock namespace of a user's claims from the pool.
+const CLAIMS: &str = "pool_claims";
 /// Customers returned per transaction by the job.
 const RETURN_BATCH: u64 = 200;
 
@@ -46,8 +49,13 @@ impl App {
         who.require("customers:pool")?;
         let user = who.user_id().ok_or(AppError::Forbidden { code: "auth.user_required", permission: None })?;
         let tx = self.store().begin_write().await?;
+        let limit = settings::load(&tx, who.tenant_id).await?.pool_claim_limit;
+        if limit.is_some() {
+            // One user's claims run one at a time, so two claims cannot both count one below the limit.
+            key_locks::lock(&tx, CLAIMS, who.tenant_id, &[&user.0.to_string()]).await?;
+        }
         let before =
-            customers::find(&tx, who.tenant_id, id).await?.filter(|r| r.deleted_at.is_none()).ok_or(NOT_FOUND)?;
+            customers::lock(&tx, who.tenant_id, id).await?.filter(|r| r.deleted_at.is_none()).ok_or(NOT_FOUND)?;
         if before.owner_id.is_some() {
             // Outside the pool, a customer is only as visible as the caller's scope allows.
             if customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.is_none() {
@@ -55,7 +63,7 @@ impl App {
             }
             return Err(AppError::Conflict { code: "customer.already_owned", field: None });
         }
-        if let Some(limit) = settings::load(&tx, who.tenant_id).await?.pool_claim_limit
+        if let Some(limit) = limit
             && customers::count_owned(&tx, who.tenant_id, user.0).await? >= u64::from(limit)
         {
             return Err(AppError::Conflict { code: "customer.claim_limit_reached", field: None });
@@ -78,7 +86,7 @@ impl App {
         who.require("customers:write")?;
         let reason = parse_text("/reason", reason, 500)?;
         let tx = self.store().begin_write().await?;
-        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id)
+        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id)
             .await?
             .filter(|r| r.deleted_at.is_none())
             .ok_or(NOT_FOUND)?;

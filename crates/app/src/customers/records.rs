@@ -2,7 +2,7 @@
 //! delete and restore, and the lifecycle-grade history. Every write takes the next change
 //! sequence number and is audited in its transaction.
 
-use super::duplicates::{DuplicateCandidate, candidates};
+use super::duplicates::{DuplicateCandidate, candidates, lock_keys, new_keys, refuse_new_duplicates};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::view::{CustomerView, audit_json};
 use crate::paging::{Page, PageRequest};
@@ -26,6 +26,8 @@ use uuid::Uuid;
 /// The counter behind the change feed.
 pub(crate) const CHANGES: &str = "customer_changes";
 const NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
+/// Another change of the customer came between the caller's read and its write.
+const CHANGED: AppError = AppError::Conflict { code: "customer.changed_concurrently", field: None };
 
 /// A created customer and the probable duplicates it was created beside.
 #[derive(Debug, Clone)]
@@ -145,6 +147,10 @@ pub(crate) async fn write_tags(
     if sorted_before == unique {
         return Ok(());
     }
+    // The tags were checked before; held now, so none is deleted before this commits.
+    if crm_store::customers::tags::lock_shared(tx, who.tenant_id, &unique).await? != unique.len() {
+        return Err(crm_domain::FieldError::new("/tag_ids", "not_found").into());
+    }
     crm_store::customers::tags::set_for_customer(tx, who.tenant_id, customer, &unique).await?;
     audit::record(
         tx,
@@ -212,7 +218,15 @@ pub(crate) async fn write_change(
     if same_content(&before, &after) {
         return Ok((before, false));
     }
-    after.updated_at = Utc::now();
+    // The row is locked before the change number is taken (customers before the counter, the
+    // order every customer write keeps); a caller that read it unlocked learns here whether it
+    // changed since (a no-op for callers that locked it already).
+    let current = customers::lock(tx, who.tenant_id, before.id).await?;
+    if current.is_none_or(|c| c.change_seq != before.change_seq) {
+        return Err(CHANGED);
+    }
+    // Strictly later than the version the caller saw, so the ETag always changes.
+    after.updated_at = Utc::now().max(before.updated_at + chrono::Duration::microseconds(1));
     // A batch reserves its change numbers up front and sets them; everyone else takes the next.
     if after.change_seq == before.change_seq {
         after.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
@@ -220,7 +234,7 @@ pub(crate) async fn write_change(
     let diff = audit::diff(&audit_json(&before), &audit_json(&after));
     let grade_from = (before.grade != after.grade).then(|| before.grade.clone());
     let custom_changed = before.custom_fields != after.custom_fields;
-    let row = customers::update(tx, before, after).await?;
+    let row = customers::update(tx, before, after).await?.ok_or(CHANGED)?;
     if custom_changed {
         sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
     }
@@ -268,9 +282,14 @@ impl App {
         }
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
+        // A refusal is decided under the locks of the new customer's keys, so two creates with one
+        // phone cannot both find none; a warning is advisory and needs no lock.
+        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        if refuse {
+            lock_keys(&tx, who, &[&row]).await?;
+        }
         let warnings = candidates(&tx, who, &row).await?;
-        if !warnings.is_empty() && settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse
-        {
+        if refuse && !warnings.is_empty() {
             return Err(AppError::Duplicate { candidates: warnings });
         }
         let row = write_new(&tx, who, row).await?;
@@ -317,7 +336,11 @@ impl App {
     ) -> Result<CustomerView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
-        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id)
+        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        if refuse {
+            self.lock_new_keys(&tx, who, id, &input).await?;
+        }
+        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id)
             .await?
             .filter(|r| r.deleted_at.is_none())
             .ok_or(NOT_FOUND)?;
@@ -341,6 +364,11 @@ impl App {
             super::tags::check_tags(&tx, who, t, "/tag_ids", &mut errs).await?;
         }
         errs.into_result()?;
+        if refuse && !new_keys(&before, &after).is_empty() {
+            // Normally held already; a concurrent change of the name or company may add one.
+            lock_keys(&tx, who, &[&after]).await?;
+            refuse_new_duplicates(&tx, who, &before, &after).await?;
+        }
         let (row, _) = write_change(&tx, who, before, after, "update").await?;
         write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
         let v = view(&tx, who, row).await?;
@@ -348,11 +376,31 @@ impl App {
         Ok(v)
     }
 
+    /// Under `duplicate_policy: refuse`, locks the keys a change would give the customer, before
+    /// the customer's row is locked (key locks come first in every transaction): derived from an
+    /// unlocked read, which the caller re-checks under the row lock.
+    async fn lock_new_keys(
+        &self,
+        tx: &DatabaseTransaction,
+        who: &Access,
+        id: Uuid,
+        input: &CustomerInput,
+    ) -> Result<(), AppError> {
+        let Some(peek) = customers::find_scoped(tx, who.tenant_id, &who.scope, id).await? else { return Ok(()) };
+        let mut after = peek.clone();
+        // Only the keys matter here; errors are reported after the real read.
+        let _ = apply(&mut after, input, "");
+        if new_keys(&peek, &after).is_empty() {
+            return Ok(());
+        }
+        lock_keys(tx, who, &[&after]).await
+    }
+
     /// Soft delete: the customer leaves lists and reads, keeps its history, and can be restored.
     pub async fn delete_customer(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
-        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id)
+        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id)
             .await?
             .filter(|r| r.deleted_at.is_none())
             .ok_or(NOT_FOUND)?;
@@ -367,7 +415,7 @@ impl App {
     pub async fn restore_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
-        let before = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         if before.deleted_at.is_none() {
             return Err(AppError::Conflict { code: "customer.not_deleted", field: None });
         }

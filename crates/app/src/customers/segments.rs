@@ -310,7 +310,7 @@ impl App {
     ) -> Result<SegmentView, AppError> {
         who.require("segments:write")?;
         let tx = self.store().begin_write().await?;
-        let before = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let before = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, before.updated_at)?;
         let mut after = before.clone();
         let mut errs = FieldErrors::default();
@@ -353,7 +353,7 @@ impl App {
     pub async fn delete_segment(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
         who.require("segments:write")?;
         let tx = self.store().begin_write().await?;
-        let row = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let row = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         store::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "segment", id, audit_json(&row)).await?;
@@ -424,9 +424,13 @@ impl App {
     ) -> Result<MembershipChange, AppError> {
         who.require("segments:write")?;
         let tx = self.store().begin_write().await?;
-        let seg = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let seg = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         if seg.kind != SegmentKind::Static.as_str() {
             return Err(AppError::Conflict { code: "segment.not_static", field: None });
+        }
+        if add && !customer_ids.is_empty() && customer_ids.len() <= MAX_MEMBER_BATCH {
+            // Added customers stay live (not deleted or merged away) until this commits.
+            customers::lock_many(&tx, who.tenant_id, customer_ids).await?;
         }
         visible_customers(&tx, who, customer_ids).await?;
         let changed = if add {

@@ -113,7 +113,8 @@ impl App {
     pub async fn delete_tag(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
-        let row = tags::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        // Locked before its links go: a customer write that holds the tag finishes first.
+        let row = tags::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         tags::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "tag", id, json!({"name": row.name, "category": row.category})).await?;
         tx.commit().await.map_err(StoreError::from)?;

@@ -12,6 +12,16 @@ use uuid::Uuid;
 /// The permission that shows personal data unmasked.
 pub const PII: &str = "customers:read_pii";
 
+/// A stored (E.164) phone as `who` may see it: masked without [`PII`].
+pub(crate) fn shown_phone(who: &Access, phone: Option<String>) -> Option<String> {
+    if who.permissions.contains(PII) { phone } else { phone.as_deref().map(masked_phone) }
+}
+
+/// A stored (E.164) phone masked, as every audit entry carries it.
+pub(crate) fn masked_phone(phone: &str) -> String {
+    Phone::from_e164(phone).masked()
+}
+
 #[derive(Debug, Clone)]
 pub struct CustomerView {
     pub id: Uuid,
@@ -47,12 +57,13 @@ pub struct CustomerView {
 impl CustomerView {
     pub fn new(r: CustomerRow, who: &Access, tags: Vec<TagView>, defs: &Definitions) -> Self {
         let pii = who.permissions.contains(PII);
+        let phone = shown_phone(who, r.phone);
         let custom_fields = defs.view(who, &r.custom_fields);
         Self {
             id: r.id,
             kind: r.kind,
             name: r.name,
-            phone: r.phone.map(|p| if pii { p } else { Phone::from_e164(&p).masked() }),
+            phone,
             email: r.email,
             gender: r.gender,
             birthday: r.birthday,
@@ -84,7 +95,7 @@ impl CustomerView {
 pub fn audit_json(r: &CustomerRow) -> serde_json::Value {
     serde_json::json!({
         "kind": r.kind, "name": r.name,
-        "phone": r.phone.as_deref().map(|p| Phone::from_e164(p).masked()),
+        "phone": r.phone.as_deref().map(masked_phone),
         "email": r.email, "gender": r.gender, "birthday": r.birthday,
         "id_number": r.id_number.as_deref().map(mask_id_number),
         "company": r.company, "province": r.province, "city": r.city, "district": r.district,

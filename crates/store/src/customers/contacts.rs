@@ -3,7 +3,9 @@
 use crate::StoreError;
 use crate::entities::contacts as ct;
 use crm_domain::ids::TenantId;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 pub use ct::Model as ContactRow;
@@ -16,6 +18,21 @@ pub async fn insert(c: &impl ConnectionTrait, row: ContactRow) -> Result<Contact
 
 pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<ContactRow>, StoreError> {
     Ok(ct::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// A contact of `customer`, locked for the rest of the transaction (`FOR NO KEY UPDATE` on
+/// PostgreSQL; lock its customer first).
+pub async fn lock_of_customer(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: Uuid,
+    customer: Uuid,
+) -> Result<Option<ContactRow>, StoreError> {
+    Ok(ct::Entity::find_by_id((tenant.0, id))
+        .filter(ct::Column::CustomerId.eq(customer))
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+        .one(c)
+        .await?)
 }
 
 /// A customer's contacts, primary first, then by name.

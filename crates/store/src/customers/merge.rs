@@ -97,14 +97,7 @@ pub async fn move_linked(
             added_at: Set(m.added_at),
             added_by: Set(m.added_by),
         });
-        sm::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([sm::Column::TenantId, sm::Column::SegmentId, sm::Column::CustomerId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(c)
-            .await?;
+        super::segments::insert_members(c, rows).await?;
         sm::Entity::delete_many()
             .filter(sm::Column::TenantId.eq(t))
             .filter(sm::Column::CustomerId.eq(from))

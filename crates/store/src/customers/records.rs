@@ -8,8 +8,7 @@ use crm_domain::customers::search::prefix_upper_bound;
 use crm_domain::ids::TenantId;
 use sea_orm::sea_query::{Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -50,14 +49,69 @@ pub async fn find_external_many(
     Ok(out)
 }
 
-/// Writes every changed column of `after` (compared with `before`).
+/// Writes every changed column of `after` (compared with `before`) if the row is still at
+/// `before`'s change number; `None` (nothing written) when another change came first. The
+/// condition is part of the `UPDATE`, so the check and the write are one step on any database.
 pub async fn update(
     c: &impl ConnectionTrait,
     before: CustomerRow,
     after: CustomerRow,
-) -> Result<CustomerRow, StoreError> {
+) -> Result<Option<CustomerRow>, StoreError> {
+    let seq = before.change_seq;
     let am = merge(before.into_active_model(), after);
-    Ok(am.update(c).await?)
+    match cu::Entity::update(am).validate()?.filter(cu::Column::ChangeSeq.eq(seq)).exec(c).await {
+        Ok(row) => Ok(Some(row)),
+        Err(sea_orm::DbErr::RecordNotUpdated) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The row lock a use case takes before it checks a customer and writes it: `FOR NO KEY UPDATE`
+/// on PostgreSQL (the lock an `UPDATE` of non-key columns takes, so inserts of rows that refer
+/// to the customer are not blocked), nothing on SQLite, whose writers are serialized already.
+fn locked(q: sea_orm::Select<cu::Entity>) -> sea_orm::Select<cu::Entity> {
+    q.lock(sea_orm::sea_query::LockType::NoKeyUpdate)
+}
+
+/// [`find`], locking the row for the rest of the transaction.
+pub async fn lock(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(locked(cu::Entity::find_by_id((tenant.0, id))).one(c).await?)
+}
+
+/// [`find_scoped`], locking the row for the rest of the transaction.
+pub async fn lock_scoped(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    filter: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<CustomerRow>, StoreError> {
+    Ok(locked(scoped(tenant, filter, id)).one(c).await?)
+}
+
+/// [`find_many`], locking the rows in ascending id order (one statement), the order every
+/// transaction that locks several customers uses, so two of them never wait on each other in a cycle.
+pub async fn lock_many(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    ids: &[Uuid],
+) -> Result<Vec<CustomerRow>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    for chunk in sorted.chunks(crate::MULTI_ROW_CHUNK * 2) {
+        out.extend(
+            locked(
+                cu::Entity::find()
+                    .filter(cu::Column::TenantId.eq(tenant.0))
+                    .filter(cu::Column::Id.is_in(chunk.to_vec()))
+                    .order_by_asc(cu::Column::Id),
+            )
+            .all(c)
+            .await?,
+        );
+    }
+    Ok(out)
 }
 
 fn merge(mut am: cu::ActiveModel, after: CustomerRow) -> cu::ActiveModel {
@@ -125,12 +179,15 @@ pub async fn find_scoped(
     filter: &ScopeFilter,
     id: Uuid,
 ) -> Result<Option<CustomerRow>, StoreError> {
-    Ok(cu::Entity::find()
-        .filter(cu::Column::TenantId.eq(tenant.0))
-        .filter(cu::Column::Id.eq(id))
-        .filter(scope::by_owner(tenant.0, filter, cu::Column::OwnerId))
-        .one(c)
-        .await?)
+    Ok(scoped(tenant, filter, id).one(c).await?)
+}
+
+fn scoped(tenant: TenantId, filter: &ScopeFilter, id: Uuid) -> sea_orm::Select<cu::Entity> {
+    cu::Entity::find().filter(cu::Column::TenantId.eq(tenant.0)).filter(cu::Column::Id.eq(id)).filter(scope::by_owner(
+        tenant.0,
+        filter,
+        cu::Column::OwnerId,
+    ))
 }
 
 /// The customer a source system knows by `external_id`.
@@ -391,7 +448,9 @@ fn idle_since(cutoff: chrono::DateTime<chrono::Utc>) -> Condition {
         .add(Condition::any().add(cu::Column::OwnedSince.is_null()).add(cu::Column::OwnedSince.lt(cutoff)))
 }
 
-/// Owned live customers idle since `cutoff`, oldest id first.
+/// Owned live customers idle since `cutoff`, oldest id first, locked for the rest of the
+/// transaction; on PostgreSQL a customer another transaction holds is skipped (`SKIP LOCKED`: the
+/// next round takes it), so the job never waits on a row while it holds the change counter.
 pub async fn idle_owned(
     c: &impl ConnectionTrait,
     tenant: TenantId,
@@ -405,6 +464,7 @@ pub async fn idle_owned(
         .filter(idle_since(cutoff))
         .order_by_asc(cu::Column::Id)
         .limit(limit)
+        .lock_with_behavior(sea_orm::sea_query::LockType::NoKeyUpdate, sea_orm::sea_query::LockBehavior::SkipLocked)
         .all(c)
         .await?)
 }

@@ -4,9 +4,10 @@ use crate::StoreError;
 use crate::entities::{segment_members as sm, segments as sg};
 use chrono::{DateTime, Utc};
 use crm_domain::ids::TenantId;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -18,6 +19,13 @@ pub async fn insert(c: &impl ConnectionTrait, row: SegmentRow) -> Result<Segment
 
 pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<SegmentRow>, StoreError> {
     Ok(sg::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// [`find`], locking the segment for the rest of the transaction (`FOR NO KEY UPDATE` on
+/// PostgreSQL, nothing on SQLite): its `If-Match` check, its change or deletion, and changes of
+/// its members then run one transaction at a time.
+pub async fn lock(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<SegmentRow>, StoreError> {
+    Ok(sg::Entity::find_by_id((tenant.0, id)).lock(sea_orm::sea_query::LockType::NoKeyUpdate).one(c).await?)
 }
 
 /// The tenant's segments by name.
@@ -50,7 +58,8 @@ pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Res
     Ok(())
 }
 
-/// Adds customers to a static segment; ones already in it stay as they are. Returns how many were added.
+/// Adds customers to a static segment; ones already in it stay as they are (`ON CONFLICT DO
+/// NOTHING`, so a concurrent add of the same customer is no error). Returns how many were added.
 pub async fn add_members(
     c: &impl ConnectionTrait,
     tenant: TenantId,
@@ -59,34 +68,36 @@ pub async fn add_members(
     by: Option<Uuid>,
     at: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let present: Vec<Uuid> = sm::Entity::find()
-        .filter(sm::Column::TenantId.eq(tenant.0))
-        .filter(sm::Column::SegmentId.eq(segment))
-        .filter(sm::Column::CustomerId.is_in(customers.to_vec()))
-        .all(c)
-        .await?
-        .into_iter()
-        .map(|r| r.customer_id)
-        .collect();
-    let mut rows = Vec::new();
-    let mut seen = present;
-    for id in customers {
-        if !seen.contains(id) {
-            seen.push(*id);
-            rows.push(sm::ActiveModel {
-                tenant_id: Set(tenant.0),
-                segment_id: Set(segment),
-                customer_id: Set(*id),
-                added_at: Set(at),
-                added_by: Set(by),
-            });
-        }
-    }
-    let added = rows.len() as u64;
-    if !rows.is_empty() {
-        sm::Entity::insert_many(rows).exec_without_returning(c).await?;
+    let mut unique = customers.to_vec();
+    unique.sort();
+    unique.dedup();
+    let mut added = 0;
+    for chunk in unique.chunks(crate::MULTI_ROW_CHUNK) {
+        let rows = chunk.iter().map(|id| sm::ActiveModel {
+            tenant_id: Set(tenant.0),
+            segment_id: Set(segment),
+            customer_id: Set(*id),
+            added_at: Set(at),
+            added_by: Set(by),
+        });
+        added += insert_members(c, rows).await?;
     }
     Ok(added)
+}
+
+/// Inserts membership rows, leaving those already present as they are; returns how many were new.
+pub(crate) async fn insert_members(
+    c: &impl ConnectionTrait,
+    rows: impl IntoIterator<Item = sm::ActiveModel>,
+) -> Result<u64, StoreError> {
+    Ok(sm::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([sm::Column::TenantId, sm::Column::SegmentId, sm::Column::CustomerId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(c)
+        .await?)
 }
 
 /// Removes customers from a static segment (absent ones are ignored). Returns how many were removed.

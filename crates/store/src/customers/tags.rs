@@ -5,7 +5,9 @@ use crate::entities::{customer_tags as ct, tags as tg};
 use chrono::Utc;
 use crm_domain::ids::TenantId;
 use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 pub use tg::Model as TagRow;
@@ -18,6 +20,28 @@ pub async fn insert(c: &impl ConnectionTrait, row: TagRow) -> Result<TagRow, Sto
 
 pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<TagRow>, StoreError> {
     Ok(tg::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// [`find`], locking the tag for its deletion (`FOR UPDATE` on PostgreSQL): a customer write
+/// that holds it with [`lock_shared`] finishes first, and one that comes later finds it gone.
+pub async fn lock(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<TagRow>, StoreError> {
+    Ok(tg::Entity::find_by_id((tenant.0, id)).lock_exclusive().one(c).await?)
+}
+
+/// How many of these tags exist, holding each (`FOR KEY SHARE` on PostgreSQL, what the link's
+/// foreign key takes) so it cannot be deleted before the transaction ends.
+pub async fn lock_shared(c: &impl ConnectionTrait, tenant: TenantId, ids: &[Uuid]) -> Result<usize, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(tg::Entity::find()
+        .filter(tg::Column::TenantId.eq(tenant.0))
+        .filter(tg::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(tg::Column::Id)
+        .lock(sea_orm::sea_query::LockType::KeyShare)
+        .all(c)
+        .await?
+        .len())
 }
 
 /// The tenant's tags by category and name, optionally of one category.

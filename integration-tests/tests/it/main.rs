@@ -12,6 +12,7 @@ mod customer_fields;
 mod customer_pool;
 mod customers;
 mod identity;
+mod input;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;

@@ -8,6 +8,7 @@ mod macros;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod limits;
 pub mod platform;
 
 pub use error::{FieldError, FieldErrors};

@@ -13,6 +13,7 @@ mod customer_pool;
 mod customer_races;
 mod customers;
 mod identity;
+mod input;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;

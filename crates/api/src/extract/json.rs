@@ -219,12 +219,12 @@ mod tests {
     fn duplicate_keys_are_refused_at_any_depth() {
         assert_eq!(settings(r#"{"a":1,"a":2}"#), (422, "/a".into(), "duplicate_key".into()));
         assert_eq!(settings(r#"{"b":{"phone":"1","phone":"2"}}"#), (422, "/b/phone".into(), "duplicate_key".into()));
-        assert_eq!(
-            settings(r#"{"map":{"k":[{"q":1,"q":1}]}}"#),
-            (422, "/map/k/0/q".into(), "duplicate_key".into())
-        );
+        assert_eq!(settings(r#"{"map":{"k":[{"q":1,"q":1}]}}"#), (422, "/map/k/0/q".into(), "duplicate_key".into()));
         assert_eq!(settings(r#"{"map":{"a/b":1,"a/b":2}}"#), (422, "/map/a~1b".into(), "duplicate_key".into()));
-        assert_eq!(issue(r#"{"items":[{"phone":"1","phone":"2"}]}"#), (422, "/items/0/phone".into(), "duplicate_key".into()));
+        assert_eq!(
+            issue(r#"{"items":[{"phone":"1","phone":"2"}]}"#),
+            (422, "/items/0/phone".into(), "duplicate_key".into())
+        );
     }
 
     #[test]
@@ -232,7 +232,9 @@ mod tests {
         assert_eq!(issue(r#"{"items":[{"phone":"1\u0000"}]}"#), (422, "/items/0/phone".into(), "nul_character".into()));
         assert_eq!(settings(r#"{"map":{"k\u0000":1}}"#), (422, "/map/k\u{0}".into(), "nul_character".into()));
         let v = serde_json::json!({"phone": "a\u{0}"});
-        let e = parse_json_value::<Item>(v, "/items/3").err().map(|e| (e.fields[0].field.clone(), e.fields[0].code.clone()));
+        let e = parse_json_value::<Item>(v, "/items/3")
+            .err()
+            .map(|e| (e.fields[0].field.clone(), e.fields[0].code.clone()));
         assert_eq!(e, Some(("/items/3/phone".into(), "nul_character".into())));
     }
 

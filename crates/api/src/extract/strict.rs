@@ -382,7 +382,11 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for StrictAccess<A> {
         self.0.tuple_variant(len, StrictVisitor::any(visitor))
     }
 
-    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, A::Error> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
         self.0.struct_variant(fields, StrictVisitor { inner: visitor, objects_only: true })
     }
 }

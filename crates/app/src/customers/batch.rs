@@ -92,7 +92,8 @@ impl App {
         items: Vec<BatchItem>,
     ) -> Result<Vec<ItemOutcome>, AppError> {
         who.require("customers:write")?;
-        let source = parse_text("/source", Some(source), 64)?.ok_or_else(|| FieldError::new("/source", "required"))?;
+        let source = parse_text("/source", Some(source), crm_domain::limits::SOURCE)?
+            .ok_or_else(|| FieldError::new("/source", "required"))?;
         if items.is_empty() || items.len() > MAX_BATCH {
             return Err(FieldError::new("/items", "range").with("min", 1).with("max", MAX_BATCH).into());
         }
@@ -277,7 +278,8 @@ const KEY_OUT_OF_SCOPE: AppError = AppError::Forbidden { code: "customer.key_out
 /// An item's `external_id`, trimmed and checked.
 fn item_key(i: usize, item: &BatchItem) -> Result<String, AppError> {
     let field = format!("/items/{i}/external_id");
-    Ok(parse_text(&field, Some(&item.external_id), 128)?.ok_or_else(|| FieldError::new(field, "required"))?)
+    Ok(parse_text(&field, Some(&item.external_id), crm_domain::limits::EXTERNAL_ID)?
+        .ok_or_else(|| FieldError::new(field, "required"))?)
 }
 
 /// One item, inside its savepoint; `remaining` counts it and the items after it.

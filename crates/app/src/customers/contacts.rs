@@ -66,7 +66,7 @@ fn apply(row: &mut ContactRow, input: &ContactInput) -> Result<(), FieldErrors> 
         row.name = n;
     }
     if let Some(t) = &input.title
-        && let Some(t) = errs.check(parse_text("/title", t.as_deref(), 100))
+        && let Some(t) = errs.check(parse_text("/title", t.as_deref(), crm_domain::limits::CONTACT_TITLE))
     {
         row.title = t;
     }

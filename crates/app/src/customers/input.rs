@@ -5,7 +5,7 @@ use crm_domain::customers::customer::{parse_email, parse_id_number, parse_text};
 use crm_domain::customers::duplicates::company_key;
 use crm_domain::customers::{CustomerKind, Gender, LifecycleGrade, NameKeys, Phone};
 use crm_domain::identity::org::parse_name;
-use crm_domain::{FieldError, FieldErrors};
+use crm_domain::{FieldError, FieldErrors, limits};
 use crm_store::customers::records::CustomerRow;
 use uuid::Uuid;
 
@@ -92,14 +92,14 @@ pub fn apply(row: &mut CustomerRow, input: &CustomerInput, prefix: &str) -> Resu
         }
     }
     for (name, value, max, target) in [
-        ("company", &input.company, 200, &mut row.company),
-        ("province", &input.province, 64, &mut row.province),
-        ("city", &input.city, 64, &mut row.city),
-        ("district", &input.district, 64, &mut row.district),
-        ("address", &input.address, 500, &mut row.address),
-        ("source", &input.source, 64, &mut row.source),
-        ("industry", &input.industry, 100, &mut row.industry),
-        ("level", &input.level, 64, &mut row.level),
+        ("company", &input.company, limits::COMPANY, &mut row.company),
+        ("province", &input.province, limits::PROVINCE, &mut row.province),
+        ("city", &input.city, limits::CITY, &mut row.city),
+        ("district", &input.district, limits::DISTRICT, &mut row.district),
+        ("address", &input.address, limits::ADDRESS, &mut row.address),
+        ("source", &input.source, limits::SOURCE, &mut row.source),
+        ("industry", &input.industry, limits::INDUSTRY, &mut row.industry),
+        ("level", &input.level, limits::LEVEL, &mut row.level),
         ("notes", &input.notes, 10_000, &mut row.notes),
     ] {
         if let Some(v) = value

@@ -118,7 +118,7 @@ fn name_taken(e: StoreError) -> AppError {
 }
 
 fn parse_name(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<String> {
-    match errs.check(parse_text(field, Some(raw), 200)) {
+    match errs.check(parse_text(field, Some(raw), crm_domain::limits::SEGMENT_NAME)) {
         Some(Some(n)) => Some(n),
         Some(None) => {
             errs.push(FieldError::new(field, "required"));

@@ -70,7 +70,7 @@ impl App {
     pub async fn create_tag(&self, who: &Access, name: &str, category: &str) -> Result<TagView, AppError> {
         who.require("customers:write")?;
         let mut errs = FieldErrors::default();
-        let name = match errs.check(parse_text("/name", Some(name), 100)) {
+        let name = match errs.check(parse_text("/name", Some(name), crm_domain::limits::TAG_NAME)) {
             Some(Some(n)) => Some(n),
             Some(None) => {
                 errs.push(FieldError::new("/name", "required"));

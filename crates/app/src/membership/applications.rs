@@ -11,7 +11,7 @@ use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::customer::{mask_id_number, parse_email, parse_id_number, parse_text};
 use crm_domain::customers::{Gender, Phone};
-use crm_domain::identity::org::parse_name;
+use crm_domain::identity::org::parse_name_within;
 use crm_domain::membership::review::{Facts, PhoneFact, review};
 use crm_domain::membership::{ApplicationStatus, Channel, Finding, FindingCode, RequiredField};
 use crm_domain::{FieldError, FieldErrors};
@@ -155,7 +155,7 @@ fn apply(row: &mut ApplicationRow, input: &ApplicationInput) -> Result<(), Field
     let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if let Some(n) = &input.name {
         row.name = match given(n) {
-            Some(n) => errs.check(parse_name("/name", &n)),
+            Some(n) => errs.check(parse_name_within("/name", &n, crm_domain::limits::APPLICATION_NAME)),
             None => None,
         };
     }
@@ -164,7 +164,7 @@ fn apply(row: &mut ApplicationRow, input: &ApplicationInput) -> Result<(), Field
             None => (None, None),
             Some(raw) => match Phone::parse("/phone", &raw) {
                 Ok(p) => (Some(p.e164().to_owned()), None),
-                Err(_) => (None, Some(raw.chars().take(64).collect())),
+                Err(_) => (None, Some(crm_domain::limits::truncate(&raw, crm_domain::limits::APPLICATION_PHONE_RAW))),
             },
         };
     }
@@ -178,13 +178,18 @@ fn apply(row: &mut ApplicationRow, input: &ApplicationInput) -> Result<(), Field
         row.birthday = b;
     }
     if let Some(i) = &input.id_number {
-        row.id_number = given(i).and_then(|i| errs.check(parse_id_number("/id_number", &i)));
+        row.id_number = given(i).and_then(|i| {
+            let n = parse_id_number("/id_number", &i);
+            errs.check(n.and_then(|n| {
+                crm_domain::limits::check("/id_number", &n, crm_domain::limits::APPLICATION_ID_NUMBER).map(|()| n)
+            }))
+        });
     }
     for (name, value, max, target) in [
-        ("province", &input.province, 64, &mut row.province),
-        ("city", &input.city, 64, &mut row.city),
-        ("district", &input.district, 64, &mut row.district),
-        ("address", &input.address, 500, &mut row.address),
+        ("province", &input.province, crm_domain::limits::PROVINCE, &mut row.province),
+        ("city", &input.city, crm_domain::limits::CITY, &mut row.city),
+        ("district", &input.district, crm_domain::limits::DISTRICT, &mut row.district),
+        ("address", &input.address, crm_domain::limits::ADDRESS, &mut row.address),
         ("notes", &input.notes, 10_000, &mut row.notes),
     ] {
         if let Some(v) = value
@@ -207,7 +212,11 @@ fn fill_from(row: &mut ApplicationRow, c: &CustomerRow) {
     macro_rules! fill {
         ($($f:ident),*) => { $( if row.$f.is_none() { row.$f.clone_from(&c.$f); } )* };
     }
-    fill!(email, gender, birthday, id_number, province, city, district, address);
+    fill!(email, gender, birthday, province, city, district, address);
+    // A customer's id number can be longer than an application holds; such a one is not copied.
+    if row.id_number.is_none() {
+        row.id_number = c.id_number.clone().filter(|i| i.chars().count() <= crm_domain::limits::APPLICATION_ID_NUMBER);
+    }
 }
 
 /// Which fields the application carries, as the review counts them.
@@ -295,8 +304,9 @@ async fn named_customer(
 
 fn external_key(input: &ApplicationInput) -> Result<Option<(String, String)>, AppError> {
     let mut errs = FieldErrors::default();
-    let s = errs.check(parse_text("/source", input.source.as_deref(), 64)).flatten();
-    let e = errs.check(parse_text("/external_id", input.external_id.as_deref(), 128)).flatten();
+    let s = errs.check(parse_text("/source", input.source.as_deref(), crm_domain::limits::SOURCE)).flatten();
+    let e =
+        errs.check(parse_text("/external_id", input.external_id.as_deref(), crm_domain::limits::EXTERNAL_ID)).flatten();
     match (&s, &e) {
         (Some(_), None) => errs.push(FieldError::new("/external_id", "required")),
         (None, Some(_)) => errs.push(FieldError::new("/source", "required")),

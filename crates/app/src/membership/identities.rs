@@ -18,8 +18,8 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: "member" };
 
 fn parse_key(source: &str, external_id: &str) -> Result<(String, String), AppError> {
     let mut errs = crm_domain::FieldErrors::default();
-    let s = errs.check(parse_text("/source", Some(source), 64)).flatten();
-    let e = errs.check(parse_text("/external_id", Some(external_id), 128)).flatten();
+    let s = errs.check(parse_text("/source", Some(source), crm_domain::limits::SOURCE)).flatten();
+    let e = errs.check(parse_text("/external_id", Some(external_id), crm_domain::limits::EXTERNAL_ID)).flatten();
     if s.is_none() && errs.0.iter().all(|x| x.field != "/source") {
         errs.push(FieldError::new("/source", "required"));
     }

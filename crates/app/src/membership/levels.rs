@@ -5,7 +5,7 @@ use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
 use crm_domain::customers::customer::parse_text;
-use crm_domain::identity::org::parse_name;
+use crm_domain::identity::org::parse_name_within;
 use crm_domain::membership::Multiplier;
 use crm_domain::membership::level::{parse_level_value, parse_upgrade_points};
 use crm_domain::{FieldError, FieldErrors};
@@ -64,7 +64,7 @@ pub struct LevelInput {
 fn apply(row: &mut LevelRow, input: &LevelInput) -> Result<(), FieldErrors> {
     let mut errs = FieldErrors::default();
     if let Some(n) = &input.name
-        && let Some(n) = errs.check(parse_name("/name", n))
+        && let Some(n) = errs.check(parse_name_within("/name", n, crm_domain::limits::MEMBER_LEVEL_NAME))
     {
         row.name = n;
     }

@@ -265,8 +265,13 @@ impl App {
         let object = errs.check(ObjectType::parse("/object_type", &input.object_type));
         let key = errs.check(parse_key("/key", &input.key));
         let label = errs.check(
-            parse_text("/label", Some(&input.label), 100)
-                .and_then(|l| l.ok_or_else(|| FieldError::new("/label", "length").with("min", 1).with("max", 100))),
+            parse_text("/label", Some(&input.label), crm_domain::limits::CUSTOM_FIELD_LABEL).and_then(|l| {
+                l.ok_or_else(|| {
+                    FieldError::new("/label", "length")
+                        .with("min", 1)
+                        .with("max", crm_domain::limits::CUSTOM_FIELD_LABEL)
+                })
+            }),
         );
         let ty = errs.check(FieldType::parse("/field_type", &input.field_type));
         let options = match ty {
@@ -335,10 +340,14 @@ impl App {
         let mut after = before.clone();
         let mut errs = FieldErrors::default();
         if let Some(l) = &patch.label
-            && let Some(l) = errs.check(
-                parse_text("/label", Some(l), 100)
-                    .and_then(|l| l.ok_or_else(|| FieldError::new("/label", "length").with("min", 1).with("max", 100))),
-            )
+            && let Some(l) =
+                errs.check(parse_text("/label", Some(l), crm_domain::limits::CUSTOM_FIELD_LABEL).and_then(|l| {
+                    l.ok_or_else(|| {
+                        FieldError::new("/label", "length")
+                            .with("min", 1)
+                            .with("max", crm_domain::limits::CUSTOM_FIELD_LABEL)
+                    })
+                }))
         {
             after.label = l;
         }

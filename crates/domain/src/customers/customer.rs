@@ -1,7 +1,7 @@
 //! A customer's enumerations and personal-data rules.
 
-use crate::FieldError;
 use crate::macros::str_enum;
+use crate::{FieldError, limits};
 
 str_enum!(
     /// A person or an organization (which has contacts).
@@ -35,7 +35,7 @@ str_enum!(
 /// An email address: one `@`, something on both sides, a dot in the domain; stored lowercase.
 pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
     let s = raw.trim().to_lowercase();
-    let ok = s.len() <= 254
+    let ok = s.chars().count() <= limits::EMAIL
         && s.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
@@ -50,7 +50,8 @@ pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {
 /// An identity document number, kept as given (uppercase, no spaces), 4..=64 characters.
 pub fn parse_id_number(field: &str, raw: &str) -> Result<String, FieldError> {
     let s: String = raw.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_uppercase).collect();
-    if (4..=64).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if (4..=limits::ID_NUMBER).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         Ok(s)
     } else {
         Err(FieldError::new(field, "id_number_invalid"))
@@ -68,12 +69,10 @@ pub fn mask_id_number(s: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(n - 8))
 }
 
-/// An optional short text: trimmed, `None` when empty, at most `max` characters.
+/// An optional short text: trimmed, `None` when empty, at most `max` characters (`too_long`).
 pub fn parse_text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-    if s.chars().count() > max {
-        return Err(FieldError::new(field, "length").with("min", 0).with("max", max));
-    }
+    limits::check(field, s, max)?;
     Ok(Some(s.to_owned()))
 }
 

@@ -113,7 +113,8 @@ pub fn company_key(company: &str) -> String {
         s.truncate(s.len() - form.len());
         s = s.trim_end_matches([',', '.', '-', '_']).to_owned();
     }
-    s.chars().filter(|c| c.is_alphanumeric() || matches!(c, '(' | ')')).collect()
+    // Lowercasing can lengthen a name; the key keeps to its column.
+    s.chars().filter(|c| c.is_alphanumeric() || matches!(c, '(' | ')')).take(crate::limits::COMPANY_KEY).collect()
 }
 
 /// The name key used for "similar name": the full pinyin of `name`.

@@ -13,7 +13,7 @@ impl Phone {
     /// `(021) 6123 4567`); numbers without a country code are Chinese.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
-        if s.is_empty() || s.len() > 32 {
+        if s.is_empty() || s.chars().count() > crate::limits::PHONE {
             return Err(FieldError::new(field, "phone_invalid"));
         }
         let n = phonenumber::parse(Some(Id::CN), s).map_err(|_| FieldError::new(field, "phone_invalid"))?;

@@ -2,6 +2,7 @@
 //! (name, full pinyin, pinyin initials, phone, last four digits, email), never a `LIKE '%..%'` scan.
 
 use super::phone::Phone;
+use crate::limits;
 use pinyin::ToPinyin;
 
 /// The keys stored for a name.
@@ -38,7 +39,12 @@ impl NameKeys {
                 in_word = false;
             }
         }
-        Self { norm, pinyin, initials }
+        // Keys are prefix-searched: a cut key still finds every prefix that fits its column.
+        Self {
+            norm: limits::truncate(&norm, limits::NAME_NORM),
+            pinyin: limits::truncate(&pinyin, limits::NAME_PINYIN),
+            initials: limits::truncate(&initials, limits::NAME_INITIALS),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The org tree: unit kinds, names, and the materialized path that makes "this unit and every
 //! unit below it" one indexed prefix match.
 
-use crate::FieldError;
+use crate::{FieldError, limits};
 use uuid::Uuid;
 
 /// What a unit is; the tree does not force an order of kinds.
@@ -35,11 +35,16 @@ impl OrgUnitKind {
 
 /// A display name: 1..=200 characters after trimming.
 pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    parse_name_within(field, raw, limits::NAME)
+}
+
+/// A name of 1..=`max` characters after trimming.
+pub fn parse_name_within(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let s = raw.trim();
-    let n = s.chars().count();
-    if !(1..=200).contains(&n) {
-        return Err(FieldError::new(field, "length").with("min", 1).with("max", 200));
+    if s.is_empty() {
+        return Err(FieldError::new(field, "length").with("min", 1).with("max", max));
     }
+    limits::check(field, s, max)?;
     Ok(s.to_owned())
 }
 

@@ -11,8 +11,8 @@ impl Username {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim().to_lowercase();
         let len = s.chars().count();
-        if !(3..=64).contains(&len) {
-            return Err(FieldError::new(field, "length").with("min", 3).with("max", 64));
+        if !(3..=crate::limits::USERNAME).contains(&len) {
+            return Err(FieldError::new(field, "length").with("min", 3).with("max", crate::limits::USERNAME));
         }
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
             return Err(FieldError::new(field, "username_format"));

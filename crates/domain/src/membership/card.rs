@@ -4,7 +4,7 @@
 use crate::{FieldError, FieldErrors};
 
 /// The longest card number stored.
-pub const MAX_CARD_NO: usize = 32;
+pub const MAX_CARD_NO: usize = crate::limits::CARD_NO;
 /// The most numbers one batch creates.
 pub const MAX_BATCH: u64 = 100_000;
 

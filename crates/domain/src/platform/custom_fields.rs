@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// The most options a select field may have, and the longest option or text value.
 pub const MAX_OPTIONS: usize = 200;
-pub const MAX_TEXT: usize = 500;
+pub const MAX_TEXT: usize = crate::limits::CUSTOM_FIELD_TEXT;
 
 macro_rules! names {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
@@ -56,7 +56,7 @@ impl FieldType {
 /// A field key: `[a-z][a-z0-9_]*`, at most 64 characters.
 pub fn parse_key(field: &str, raw: &str) -> Result<String, FieldError> {
     let ok = !raw.is_empty()
-        && raw.len() <= 64
+        && raw.len() <= crate::limits::CUSTOM_FIELD_KEY
         && raw.starts_with(|c: char| c.is_ascii_lowercase())
         && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok { Ok(raw.to_owned()) } else { Err(FieldError::new(field, "invalid_key")) }

@@ -14,8 +14,8 @@ impl TenantCode {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
         let len = s.chars().count();
-        if !(2..=63).contains(&len) {
-            return Err(FieldError::new(field, "length").with("min", 2).with("max", 63));
+        if !(2..=crate::limits::TENANT_CODE).contains(&len) {
+            return Err(FieldError::new(field, "length").with("min", 2).with("max", crate::limits::TENANT_CODE));
         }
         let ok_first = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         let ok_rest = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');

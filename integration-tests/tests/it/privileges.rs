@@ -223,6 +223,18 @@ async fn grants_are_bounded_by_the_granters_own_rights(db: Db) {
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(json_of(res).await["grants"], json!([]));
+
+    // Setting a password takes the account over: only for users holding no more than the caller.
+    let (auditor, _) = app.user_with(&admin, "auditor", Some(&sales), &[&wide_pos]).await;
+    let (app, mgr) = (&app, &mgr);
+    let reset = |id: String| async move {
+        let url = format!("/api/v1/users/{id}/reset-password");
+        app.post_auth(&url, mgr, &json!({"password": "taken-over-1234"})).await
+    };
+    problem(reset(auditor).await, 403, "user.rights_exceed_own").await;
+    app.login_in("default", "auditor", PW).await;
+    assert_eq!(reset(sub_id.to_owned()).await.status(), 204);
+    app.login_in("default", "clerk", "taken-over-1234").await;
 }
 
 async fn the_last_administrator_keeps_the_rights(db: Db) {

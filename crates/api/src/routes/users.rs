@@ -253,7 +253,7 @@ pub async fn enable_user(
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath), request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 403, description = "Lacks the permission (`permission.denied`), or the target is a platform administrator and the caller is not (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks the permission (`permission.denied`), the target is a platform administrator and the caller is not (`user.platform_admin_protected`), or the target holds rights the caller does not (`user.rights_exceed_own`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/users/{id}/reset-password")]
 pub async fn reset_password(

@@ -314,6 +314,18 @@ async fn revocation_ends_access_tokens_at_the_next_request(db: Db) {
     problem(app.get_auth("/api/v1/me", access).await, 401, "auth.token_revoked").await;
     let fresh = app.login_in("default", "alice", PW).await;
     assert_eq!(app.get_auth("/api/v1/me", &fresh).await.status(), 200);
+    // The user's other sessions lose their access tokens too, but refresh to go on.
+    let other = login_full(&app, "default", "alice", PW).await;
+    let s = login_full(&app, "default", "alice", PW).await;
+    let res = app.post_json("/api/v1/auth/logout", &json!({"refresh_token": s["refresh_token"]})).await;
+    assert_eq!(res.status(), 204);
+    let old = other["access_token"].as_str().unwrap();
+    problem(app.get_auth("/api/v1/me", old).await, 401, "auth.token_revoked").await;
+    let res = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other["refresh_token"]})).await;
+    assert_eq!(res.status(), 200);
+    let renewed = json_of(res).await["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_auth("/api/v1/me", &renewed).await.status(), 200);
+    let fresh = app.login_in("default", "alice", PW).await;
 
     // A password reset.
     let res = app

@@ -16,6 +16,7 @@ on_both_dbs!(
     concurrent_patches_with_one_if_match_apply_once,
     two_admins_removing_each_other_never_leave_none,
     deleting_a_unit_or_position_races_with_its_use,
+    concurrent_failed_sign_ins_each_count,
 );
 
 const PW: &str = "user-pass-1234";
@@ -509,4 +510,31 @@ async fn deleting_a_unit_or_position_races_with_its_use(db: Db) {
         assert_eq!(res.status(), 200);
     }
     assert!(failed.is_empty(), "{} races broke a delete check:\n{}", failed.len(), failed.join("\n"));
+}
+
+async fn concurrent_failed_sign_ins_each_count(db: Db) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.lockout.user_threshold = 8;
+        c.lockout.ip_threshold = 10_000;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let mut failed = Vec::new();
+    for round in 0..5 {
+        let name = format!("target{round}");
+        app.user_with(&admin, &name, None, &[]).await;
+        // Eight wrong passwords at once reach the threshold only if every one is counted.
+        let tries = (0..8).map(|_| {
+            let body = json!({"username": name, "password": "wrong-pass-0000"});
+            let req = app.http.post(app.url("/api/v1/auth/login")).json(&body);
+            async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+        });
+        let statuses = futures_util::future::join_all(tries).await;
+        let body = json!({"username": name, "password": PW});
+        let after = app.post_json("/api/v1/auth/login", &body).await.status().as_u16();
+        if after != 429 || statuses.iter().any(|s| *s != 401 && *s != 429) {
+            failed.push(format!("round {round}: tries {statuses:?}, then the right password {after}"));
+        }
+    }
+    assert!(failed.is_empty(), "{} rounds lost failed sign-ins:\n{}", failed.len(), failed.join("\n"));
 }

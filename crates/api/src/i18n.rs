@@ -346,6 +346,13 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ),
             ("平台管理员受保护", "只有平台管理员可以修改、停用平台管理员或重置其密码。"),
         ),
+        "user.rights_exceed_own" => (
+            (
+                "User holds more rights",
+                "You cannot set the password of a user who holds permissions or a data scope you do not hold.",
+            ),
+            ("该用户权限更高", "不能为拥有你所没有的权限或数据范围的用户设置密码。"),
+        ),
         "user.last_administrator" => (
             ("Last administrator", "The tenant must keep at least one active user holding the Administrator position."),
             ("最后一位管理员", "租户必须至少保留一位担任管理员岗位的启用用户。"),

@@ -16,6 +16,7 @@ on_both_dbs!(
     concurrent_patches_with_one_if_match_apply_once,
     two_admins_removing_each_other_never_leave_none,
     deleting_a_unit_or_position_races_with_its_use,
+    concurrent_failed_sign_ins_each_count,
 );
 
 const PW: &str = "user-pass-1234";
@@ -223,6 +224,18 @@ async fn grants_are_bounded_by_the_granters_own_rights(db: Db) {
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(json_of(res).await["grants"], json!([]));
+
+    // Setting a password takes the account over: only for users holding no more than the caller.
+    let (auditor, _) = app.user_with(&admin, "auditor", Some(&sales), &[&wide_pos]).await;
+    let (app, mgr) = (&app, &mgr);
+    let reset = |id: String| async move {
+        let url = format!("/api/v1/users/{id}/reset-password");
+        app.post_auth(&url, mgr, &json!({"password": "taken-over-1234"})).await
+    };
+    problem(reset(auditor).await, 403, "user.rights_exceed_own").await;
+    app.login_in("default", "auditor", PW).await;
+    assert_eq!(reset(sub_id.to_owned()).await.status(), 204);
+    app.login_in("default", "clerk", "taken-over-1234").await;
 }
 
 async fn the_last_administrator_keeps_the_rights(db: Db) {
@@ -302,6 +315,18 @@ async fn revocation_ends_access_tokens_at_the_next_request(db: Db) {
     problem(app.get_auth("/api/v1/me", access).await, 401, "auth.token_revoked").await;
     let fresh = app.login_in("default", "alice", PW).await;
     assert_eq!(app.get_auth("/api/v1/me", &fresh).await.status(), 200);
+    // The user's other sessions lose their access tokens too, but refresh to go on.
+    let other = login_full(&app, "default", "alice", PW).await;
+    let s = login_full(&app, "default", "alice", PW).await;
+    let res = app.post_json("/api/v1/auth/logout", &json!({"refresh_token": s["refresh_token"]})).await;
+    assert_eq!(res.status(), 204);
+    let old = other["access_token"].as_str().unwrap();
+    problem(app.get_auth("/api/v1/me", old).await, 401, "auth.token_revoked").await;
+    let res = app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": other["refresh_token"]})).await;
+    assert_eq!(res.status(), 200);
+    let renewed = json_of(res).await["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_auth("/api/v1/me", &renewed).await.status(), 200);
+    let fresh = app.login_in("default", "alice", PW).await;
 
     // A password reset.
     let res = app
@@ -485,4 +510,31 @@ async fn deleting_a_unit_or_position_races_with_its_use(db: Db) {
         assert_eq!(res.status(), 200);
     }
     assert!(failed.is_empty(), "{} races broke a delete check:\n{}", failed.len(), failed.join("\n"));
+}
+
+async fn concurrent_failed_sign_ins_each_count(db: Db) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.lockout.user_threshold = 8;
+        c.lockout.ip_threshold = 10_000;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let mut failed = Vec::new();
+    for round in 0..5 {
+        let name = format!("target{round}");
+        app.user_with(&admin, &name, None, &[]).await;
+        // Eight wrong passwords at once reach the threshold only if every one is counted.
+        let tries = (0..8).map(|_| {
+            let body = json!({"username": name, "password": "wrong-pass-0000"});
+            let req = app.http.post(app.url("/api/v1/auth/login")).json(&body);
+            async move { req.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+        });
+        let statuses = futures_util::future::join_all(tries).await;
+        let body = json!({"username": name, "password": PW});
+        let after = app.post_json("/api/v1/auth/login", &body).await.status().as_u16();
+        if after != 429 || statuses.iter().any(|s| *s != 401 && *s != 429) {
+            failed.push(format!("round {round}: tries {statuses:?}, then the right password {after}"));
+        }
+    }
+    assert!(failed.is_empty(), "{} rounds lost failed sign-ins:\n{}", failed.len(), failed.join("\n"));
 }

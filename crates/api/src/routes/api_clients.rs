@@ -75,7 +75,10 @@ pub struct ApiClientList {
 
 /// Creates a client; the secret is in this response only.
 #[utoipa::path(tag = "api-clients", security(("bearer" = ["api_clients:write"])), request_body = CreateApiClientRequest,
-    responses((status = 201, description = "Created; keep the secret now", body = ApiClientWithSecret)))]
+    responses(
+        (status = 201, description = "Created; keep the secret now", body = ApiClientWithSecret),
+        (status = 403, description = "Lacks the permission (`permission.denied`), or asks for a scope the caller does not hold (`permission.grant_exceeds_own`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/api-clients")]
 pub async fn create_api_client(
     state: web::Data<ApiState>,
@@ -110,7 +113,7 @@ pub async fn get_api_client(
     Ok(web::Json(state.app.get_api_client(&who.0, path.0.id).await?.into()))
 }
 
-/// Issues a new secret; the old one stops working at once.
+/// Issues a new secret; the old one and the access tokens issued with it stop working at once.
 #[utoipa::path(tag = "api-clients", security(("bearer" = ["api_clients:write"])), params(IdPath),
     responses(
         (status = 200, description = "The new secret", body = ApiClientWithSecret),

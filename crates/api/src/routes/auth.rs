@@ -94,7 +94,8 @@ pub async fn refresh(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> 
     Ok(web::Json(state.app.refresh(&body.into_inner()?.refresh_token).await?.into()))
 }
 
-/// Ends the session of a refresh token. Idempotent.
+/// Ends the session of a refresh token, and every access token the user holds (their other
+/// sessions refresh to go on; 401 `auth.token_revoked` until then). Idempotent.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,

@@ -108,6 +108,7 @@ pub async fn list_permissions(state: web::Data<ApiState>, _who: Authenticated) -
     responses(
         (status = 201, description = "Created", body = PositionResponse),
         (status = 409, description = "Name taken (`position.name_taken`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks the permission (`permission.denied`), or grants more than the caller holds (`permission.grant_exceeds_own`, naming the field)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/positions")]
 pub async fn create_position(
@@ -145,7 +146,11 @@ pub async fn get_position(
 
 /// Changes a position; holders get the new rights on their next request. Honours `If-Match`.
 #[utoipa::path(tag = "positions", security(("bearer" = ["positions:write"])), params(IdPath), request_body = UpdatePositionRequest,
-    responses((status = 200, description = "Updated", body = PositionResponse)))]
+    responses(
+        (status = 200, description = "Updated", body = PositionResponse),
+        (status = 403, description = "Lacks the permission (`permission.denied`), or grants more than the caller holds (`permission.grant_exceeds_own`, naming the field)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The built-in Administrator position (`position.built_in`), or the name is taken (`position.name_taken`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 #[patch("/positions/{id}")]
 pub async fn update_position(
     state: web::Data<ApiState>,
@@ -163,7 +168,7 @@ pub async fn update_position(
 #[utoipa::path(tag = "positions", security(("bearer" = ["positions:write"])), params(IdPath),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 409, description = "Still held (`position.in_use`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Still held (`position.in_use`), or the built-in Administrator position (`position.built_in`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[delete("/positions/{id}")]
 pub async fn delete_position(

@@ -173,6 +173,7 @@ pub async fn get_user(
     responses(
         (status = 201, description = "Created", body = UserResponse),
         (status = 409, description = "Username taken (`user.username_taken`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Lacks the permission (`permission.denied`), or grants more than the caller holds (`permission.grant_exceeds_own`, naming the field)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/users")]
 pub async fn create_user(
@@ -194,7 +195,11 @@ pub async fn create_user(
 
 /// Changes a user's name, org unit, positions or grants; takes effect on their next request. Honours `If-Match`.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath), request_body = UpdateUserRequest,
-    responses((status = 200, description = "Updated", body = UserResponse)))]
+    responses(
+        (status = 200, description = "Updated", body = UserResponse),
+        (status = 403, description = "Lacks the permission (`permission.denied`), grants more than the caller holds (`permission.grant_exceeds_own`), or changes a platform administrator (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave the tenant without an active administrator (`user.last_administrator`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 #[patch("/users/{id}")]
 pub async fn update_user(
     state: web::Data<ApiState>,
@@ -215,7 +220,11 @@ pub async fn update_user(
 
 /// Disables a user: their sessions end and their tokens stop working at once.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath),
-    responses((status = 200, description = "Disabled", body = UserResponse)))]
+    responses(
+        (status = 200, description = "Disabled", body = UserResponse),
+        (status = 403, description = "Lacks the permission (`permission.denied`), or the target is a platform administrator and the caller is not (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Disabling oneself (`user.cannot_disable_self`) or the last active administrator (`user.last_administrator`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/users/{id}/disable")]
 pub async fn disable_user(
     state: web::Data<ApiState>,
@@ -227,7 +236,10 @@ pub async fn disable_user(
 
 /// Re-enables a disabled user.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath),
-    responses((status = 200, description = "Enabled", body = UserResponse)))]
+    responses(
+        (status = 200, description = "Enabled", body = UserResponse),
+        (status = 403, description = "Lacks the permission (`permission.denied`), or the target is a platform administrator and the caller is not (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/users/{id}/enable")]
 pub async fn enable_user(
     state: web::Data<ApiState>,
@@ -237,9 +249,12 @@ pub async fn enable_user(
     Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, path.0.id, UserStatus::Active).await?))
 }
 
-/// Sets a new password (the policy applies) and ends the user's sessions.
+/// Sets a new password (the policy applies) and ends the user's sessions and access tokens at once.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath), request_body = ResetPasswordRequest,
-    responses((status = 204, description = "Password changed")))]
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 403, description = "Lacks the permission (`permission.denied`), the target is a platform administrator and the caller is not (`user.platform_admin_protected`), or the target holds rights the caller does not (`user.rights_exceed_own`)", body = crate::problem::Problem, content_type = "application/problem+json"),
+    ))]
 #[post("/users/{id}/reset-password")]
 pub async fn reset_password(
     state: web::Data<ApiState>,

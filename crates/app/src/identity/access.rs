@@ -6,7 +6,9 @@ use crate::identity::principal::{Principal, Subject};
 use crate::{App, AppError};
 use crm_domain::identity::{DataScope, OrgUnitKind, UserStatus, permission};
 use crm_domain::ids::{ApiClientId, OrgUnitId, TenantId, UserId};
+use crm_store::ConnectionTrait;
 use crm_store::ScopeFilter;
+use crm_store::identity::users::UserRow;
 use crm_store::identity::{api_clients, org_units, positions, users};
 use std::collections::BTreeSet;
 
@@ -89,6 +91,27 @@ fn platform_permissions() -> impl Iterator<Item = String> {
     permission::CATALOGUE.iter().filter(|p| p.platform_only).map(|p| p.name.to_owned())
 }
 
+/// A user's permissions (their positions', their grants, and the platform ones of a platform
+/// administrator) and the widest data scope of their positions.
+pub(crate) async fn rights_of(
+    c: &impl ConnectionTrait,
+    user: &UserRow,
+) -> Result<(BTreeSet<String>, DataScope), AppError> {
+    let (tenant, uid) = (TenantId(user.tenant_id), UserId(user.id));
+    let mut perms: BTreeSet<String> = positions::grants_of_user(c, tenant, uid).await?;
+    let mut scope = DataScope::SelfOnly;
+    for pos in positions::of_user(c, tenant, uid).await? {
+        perms.extend(position_permissions(&pos));
+        if let Ok(s) = DataScope::parse("", &pos.data_scope) {
+            scope = scope.max(s);
+        }
+    }
+    if user.is_platform_admin {
+        perms.extend(platform_permissions());
+    }
+    Ok((perms, scope))
+}
+
 impl App {
     /// Loads the rights of a verified caller.
     pub async fn access(&self, p: &Principal, request_id: Option<String>) -> Result<Access, AppError> {
@@ -104,18 +127,7 @@ impl App {
                 if p.generation < user.token_generation {
                     return Err(REVOKED);
                 }
-                let held = positions::of_user(db, p.tenant_id, *uid).await?;
-                let mut perms: BTreeSet<String> = positions::grants_of_user(db, p.tenant_id, *uid).await?;
-                let mut scope = DataScope::SelfOnly;
-                for pos in &held {
-                    perms.extend(position_permissions(pos));
-                    if let Ok(s) = DataScope::parse("", &pos.data_scope) {
-                        scope = scope.max(s);
-                    }
-                }
-                if user.is_platform_admin {
-                    perms.extend(platform_permissions());
-                }
+                let (perms, scope) = rights_of(db, &user).await?;
                 let unit = user.org_unit_id.map(OrgUnitId);
                 let filter = self.resolve_scope(p.tenant_id, *uid, unit, scope).await?;
                 Ok(Access {

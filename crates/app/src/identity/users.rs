@@ -1,6 +1,6 @@
 //! Staff users: create, read within the data scope, change, disable, reset passwords.
 
-use crate::identity::{grants, password};
+use crate::identity::{access, grants, password};
 use crate::paging::{Page, PageRequest};
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
@@ -130,6 +130,16 @@ fn check_assignable(
 fn check_not_protected(who: &Access, target: &UserRow) -> Result<(), AppError> {
     if target.is_platform_admin && !who.is_platform_admin {
         return Err(AppError::Refused { code: "user.platform_admin_protected", field: None });
+    }
+    Ok(())
+}
+
+/// Setting someone's password is taking over their account: refused (403
+/// `user.rights_exceed_own`) when they hold a permission or a data scope the caller does not.
+async fn check_takeover(c: &impl ConnectionTrait, who: &Access, target: &UserRow) -> Result<(), AppError> {
+    let (perms, scope) = access::rights_of(c, target).await?;
+    if !permission::covers(&who.permissions, &perms) || scope.exceeds(who.data_scope, None) {
+        return Err(AppError::Refused { code: "user.rights_exceed_own", field: None });
     }
     Ok(())
 }
@@ -378,6 +388,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         let row = users::lock_scoped(&tx, who.tenant_id, &who.scope, UserId(id)).await?.ok_or(NOT_FOUND)?;
         check_not_protected(who, &row)?;
+        check_takeover(&tx, who, &row).await?;
         users::update(&tx, row, UserChanges { password_hash: Some(hash), ..Default::default() }).await?;
         sessions::revoke_user(&tx, who.tenant_id, UserId(id)).await?;
         users::bump_token_generation(&tx, who.tenant_id, UserId(id)).await?;

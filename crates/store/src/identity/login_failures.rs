@@ -3,7 +3,7 @@
 use crate::StoreError;
 use crate::entities::login_failures as lf;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QuerySelect};
 
 pub use lf::Model as LoginFailureRow;
 
@@ -12,7 +12,8 @@ pub async fn get(c: &impl ConnectionTrait, key: &str) -> Result<Option<LoginFail
 }
 
 /// Counts one failure within a window of `window`; at `threshold` failures the key is locked for
-/// `lock_for`. Returns the lock end when locked. Call inside a write transaction.
+/// `lock_for`. Returns the lock end when locked. Call inside a write transaction: the row is
+/// created if missing and locked before it is read, so concurrent failures each count.
 pub async fn record_failure(
     c: &impl ConnectionTrait,
     key: &str,
@@ -21,32 +22,29 @@ pub async fn record_failure(
     threshold: i32,
     lock_for: Duration,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let existing = get(c, key).await?;
-    let (failures, started) = match &existing {
-        Some(r) if r.window_started_at + window > now && r.locked_until.is_none_or(|l| l > now) => {
-            (r.failures + 1, r.window_started_at)
-        }
-        _ => (1, now),
+    let seed = lf::ActiveModel {
+        key: Set(key.to_owned()),
+        failures: Set(0),
+        window_started_at: Set(now),
+        locked_until: Set(None),
+    };
+    lf::Entity::insert(seed).on_conflict_do_nothing_on([lf::Column::Key]).exec_without_returning(c).await?;
+    let r = lf::Entity::find_by_id(key.to_owned())
+        .lock_exclusive()
+        .one(c)
+        .await?
+        .ok_or_else(|| StoreError::Config("login failure row vanished".to_owned()))?;
+    let (failures, started) = if r.window_started_at + window > now && r.locked_until.is_none_or(|l| l > now) {
+        (r.failures + 1, r.window_started_at)
+    } else {
+        (1, now)
     };
     let locked_until = (failures >= threshold).then_some(now + lock_for);
-    match existing {
-        Some(r) => {
-            let mut am: lf::ActiveModel = r.into();
-            am.failures = Set(failures);
-            am.window_started_at = Set(started);
-            am.locked_until = Set(locked_until);
-            am.update(c).await?;
-        }
-        None => {
-            let am = lf::ActiveModel {
-                key: Set(key.to_owned()),
-                failures: Set(failures),
-                window_started_at: Set(started),
-                locked_until: Set(locked_until),
-            };
-            lf::Entity::insert(am).exec_without_returning(c).await?;
-        }
-    }
+    let mut am: lf::ActiveModel = r.into();
+    am.failures = Set(failures);
+    am.window_started_at = Set(started);
+    am.locked_until = Set(locked_until);
+    am.update(c).await?;
     Ok(locked_until)
 }
 

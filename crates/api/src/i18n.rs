@@ -375,6 +375,10 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
         "resource.conflict" => {
             (("Conflict", "The request conflicts with existing data."), ("冲突", "请求与现有数据冲突。"))
         }
+        "resource.contention" => (
+            ("Concurrent change", "Another request changed the same data at the same moment; retry the request."),
+            ("并发修改", "其他请求同时修改了相同的数据，请重试。"),
+        ),
         "service.unavailable" => (("Service unavailable", "{reason}"), ("服务不可用", "{reason}")),
         "rate.limited" => (
             ("Too many requests", "Slow down; retry after {retry_after} seconds."),

@@ -48,6 +48,10 @@ impl From<StoreError> for AppError {
                 tracing::warn!(%constraint, "unmapped unique conflict");
                 AppError::Conflict { code: "resource.conflict", field: None }
             }
+            StoreError::Contention(e) => {
+                tracing::warn!(error = %e, "transaction aborted by contention");
+                AppError::Conflict { code: "resource.contention", field: None }
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

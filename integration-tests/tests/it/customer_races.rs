@@ -21,6 +21,7 @@ on_both_dbs!(
     batch_upsert_never_updates_a_deleted_customer,
     mixed_concurrent_writers_never_fail_with_500,
     a_tag_deleted_while_customers_take_it_leaves_no_link,
+    concurrent_segment_patches_with_one_if_match_let_exactly_one_win,
 );
 
 /// An application with room for real concurrency (two workers, ten connections).
@@ -400,6 +401,17 @@ async fn refused_duplicates_stay_refused_under_concurrent_changes(db: Db) {
     want.sort();
     assert_eq!(ids, want);
     assert_eq!(p["duplicates"][0]["reasons"], json!(["phone"]));
+    // A deleted customer whose phone another has meanwhile is not restored beside it.
+    assert_eq!(app.delete_auth(&format!("/api/v1/customers/{b}"), &t).await.status(), 204);
+    assert_eq!(app.delete_auth(&format!("/api/v1/customers/{a}"), &t).await.status(), 204);
+    assert_eq!(app.post_auth(&format!("/api/v1/customers/{a}/restore"), &t, &json!({})).await.status(), 200);
+    let p = problem(
+        app.post_auth(&format!("/api/v1/customers/{b}/restore"), &t, &json!({})).await,
+        409,
+        "customer.duplicate",
+    )
+    .await;
+    assert_eq!(p["duplicates"], json!([{"customer_id": a, "reasons": ["phone"]}]));
 
     let mut failures = Vec::new();
     for round in 0..CHANGE_ROUNDS {
@@ -595,4 +607,35 @@ async fn a_tag_deleted_while_customers_take_it_leaves_no_link(db: Db) {
         }
     }
     assert_rounds(&failures, TAG_ROUNDS);
+}
+
+/// Rounds of ten segment `PATCH`es carrying the same `If-Match`.
+const SEGMENT_PATCH_ROUNDS: usize = 5;
+
+async fn concurrent_segment_patches_with_one_if_match_let_exactly_one_win(db: Db) {
+    let app = spawn(db).await;
+    let t = app.admin_token().await;
+    let mut failures = Vec::new();
+    for round in 0..SEGMENT_PATCH_ROUNDS {
+        let res = app.post_auth("/api/v1/segments", &t, &json!({"name": format!("段{round}"), "kind": "static"})).await;
+        assert_eq!(res.status(), 201);
+        let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+        let sid = id(&res.json::<Value>().await.unwrap());
+        let reqs = (0..10).map(|i| {
+            app.http
+                .patch(app.url(&format!("/api/v1/segments/{sid}")))
+                .bearer_auth(&t)
+                .header("If-Match", &etag)
+                .json(&json!({"description": format!("改{i}")}))
+                .send()
+        });
+        let statuses: Vec<u16> = join_all(reqs).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        let won: Vec<String> =
+            statuses.iter().enumerate().filter(|(_, s)| **s == 200).map(|(i, _)| format!("改{i}")).collect();
+        let now: Value = app.get_auth(&format!("/api/v1/segments/{sid}"), &t).await.json().await.unwrap();
+        if won.len() != 1 || statuses.iter().any(|s| *s != 200 && *s != 412) || now["description"] != won[0].as_str() {
+            failures.push(format!("round {round}: {statuses:?}, description {}", now["description"]));
+        }
+    }
+    assert_rounds(&failures, SEGMENT_PATCH_ROUNDS);
 }

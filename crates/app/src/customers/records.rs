@@ -415,12 +415,24 @@ impl App {
     pub async fn restore_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
+        // A restored customer is live again: under the refuse policy its keys are checked like a
+        // new customer's, under their locks (taken before the row lock).
+        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        if refuse && let Some(peek) = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await? {
+            lock_keys(&tx, who, &[&peek]).await?;
+        }
         let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         if before.deleted_at.is_none() {
             return Err(AppError::Conflict { code: "customer.not_deleted", field: None });
         }
         if before.merged_into.is_some() {
             return Err(AppError::Conflict { code: "customer.merged", field: None });
+        }
+        if refuse {
+            let found = candidates(&tx, who, &before).await?;
+            if !found.is_empty() {
+                return Err(AppError::Duplicate { candidates: found });
+            }
         }
         let mut after = before.clone();
         after.deleted_at = None;

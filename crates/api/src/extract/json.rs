@@ -165,15 +165,20 @@ mod tests {
         items: Vec<Item>,
     }
 
-    fn issue(body: &str) -> (u16, String, String) {
+    /// The status, and the first field and code, of reading `body` as a `T`.
+    fn outcome<T: DeserializeOwned>(body: &str) -> (u16, String, String) {
         // `parse` is the part of the extractor that reads JSON.
-        match parse::<Batch>(body.as_bytes()) {
+        match parse::<T>(body.as_bytes()) {
             Ok(_) => (200, String::new(), String::new()),
             Err(e) => {
                 let f = e.fields.first().map(|f| (f.field.clone(), f.code.clone())).unwrap_or_default();
                 (e.status.as_u16(), f.0, f.1)
             }
         }
+    }
+
+    fn issue(body: &str) -> (u16, String, String) {
+        outcome::<Batch>(body)
     }
 
     #[derive(Debug, Deserialize)]
@@ -189,13 +194,7 @@ mod tests {
     }
 
     fn settings(body: &str) -> (u16, String, String) {
-        match parse::<Settings>(body.as_bytes()) {
-            Ok(_) => (200, String::new(), String::new()),
-            Err(e) => {
-                let f = e.fields.first().map(|f| (f.field.clone(), f.code.clone())).unwrap_or_default();
-                (e.status.as_u16(), f.0, f.1)
-            }
-        }
+        outcome::<Settings>(body)
     }
 
     #[test]

@@ -15,6 +15,8 @@ mod identity;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;
+mod membership_races;
+mod membership_scope;
 mod segments;
 
 mod auth;

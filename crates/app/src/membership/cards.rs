@@ -110,9 +110,17 @@ pub(crate) async fn assign(
     }
 }
 
-/// Takes a member's old number out of use.
-pub(crate) async fn retire(tx: &DatabaseTransaction, who: &Access, card_no: &str) -> Result<(), AppError> {
-    store::retire(tx, who.tenant_id, card_no, Utc::now()).await?;
+/// Takes a member's old number out of use. The caller holds the member's row lock, so the
+/// number is the member's own and still assigned; anything else is a broken invariant.
+pub(crate) async fn retire(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    member: Uuid,
+    card_no: &str,
+) -> Result<(), AppError> {
+    if !store::retire(tx, who.tenant_id, card_no, member, Utc::now()).await? {
+        return Err(AppError::Internal(format!("card number {card_no} is not assigned to member {member}")));
+    }
     Ok(())
 }
 

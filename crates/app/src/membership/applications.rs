@@ -430,7 +430,7 @@ impl App {
             // In a savepoint: when the person is a customer the submitter may not see, the
             // application stays pending for a reviewer who can.
             let sp = tx.begin().await.map_err(StoreError::from)?;
-            match approve_in(&sp, who, &s, row.clone(), &ApproveInput::default()).await {
+            match approve_in(&sp, who, &s, row.clone(), &ApproveInput::default(), None).await {
                 Ok((approved, _)) => {
                     sp.commit().await.map_err(StoreError::from)?;
                     row = approved;

@@ -165,8 +165,19 @@ async fn write_person(tx: &DatabaseTransaction, who: &Access, p: Person) -> Resu
     }
 }
 
-/// Approves `a` inside the caller's transaction; returns the decided application and the member's
-/// card number. Locks are taken in one order: the application, the person's keys, the level (shared),
+/// Whether `a` can be approved as it stands: pending, with its key information complete.
+fn check_decidable(a: &ApplicationRow, s: &TenantSettings) -> Result<(), AppError> {
+    if a.status != ApplicationStatus::Pending.as_str() {
+        return Err(not_pending());
+    }
+    if completeness(a, &s.enrollment_required_fields).iter().any(|f| f.blocks_approval()) {
+        return Err(AppError::Conflict { code: "enrollment.incomplete", field: None });
+    }
+    Ok(())
+}
+
+/// Approves `a` inside the caller's transaction (with the card serial `serial` reserved for it,
+/// if any); returns the decided application and the member's card number. Locks are taken in one order: the application, the person's keys, the level (shared),
 /// then the tenant's counters (the customer's change number, the card serial), which are held to
 /// commit and so are taken last, after everything that needs no counter.
 pub(crate) async fn approve_in(
@@ -175,15 +186,11 @@ pub(crate) async fn approve_in(
     s: &TenantSettings,
     a: ApplicationRow,
     input: &ApproveInput,
+    serial: Option<i64>,
 ) -> Result<(ApplicationRow, String), AppError> {
     let tenant = who.tenant_id;
     let reason = parse_text("/reason", input.reason.as_deref(), 500)?;
-    if a.status != ApplicationStatus::Pending.as_str() {
-        return Err(not_pending());
-    }
-    if completeness(&a, &s.enrollment_required_fields).iter().any(|f| f.blocks_approval()) {
-        return Err(AppError::Conflict { code: "enrollment.incomplete", field: None });
-    }
+    check_decidable(&a, s)?;
     let level_id = match input.level_id {
         Some(id) => Some(id),
         None => entry_level(tx, tenant).await?.map(|l| l.id),
@@ -223,18 +230,26 @@ pub(crate) async fn approve_in(
     let diff = audit::diff(&application_json(&pending), &application_json(&after));
     let row = store::update(tx, before, after).await?;
     audit::record(tx, who, "approve", "enrollment_application", row.id, diff).await?;
+    let card_no = cards::assign(tx, who, s, member_id, (input.card_no.as_deref(), "/card_no"), serial).await?;
+    let customer_id = person.row().id;
+    let level_id = level.as_ref().map(|l| l.id);
+    let enrolled = json!({
+        "member_id": member_id, "customer_id": customer_id, "card_no": card_no,
+        "level_id": level_id, "channel": row.channel, "application_id": row.id,
+    });
+    audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
+    events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
 
-    // From here to commit the tenant's counters are held: only what needs the customer row or
-    // the card number.
+    // From here to commit the tenant's change counter is held (the customer's change number):
+    // only what needs the customer row.
     let customer = write_person(tx, who, person).await?;
-    let card_no = cards::assign(tx, who, s, member_id, input.card_no.as_deref(), "/card_no").await?;
     let member = MemberRow {
         tenant_id: tenant.0,
         id: member_id,
         customer_id: customer.id,
         card_no: card_no.clone(),
         status: MemberStatus::Active.as_str().to_owned(),
-        level_id: level.as_ref().map(|l| l.id),
+        level_id,
         channel: row.channel.clone(),
         application_id: Some(row.id),
         joined_at: now,
@@ -254,12 +269,6 @@ pub(crate) async fn approve_in(
     if let Some(l) = &level {
         record_level_change(tx, who, member_id, None, Some(l.id), LevelChangeSource::Enrollment, None).await?;
     }
-    let enrolled = json!({
-        "member_id": member_id, "customer_id": customer.id, "card_no": card_no,
-        "level_id": member.level_id, "channel": member.channel, "application_id": row.id,
-    });
-    audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
-    events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
     Ok((row, card_no))
 }
 
@@ -308,6 +317,21 @@ fn check_bulk(ids: &[Uuid]) -> Result<(), AppError> {
 }
 
 impl App {
+    /// Before an approval's transaction: refuses at once what cannot be approved as it stands
+    /// (missing, not pending, incomplete), else reserves the automatic card serial the approval
+    /// will use (none when it names a number or the tenant uses a preset pool). The transaction
+    /// checks everything again under its locks.
+    async fn serial_for(&self, who: &Access, id: Uuid, input: &ApproveInput) -> Result<Option<i64>, AppError> {
+        let db = self.store().conn();
+        let a = store::find_scoped(db, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        let s = settings::load(db, who.tenant_id).await?;
+        check_decidable(&a, &s)?;
+        if input.card_no.is_some() {
+            return Ok(None);
+        }
+        cards::reserve_serial(db, who, &s).await
+    }
+
     pub async fn approve_application(
         &self,
         who: &Access,
@@ -315,10 +339,11 @@ impl App {
         input: ApproveInput,
     ) -> Result<ApplicationView, AppError> {
         who.require("enrollment:review")?;
+        let serial = self.serial_for(who, id, &input).await?;
         let tx = self.store().begin_write().await?;
         let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;
-        let (row, _) = approve_in(&tx, who, &s, a, &input).await?;
+        let (row, _) = approve_in(&tx, who, &s, a, &input, serial).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ApplicationView::new(row, who))
     }
@@ -358,10 +383,11 @@ impl App {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let one = async {
+                let serial = self.serial_for(who, *id, &input).await?;
                 let tx = self.store().begin_write().await?;
                 let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, *id).await?.ok_or(NOT_FOUND)?;
                 let s = settings::load(&tx, who.tenant_id).await?;
-                let (row, card_no) = approve_in(&tx, who, &s, a, &input).await?;
+                let (row, card_no) = approve_in(&tx, who, &s, a, &input, serial).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 Ok::<(Uuid, String), AppError>((row.member_id.unwrap_or_default(), card_no))
             };

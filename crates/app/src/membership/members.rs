@@ -323,7 +323,7 @@ impl App {
         match action {
             CardAction::Replace => {
                 let s = settings::load(&tx, who.tenant_id).await?;
-                after.card_no = cards::assign(&tx, who, &s, before.id, card_no.as_deref(), "/card_no").await?;
+                after.card_no = cards::assign(&tx, who, &s, before.id, (card_no.as_deref(), "/card_no"), None).await?;
                 cards::retire(&tx, who, before.id, &before.card_no).await?;
             }
             CardAction::Cancel => {

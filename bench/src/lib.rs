@@ -1,4 +1,6 @@
-//! crm-bench: shared pieces of the benchmarks (latency statistics, data generators).
+//! crm-bench: shared pieces of the benchmarks (setup, latency statistics, data generators).
+
+pub mod server;
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@ mod m20261125_000004_customers;
 mod m20261125_000005_customer_360;
 mod m20261201_000006_membership;
 mod m20261202_000007_token_generation;
+mod m20261202_000008_application_owner;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_customer_360::Migration),
             Box::new(m20261201_000006_membership::Migration),
             Box::new(m20261202_000007_token_generation::Migration),
+            Box::new(m20261202_000008_application_owner::Migration),
         ]
     }
 }

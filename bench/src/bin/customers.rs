@@ -6,11 +6,11 @@
 //! [--lookups K] [--pg-url URL]` (see bench/README.md).
 
 use anyhow::{Context, bail};
-use crm_api::middleware::rate_limit::{Rate, RateLimitConfig};
+use crm_bench::server::{self, Running};
 use crm_bench::{customer, ms, summarize};
 use crm_domain::customers::NameKeys;
 use crm_domain::customers::search::prefix_upper_bound;
-use crm_server::{Application, Config};
+use crm_server::Config;
 use rand::Rng;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
 use serde_json::json;
@@ -24,12 +24,7 @@ struct Args {
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut a = Args {
-        db: "sqlite".into(),
-        customers: 1_000_000,
-        lookups: 2000,
-        pg_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
-    };
+    let mut a = Args { db: "sqlite".into(), customers: 1_000_000, lookups: 2000, pg_url: server::PG_URL.into() };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
@@ -46,86 +41,17 @@ fn args() -> anyhow::Result<Args> {
 
 const BATCH: u64 = 1000;
 const INFLIGHT: u64 = 2;
-const PASSWORD: &str = "bench-password-1";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let a = args()?;
-    let dir = tempfile::tempdir()?;
-    let (url, pg_db) = match a.db.as_str() {
-        "sqlite" => (format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), None),
-        "postgres" => {
-            let name = format!("crm_bench_{}", uuid::Uuid::now_v7().simple());
-            let admin = Database::connect(&a.pg_url).await?;
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-            (pg_database_url(&a.pg_url, &name), Some((admin, name)))
-        }
-        other => bail!("--db sqlite|postgres, not {other}"),
-    };
-    // The in-process server (actix) stops itself on SIGINT/SIGTERM; without this the load would
-    // go on against a stopped server and end in "error sending request" or a 500 of a batch cut
-    // off mid-way, which reads like a server fault. Stop the run, say so, drop the database.
-    let result = tokio::select! {
-        r = run(&a, &url) => r,
-        s = stop_signal() => Err(anyhow::anyhow!("stopped by {s} (the in-process server stops on it too)")),
-    };
-    if let Some((admin, name)) = pg_db {
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-    }
-    result
-}
-
-/// `--pg-url` with the database replaced by `name`; its query (e.g. `?options=...`) is kept.
-fn pg_database_url(pg_url: &str, name: &str) -> String {
-    let (url, query) = pg_url.split_once('?').map_or((pg_url, None), |(u, q)| (u, Some(q)));
-    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-/// Resolves on the first SIGINT or SIGTERM (never when the handlers cannot be installed).
-async fn stop_signal() -> &'static str {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-        (Ok(mut int), Ok(mut term)) => tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-        },
-        _ => std::future::pending().await,
-    }
+    let a = &args()?;
+    server::with_database(&a.db, &a.pg_url, move |url| async move { run(a, &url).await }).await
 }
 
 async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
-    let off = Rate { per_second: 0, burst: 0 };
-    let config = Config {
-        database_url: url.to_owned(),
-        listen: "127.0.0.1:0".into(),
-        admin_password: Some(PASSWORD.into()),
-        rate_limits: RateLimitConfig { per_ip: off, auth_per_ip: off, per_caller: off },
-        log: "warn".into(),
-        // A 1M load takes longer than the default 15-minute access token.
-        access_token_ttl: Duration::from_secs(6 * 3600),
-        ..Config::default()
-    };
-    let app = Application::build(config).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    // actix closes a keep-alive connection after 5 s idle; with batches of several seconds an
-    // idle pooled connection can be that old, and reusing one the server is closing at that
-    // moment fails with "connection closed before message completed". Drop them sooner.
-    let http = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(3)).build()?;
-    let token = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await?
-        .json::<serde_json::Value>()
-        .await?["access_token"]
-        .as_str()
-        .context("token")?
-        .to_owned();
+    // A 1M load takes longer than the default 15-minute access token.
+    let config = Config { access_token_ttl: Duration::from_secs(6 * 3600), ..server::config(url) };
+    let Running { base, http, token } = server::start(config).await?;
     let db = Database::connect(url).await?;
     let tenant: uuid::Uuid = db
         .query_one_raw(Statement::from_string(

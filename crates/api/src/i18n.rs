@@ -267,6 +267,20 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
             ),
             ("匹配到多个客户", "有多个客户使用该电话或证件号，请用 customer_id 指定要关联的客户。"),
         ),
+        "enrollment.customer_out_of_scope" => (
+            (
+                "Customer outside your data scope",
+                "This person is a customer outside your data scope; a colleague who sees that customer must approve.",
+            ),
+            ("客户不在数据权限内", "此人已是您数据权限以外的客户，请由能查看该客户的同事审批。"),
+        ),
+        "enrollment.external_id_taken" => (
+            (
+                "Application key in use",
+                "Another application outside your data scope was submitted under this source and external_id.",
+            ),
+            ("申请编号已被使用", "您数据权限以外的另一份申请已使用该来源和外部编号。"),
+        ),
         "member.already_enrolled" => {
             (("Already a member", "This customer is a member already."), ("已是会员", "该客户已是会员。"))
         }

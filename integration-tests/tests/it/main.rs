@@ -18,6 +18,8 @@ mod membership_cards;
 mod membership_enrollment;
 mod membership_members;
 mod privileges;
+mod membership_races;
+mod membership_scope;
 mod segments;
 
 mod auth;

@@ -164,7 +164,7 @@ async fn application_ids(app: &TestApp, token: &str, query: &str) -> Vec<String>
 }
 
 /// Upserts one customer from a sales system and returns its id.
-async fn upsert_customer(app: &TestApp, token: &str, source: &str, item: Value) -> String {
+pub(crate) async fn upsert_customer(app: &TestApp, token: &str, source: &str, item: Value) -> String {
     let res = app.post_auth("/api/v1/customers/batch-upsert", token, &json!({"source": source, "items": [item]})).await;
     let v = expect(res, 200, "batch-upsert").await;
     assert_eq!(v["items"][0]["status"], "created", "{v}");

@@ -339,7 +339,9 @@ fn bulk_response(req: &HttpRequest, outcomes: Vec<BulkDecision>) -> BulkDecision
 
 /// Submits an application; the automatic review runs at once and its findings come back in
 /// `review`. 201 for a new application; 200 with the first one when `source` + `external_id`
-/// were submitted before (a retry). Approved at once when the tenant auto-approves the channel
+/// were submitted before (a retry; 409 `enrollment.external_id_taken` when that one is outside
+/// the caller's data scope). A `customer_id` or `customer` outside the caller's data scope is
+/// refused exactly like a missing one (422 `not_found`). Approved at once when the tenant auto-approves the channel
 /// and the review is clean.
 #[utoipa::path(tag = "membership", security(("bearer" = ["enrollment:submit"])), request_body = ApplicationFields,
     responses((status = 201, description = "Submitted", body = ApplicationResponse),
@@ -425,7 +427,11 @@ pub async fn import_applications(
     Ok(web::Json(ImportResponse { items }))
 }
 
-/// The review queue, oldest first.
+/// The review queue, oldest first, within the caller's data scope: an application is visible
+/// when the scope covers its submitter or the owner of its linked customer; one with neither (the
+/// website's or an API client's, not linked yet) only to a tenant-wide scope. Outside a
+/// tenant-wide scope the review findings say that a duplicate application or a member exists,
+/// without its id.
 #[utoipa::path(tag = "membership", security(("bearer" = ["enrollment:read"])), params(ApplicationParams),
     responses((status = 200, description = "A page of applications", body = ApplicationPage)))]
 #[get("/enrollment-applications")]
@@ -471,7 +477,10 @@ pub async fn update_application(
 /// Approves: links the customer with the same phone or id number (or creates one), creates the
 /// member with a card number and the entry level, and writes `member.enrolled` to the outbox.
 /// 409: `enrollment.not_pending`, `enrollment.incomplete`, `member.already_enrolled`,
-/// `card_number.pool_empty`, `card_number.not_free`, `enrollment.customer_ambiguous`.
+/// `card_number.pool_empty`, `card_number.not_free`, `enrollment.customer_ambiguous`,
+/// `enrollment.customer_out_of_scope` (the customer named in `customer_id`, or the one with the
+/// application's phone or id number, is outside the approver's data scope: nothing is created
+/// and the customer is not shown). Applications outside the caller's data scope answer 404.
 #[utoipa::path(tag = "membership", security(("bearer" = ["enrollment:review"])), params(IdPath), request_body = ApproveRequest,
     responses((status = 200, description = "Approved", body = ApplicationResponse)))]
 #[post("/enrollment-applications/{id}/approve")]

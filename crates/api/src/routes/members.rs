@@ -420,6 +420,8 @@ pub async fn unreport_lost(
 }
 
 /// 换卡: a new number (the old one is retired, never reused); the member is `active` after.
+/// Concurrent actions on one member take turns: each replacement retires the number the one
+/// before it gave, so every number handed out is either the member's current one or retired.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReplaceCardRequest,
     responses((status = 200, description = "The member", body = MemberResponse)))]
 #[post("/members/{id}/replace-card")]
@@ -434,7 +436,8 @@ pub async fn replace_card(
     Ok(respond(StatusCode::OK, m))
 }
 
-/// 注销: ends the membership (the card number is retired; history and ledger stay).
+/// 注销: ends the membership (the card number is retired; history and ledger stay). Of
+/// concurrent cancellations one applies; the others answer 409 `member.invalid_transition`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = CancelRequest,
     responses((status = 200, description = "The member", body = MemberResponse)))]
 #[post("/members/{id}/cancel")]

@@ -3,11 +3,11 @@
 //! application, the review queue, and corrections that re-run the review. A system that sends its
 //! own `source` + `external_id` can retry a submission safely: the first application is returned.
 
-use super::approval::{ApproveInput, approve_in};
+use super::approval::{ApproveInput, approve_in, is_out_of_scope, sees};
 use crate::customers::view::PII;
 use crate::paging::{Page, PageRequest};
 use crate::platform::{audit, events, settings};
-use crate::{Access, App, AppError, etag};
+use crate::{Access, Actor, App, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::customer::{mask_id_number, parse_email, parse_id_number, parse_text};
 use crm_domain::customers::{Gender, Phone};
@@ -18,7 +18,8 @@ use crm_domain::{FieldError, FieldErrors};
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationFilter, ApplicationRow};
 use crm_store::membership::members;
-use crm_store::{ConnectionTrait, StoreError};
+use crm_store::scope::ScopeFilter;
+use crm_store::{ConnectionTrait, StoreError, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -86,6 +87,15 @@ pub struct ApplicationView {
 impl ApplicationView {
     pub(crate) fn new(r: ApplicationRow, who: &Access) -> Self {
         let pii = who.permissions.contains(PII);
+        let mut findings: Vec<Finding> = serde_json::from_str(&r.findings).unwrap_or_default();
+        if who.scope != ScopeFilter::All {
+            // The other application or member may be outside the caller's scope: say that there
+            // is one, not which.
+            for f in &mut findings {
+                f.application_id = None;
+                f.member_id = None;
+            }
+        }
         Self {
             id: r.id,
             channel: r.channel,
@@ -110,7 +120,7 @@ impl ApplicationView {
             member_id: r.member_id,
             level_id: r.level_id,
             clean: r.clean,
-            findings: serde_json::from_str(&r.findings).unwrap_or_default(),
+            findings,
             decided_at: r.decided_at,
             decided_by: r.decided_by,
             decision_reason: r.decision_reason,
@@ -296,9 +306,10 @@ async fn named_customer(
             None => break,
         }
     }
+    // A customer outside the caller's scope is refused exactly like a missing one.
     match found.filter(|r| r.deleted_at.is_none()) {
-        Some(r) => Ok(Some(r)),
-        None => Err(FieldError::new(field, "not_found").into()),
+        Some(r) if sees(c, who, &r).await? => Ok(Some(r)),
+        _ => Err(FieldError::new(field, "not_found").into()),
     }
 }
 
@@ -369,6 +380,11 @@ impl App {
             decided_by: None,
             decision_reason: None,
             created_by: who.actor.id(),
+            submitted_by: match who.actor {
+                Actor::User(u) => Some(u.0),
+                Actor::Client(_) | Actor::System => None,
+            },
+            owner_id: None,
             created_at: now,
             updated_at: now,
         };
@@ -376,16 +392,16 @@ impl App {
             errs.0.extend(e.0);
         }
         errs.into_result()?;
-        let replay = |r: ApplicationRow| Submitted { application: ApplicationView::new(r, who), replayed: true };
         if let Some((s, e)) = &key
             && let Some(first) = store::find_external(self.store().conn(), who.tenant_id, s, e).await?
         {
-            return Ok(replay(first));
+            return self.replay(who, first).await;
         }
         let tx = self.store().begin_write().await?;
         if let Some(c) = named_customer(&tx, who, &input).await? {
             fill_from(&mut row, &c);
             row.customer_id = Some(c.id);
+            row.owner_id = c.owner_id;
         }
         run_review(&tx, who, &mut row).await?;
         match store::insert(&tx, &row).await {
@@ -395,7 +411,7 @@ impl App {
                 tx.rollback().await.map_err(StoreError::from)?;
                 let (s, e) = key.unwrap_or_default();
                 let first = store::find_external(self.store().conn(), who.tenant_id, &s, &e).await?.ok_or(NOT_FOUND)?;
-                return Ok(replay(first));
+                return self.replay(who, first).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -421,10 +437,32 @@ impl App {
         row = store::find(&tx, who.tenant_id, row.id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;
         if row.clean && channel.is_some_and(|c| s.enrollment_auto_approve_channels.contains(&c)) {
-            row = approve_in(&tx, who, &s, row, &ApproveInput::default()).await?.0;
+            // In a savepoint: when the person is a customer the submitter may not see, the
+            // application stays pending for a reviewer who can.
+            let sp = tx.begin().await.map_err(StoreError::from)?;
+            match approve_in(&sp, who, &s, row.clone(), &ApproveInput::default(), None).await {
+                Ok((approved, _)) => {
+                    sp.commit().await.map_err(StoreError::from)?;
+                    row = approved;
+                }
+                Err(e) if is_out_of_scope(&e) => sp.rollback().await.map_err(StoreError::from)?,
+                Err(e) => return Err(e),
+            }
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(Submitted { application: ApplicationView::new(row, who), replayed: false })
+    }
+
+    /// The answer to a retried submission: the first application, when the caller may see it;
+    /// another scope's application under the same key is not shown (409).
+    async fn replay(&self, who: &Access, first: ApplicationRow) -> Result<Submitted, AppError> {
+        if store::find_scoped(self.store().conn(), who.tenant_id, &who.scope, first.id).await?.is_none() {
+            return Err(AppError::Conflict {
+                code: "enrollment.external_id_taken",
+                field: Some("/external_id".to_owned()),
+            });
+        }
+        Ok(Submitted { application: ApplicationView::new(first, who), replayed: true })
     }
 
     /// 批量导入: submits each application on its own (one transaction each, so one bad item never
@@ -458,7 +496,7 @@ impl App {
 
     pub async fn get_application(&self, who: &Access, id: Uuid) -> Result<ApplicationView, AppError> {
         who.require("enrollment:read")?;
-        let row = store::find(self.store().conn(), who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let row = store::find_scoped(self.store().conn(), who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         Ok(ApplicationView::new(row, who))
     }
 
@@ -484,7 +522,8 @@ impl App {
             phone: q.and_then(|q| Phone::parse("/q", q).ok()).map(|p| p.e164().to_owned()),
             name_prefix: q.map(str::to_owned),
         };
-        let rows = store::page(self.store().conn(), who.tenant_id, &filter, page.after, page.fetch_size()).await?;
+        let rows =
+            store::page(self.store().conn(), who.tenant_id, &who.scope, &filter, page.after, page.fetch_size()).await?;
         Ok(page.finish(rows, |r| r.id, |r| ApplicationView::new(r, who)))
     }
 
@@ -509,7 +548,9 @@ impl App {
         }
         errs.into_result()?;
         let tx = self.store().begin_write().await?;
-        let before = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        // Locked, so of two corrections made with one ETag the second sees the first's version,
+        // and a decision waits for the correction (or the correction for the decision).
+        let before = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, before.updated_at)?;
         if before.status != ApplicationStatus::Pending.as_str() {
             return Err(AppError::Conflict { code: "enrollment.not_pending", field: None });
@@ -517,7 +558,9 @@ impl App {
         let mut after = before.clone();
         apply(&mut after, &input)?;
         if input.customer_id.is_some() || input.customer.is_some() {
-            after.customer_id = named_customer(&tx, who, &input).await?.map(|c| c.id);
+            let c = named_customer(&tx, who, &input).await?;
+            after.customer_id = c.as_ref().map(|c| c.id);
+            after.owner_id = c.and_then(|c| c.owner_id);
         }
         run_review(&tx, who, &mut after).await?;
         if after == before {

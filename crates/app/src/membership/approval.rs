@@ -20,7 +20,8 @@ use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationRow};
 use crm_store::membership::members::{self, MemberRow};
 use crm_store::membership::{levels, person_locks};
-use crm_store::{DatabaseTransaction, StoreError};
+use crm_store::scope::ScopeFilter;
+use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -52,6 +53,21 @@ fn not_pending() -> AppError {
     AppError::Conflict { code: "enrollment.not_pending", field: None }
 }
 
+/// The application's person is a customer the approver may not see (a named one, or the one
+/// its phone or id number matches): nothing is created, and the customer is not revealed.
+fn out_of_scope() -> AppError {
+    AppError::Conflict { code: "enrollment.customer_out_of_scope", field: Some("/customer_id".to_owned()) }
+}
+
+pub(crate) fn is_out_of_scope(e: &AppError) -> bool {
+    matches!(e, AppError::Conflict { code: "enrollment.customer_out_of_scope", .. })
+}
+
+/// Whether the caller's data scope covers the customer.
+pub(crate) async fn sees(tx: &impl ConnectionTrait, who: &Access, c: &CustomerRow) -> Result<bool, AppError> {
+    Ok(who.scope == ScopeFilter::All || customers::find_scoped(tx, who.tenant_id, &who.scope, c.id).await?.is_some())
+}
+
 fn already_enrolled() -> AppError {
     AppError::Conflict { code: "member.already_enrolled", field: None }
 }
@@ -73,14 +89,30 @@ fn customer_input(a: &ApplicationRow) -> CustomerInput {
     }
 }
 
+/// The customer the member will be, decided but not written yet: writing a customer takes the
+/// tenant's change counter until commit, so the approval writes it as late as it can.
+enum Person {
+    Existing { before: CustomerRow, after: CustomerRow },
+    New(CustomerRow),
+}
+
+impl Person {
+    fn row(&self) -> &CustomerRow {
+        match self {
+            Person::Existing { after, .. } | Person::New(after) => after,
+        }
+    }
+}
+
 /// The customer the member will be: the one named, the one with the same phone or id number, or
-/// a new one. A linked customer gets the application's details where its own are empty.
-async fn customer_for(
+/// a new one. A linked customer gets the application's details where its own are empty. One
+/// the approver may not see is refused (`enrollment.customer_out_of_scope`).
+async fn person_for(
     tx: &DatabaseTransaction,
     who: &Access,
     a: &ApplicationRow,
     named: Option<Uuid>,
-) -> Result<CustomerRow, AppError> {
+) -> Result<Person, AppError> {
     let tenant = who.tenant_id;
     let existing = match named.or(a.customer_id) {
         Some(id) => Some(
@@ -100,6 +132,11 @@ async fn customer_for(
             found.pop()
         }
     };
+    if let Some(c) = &existing
+        && !sees(tx, who, c).await?
+    {
+        return Err(out_of_scope());
+    }
     match existing {
         Some(before) => {
             let mut input = customer_input(a);
@@ -110,37 +147,58 @@ async fn customer_for(
             keep_own!(phone, email, gender, birthday, id_number, province, city, district, address);
             let mut after = before.clone();
             apply(&mut after, &input, "")?;
-            Ok(write_change(tx, who, before, after, "update").await?.0)
+            Ok(Person::Existing { before, after })
         }
         None => {
             let mut row = blank(tenant, who);
             row.source = Some("enrollment".to_owned());
             apply(&mut row, &customer_input(a), "")?;
-            write_new(tx, who, row).await
+            Ok(Person::New(row))
         }
     }
 }
 
-/// Approves `a` inside the caller's transaction; returns the decided application and the member's
-/// card number.
+async fn write_person(tx: &DatabaseTransaction, who: &Access, p: Person) -> Result<CustomerRow, AppError> {
+    match p {
+        Person::Existing { before, after } => Ok(write_change(tx, who, before, after, "update").await?.0),
+        Person::New(row) => write_new(tx, who, row).await,
+    }
+}
+
+/// Whether `a` can be approved as it stands: pending, with its key information complete.
+fn check_decidable(a: &ApplicationRow, s: &TenantSettings) -> Result<(), AppError> {
+    if a.status != ApplicationStatus::Pending.as_str() {
+        return Err(not_pending());
+    }
+    if completeness(a, &s.enrollment_required_fields).iter().any(|f| f.blocks_approval()) {
+        return Err(AppError::Conflict { code: "enrollment.incomplete", field: None });
+    }
+    Ok(())
+}
+
+/// Approves `a` inside the caller's transaction (with the card serial `serial` reserved for it,
+/// if any); returns the decided application and the member's card number. Locks are taken in one order: the application, the person's keys, the level (shared),
+/// then the tenant's counters (the customer's change number, the card serial), which are held to
+/// commit and so are taken last, after everything that needs no counter.
 pub(crate) async fn approve_in(
     tx: &DatabaseTransaction,
     who: &Access,
     s: &TenantSettings,
     a: ApplicationRow,
     input: &ApproveInput,
+    serial: Option<i64>,
 ) -> Result<(ApplicationRow, String), AppError> {
     let tenant = who.tenant_id;
     let reason = parse_text("/reason", input.reason.as_deref(), 500)?;
-    if a.status != ApplicationStatus::Pending.as_str() {
-        return Err(not_pending());
-    }
-    if completeness(&a, &s.enrollment_required_fields).iter().any(|f| f.blocks_approval()) {
-        return Err(AppError::Conflict { code: "enrollment.incomplete", field: None });
-    }
-    let level = match input.level_id {
-        Some(id) => Some(levels::find(tx, tenant, id).await?.ok_or_else(|| FieldError::new("/level_id", "not_found"))?),
-        None => entry_level(tx, tenant).await?,
+    check_decidable(&a, s)?;
+    let level_id = match input.level_id {
+        Some(id) => Some(id),
+        None => entry_level(tx, tenant).await?.map(|l| l.id),
+    };
+    // Held, so the level cannot be deleted before the member holding it is committed.
+    let level = match level_id {
+        Some(id) => Some(levels::hold(tx, tenant, id).await?.ok_or_else(|| FieldError::new("/level_id", "not_found"))?),
+        None => None,
     };
     // Decide the application first: of two racing approvals, the second waits here and then
     // finds it decided.
@@ -149,22 +207,51 @@ pub(crate) async fn approve_in(
     }
     let keys: Vec<&str> = a.phone.iter().chain(a.id_number.iter()).map(String::as_str).collect();
     person_locks::lock(tx, tenant, &keys).await?;
-    let customer = customer_for(tx, who, &a, input.customer_id).await?;
-    if !members::live_matching(tx, tenant, None, None, &[customer.id]).await?.is_empty() {
+    let person = person_for(tx, who, &a, input.customer_id).await?;
+    if let Person::Existing { before, .. } = &person
+        && !members::live_matching(tx, tenant, None, None, &[before.id]).await?.is_empty()
+    {
         return Err(already_enrolled());
     }
     let now = Utc::now();
     let member_id = Uuid::now_v7();
-    let card_no = cards::assign(tx, who, s, member_id, input.card_no.as_deref(), "/card_no").await?;
+    // The row as stored now (status approved), with the decision.
+    let before = ApplicationRow { status: ApplicationStatus::Approved.as_str().to_owned(), ..a };
+    let mut after = before.clone();
+    after.customer_id = Some(person.row().id);
+    after.owner_id = person.row().owner_id;
+    after.member_id = Some(member_id);
+    after.level_id = level.as_ref().map(|l| l.id);
+    after.decided_at = Some(now);
+    after.decided_by = who.actor.id();
+    after.decision_reason = reason;
+    after.updated_at = now;
+    let pending = ApplicationRow { status: ApplicationStatus::Pending.as_str().to_owned(), ..before.clone() };
+    let diff = audit::diff(&application_json(&pending), &application_json(&after));
+    let row = store::update(tx, before, after).await?;
+    audit::record(tx, who, "approve", "enrollment_application", row.id, diff).await?;
+    let card_no = cards::assign(tx, who, s, member_id, (input.card_no.as_deref(), "/card_no"), serial).await?;
+    let customer_id = person.row().id;
+    let level_id = level.as_ref().map(|l| l.id);
+    let enrolled = json!({
+        "member_id": member_id, "customer_id": customer_id, "card_no": card_no,
+        "level_id": level_id, "channel": row.channel, "application_id": row.id,
+    });
+    audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
+    events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
+
+    // From here to commit the tenant's change counter is held (the customer's change number):
+    // only what needs the customer row.
+    let customer = write_person(tx, who, person).await?;
     let member = MemberRow {
         tenant_id: tenant.0,
         id: member_id,
         customer_id: customer.id,
         card_no: card_no.clone(),
         status: MemberStatus::Active.as_str().to_owned(),
-        level_id: level.as_ref().map(|l| l.id),
-        channel: a.channel.clone(),
-        application_id: Some(a.id),
+        level_id,
+        channel: row.channel.clone(),
+        application_id: Some(row.id),
         joined_at: now,
         cancelled_at: None,
         cancel_reason: None,
@@ -182,26 +269,6 @@ pub(crate) async fn approve_in(
     if let Some(l) = &level {
         record_level_change(tx, who, member_id, None, Some(l.id), LevelChangeSource::Enrollment, None).await?;
     }
-    // The row as stored now (status approved), with the decision.
-    let before = ApplicationRow { status: ApplicationStatus::Approved.as_str().to_owned(), ..a };
-    let mut after = before.clone();
-    after.customer_id = Some(customer.id);
-    after.member_id = Some(member_id);
-    after.level_id = level.as_ref().map(|l| l.id);
-    after.decided_at = Some(now);
-    after.decided_by = who.actor.id();
-    after.decision_reason = reason;
-    after.updated_at = now;
-    let pending = ApplicationRow { status: ApplicationStatus::Pending.as_str().to_owned(), ..before.clone() };
-    let diff = audit::diff(&application_json(&pending), &application_json(&after));
-    let row = store::update(tx, before, after).await?;
-    audit::record(tx, who, "approve", "enrollment_application", row.id, diff).await?;
-    let enrolled = json!({
-        "member_id": member_id, "customer_id": customer.id, "card_no": card_no,
-        "level_id": member.level_id, "channel": member.channel, "application_id": row.id,
-    });
-    audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
-    events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
     Ok((row, card_no))
 }
 
@@ -250,6 +317,21 @@ fn check_bulk(ids: &[Uuid]) -> Result<(), AppError> {
 }
 
 impl App {
+    /// Before an approval's transaction: refuses at once what cannot be approved as it stands
+    /// (missing, not pending, incomplete), else reserves the automatic card serial the approval
+    /// will use (none when it names a number or the tenant uses a preset pool). The transaction
+    /// checks everything again under its locks.
+    async fn serial_for(&self, who: &Access, id: Uuid, input: &ApproveInput) -> Result<Option<i64>, AppError> {
+        let db = self.store().conn();
+        let a = store::find_scoped(db, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        let s = settings::load(db, who.tenant_id).await?;
+        check_decidable(&a, &s)?;
+        if input.card_no.is_some() {
+            return Ok(None);
+        }
+        cards::reserve_serial(db, who, &s).await
+    }
+
     pub async fn approve_application(
         &self,
         who: &Access,
@@ -257,10 +339,11 @@ impl App {
         input: ApproveInput,
     ) -> Result<ApplicationView, AppError> {
         who.require("enrollment:review")?;
+        let serial = self.serial_for(who, id, &input).await?;
         let tx = self.store().begin_write().await?;
-        let a = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;
-        let (row, _) = approve_in(&tx, who, &s, a, &input).await?;
+        let (row, _) = approve_in(&tx, who, &s, a, &input, serial).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ApplicationView::new(row, who))
     }
@@ -274,7 +357,7 @@ impl App {
         who.require("enrollment:review")?;
         let reason = parse_rejection(reason.as_deref())?;
         let tx = self.store().begin_write().await?;
-        let a = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let row = reject_in(&tx, who, a, &reason).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ApplicationView::new(row, who))
@@ -300,10 +383,11 @@ impl App {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let one = async {
+                let serial = self.serial_for(who, *id, &input).await?;
                 let tx = self.store().begin_write().await?;
-                let a = store::find(&tx, who.tenant_id, *id).await?.ok_or(NOT_FOUND)?;
+                let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, *id).await?.ok_or(NOT_FOUND)?;
                 let s = settings::load(&tx, who.tenant_id).await?;
-                let (row, card_no) = approve_in(&tx, who, &s, a, &input).await?;
+                let (row, card_no) = approve_in(&tx, who, &s, a, &input, serial).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 Ok::<(Uuid, String), AppError>((row.member_id.unwrap_or_default(), card_no))
             };
@@ -329,7 +413,7 @@ impl App {
         for id in ids {
             let one = async {
                 let tx = self.store().begin_write().await?;
-                let a = store::find(&tx, who.tenant_id, *id).await?.ok_or(NOT_FOUND)?;
+                let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, *id).await?.ok_or(NOT_FOUND)?;
                 reject_in(&tx, who, a, &reason).await?;
                 tx.commit().await.map_err(StoreError::from)?;
                 Ok::<(), AppError>(())

@@ -14,7 +14,7 @@ use crm_domain::membership::{CardMode, CardStatus, PresetBatch};
 use crm_domain::paging::Limit;
 use crm_store::membership::cards::{self as store, CardFilter, CardRow};
 use crm_store::platform::counters;
-use crm_store::{DatabaseTransaction, StoreError};
+use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -68,15 +68,32 @@ pub struct CardPage {
     pub next_cursor: Option<String>,
 }
 
+/// Takes the next automatic serial on its own (one statement, committed at once), for a
+/// transaction about to assign a number: the tenant's serial counter is then not held for the
+/// whole of that transaction, so concurrent approvals do not queue on it. A serial whose
+/// transaction fails stays unused: automatic numbers are unique and increasing, not gapless.
+/// `None` unless the tenant numbers cards automatically.
+pub(crate) async fn reserve_serial(
+    c: &impl ConnectionTrait,
+    who: &Access,
+    settings: &TenantSettings,
+) -> Result<Option<i64>, AppError> {
+    if settings.card_mode != CardMode::Auto {
+        return Ok(None);
+    }
+    Ok(Some(counters::take(c, who.tenant_id, CARD_SERIAL, 1).await?))
+}
+
 /// Gives `member` a card number: `named` if given (it must be free, or not exist yet), else the
-/// lowest free number of the pool (`preset`) or the next serial (`auto`). In the caller's transaction.
+/// lowest free number of the pool (`preset`) or the next serial (`auto`: `reserved` first, when
+/// given and still unused). In the caller's transaction.
 pub(crate) async fn assign(
     tx: &DatabaseTransaction,
     who: &Access,
     settings: &TenantSettings,
     member: Uuid,
-    named: Option<&str>,
-    field: &str,
+    (named, field): (Option<&str>, &str),
+    reserved: Option<i64>,
 ) -> Result<String, AppError> {
     let now = Utc::now();
     let tenant = who.tenant_id;
@@ -95,8 +112,12 @@ pub(crate) async fn assign(
             .ok_or(AppError::Conflict { code: "card_number.pool_empty", field: None }),
         CardMode::Auto => {
             let rule = settings.card_rule()?;
+            let mut reserved = reserved;
             for _ in 0..MAX_SKIPS {
-                let serial = counters::take(tx, tenant, CARD_SERIAL, 1).await?;
+                let serial = match reserved.take() {
+                    Some(s) => s,
+                    None => counters::take(tx, tenant, CARD_SERIAL, 1).await?,
+                };
                 let number = u64::try_from(serial).ok().and_then(|s| rule.number(s));
                 let Some(card_no) = number else {
                     return Err(AppError::Conflict { code: "card_number.serials_exhausted", field: None });
@@ -110,9 +131,17 @@ pub(crate) async fn assign(
     }
 }
 
-/// Takes a member's old number out of use.
-pub(crate) async fn retire(tx: &DatabaseTransaction, who: &Access, card_no: &str) -> Result<(), AppError> {
-    store::retire(tx, who.tenant_id, card_no, Utc::now()).await?;
+/// Takes a member's old number out of use. The caller holds the member's row lock, so the
+/// number is the member's own and still assigned; anything else is a broken invariant.
+pub(crate) async fn retire(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    member: Uuid,
+    card_no: &str,
+) -> Result<(), AppError> {
+    if !store::retire(tx, who.tenant_id, card_no, member, Utc::now()).await? {
+        return Err(AppError::Internal(format!("card number {card_no} is not assigned to member {member}")));
+    }
     Ok(())
 }
 

@@ -42,7 +42,7 @@ impl App {
         who.require("members:write")?;
         let (source, external_id) = parse_key(source, external_id)?;
         let tx = self.store().begin_write().await?;
-        let member = members::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        let member = members::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         match store::find(&tx, who.tenant_id, &source, &external_id).await? {
             Some(i) if i.member_id == member.id => {}
             Some(_) => {
@@ -94,7 +94,7 @@ impl App {
     ) -> Result<(), AppError> {
         who.require("members:write")?;
         let tx = self.store().begin_write().await?;
-        let member = members::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        let member = members::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         if !store::delete(&tx, who.tenant_id, member.id, source, external_id).await? {
             return Err(AppError::NotFound { entity: "member_identity" });
         }

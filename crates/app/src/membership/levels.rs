@@ -172,7 +172,8 @@ impl App {
     ) -> Result<LevelView, AppError> {
         who.require("member_levels:write")?;
         let tx = self.store().begin_write().await?;
-        let before = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        // Locked, so of two changes made with one ETag the second sees the first's version.
+        let before = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, before.updated_at)?;
         let mut after = before.clone();
         apply(&mut after, &input)?;
@@ -191,7 +192,9 @@ impl App {
     pub async fn delete_member_level(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
         who.require("member_levels:write")?;
         let tx = self.store().begin_write().await?;
-        let row = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        // Locked: a member being given the level holds it (`hold`), so the check below and the
+        // deletion cannot interleave with an enrollment or level change.
+        let row = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         if !store::delete_unused(&tx, who.tenant_id, id).await? {
             return Err(AppError::Conflict { code: "member_level.in_use", field: None });
         }

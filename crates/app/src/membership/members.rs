@@ -23,6 +23,7 @@ use crm_store::customers::records as customers;
 use crm_store::membership::level_changes::{self, LevelChangeRow};
 use crm_store::membership::members::{self as store, MemberFilter, MemberRow};
 use crm_store::membership::{identities, levels};
+use crm_store::scope::ScopeFilter;
 use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -156,7 +157,7 @@ pub async fn upgrade_if_due(
     member: Uuid,
     upgrade_points: i64,
 ) -> Result<bool, AppError> {
-    let Some(row) = store::find(tx, who.tenant_id, member).await? else { return Ok(false) };
+    let Some(row) = store::lock_scoped(tx, who.tenant_id, &ScopeFilter::All, member).await? else { return Ok(false) };
     let all = levels::list(tx, who.tenant_id).await?;
     let current = row.level_id.and_then(|l| all.iter().find(|x| x.id == l)).map(|l| l.level_value);
     let steps: Vec<LevelStep<Uuid>> = all
@@ -266,7 +267,8 @@ impl App {
     ) -> Result<MemberView, AppError> {
         who.require("members:write")?;
         let tx = self.store().begin_write().await?;
-        let member = store::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        // Locked, so of two changes made with one ETag the second sees the first's version.
+        let member = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let current = view(&tx, who, member.clone()).await?;
         etag::check(if_match, current.updated_at)?;
         let before = customers::find(&tx, who.tenant_id, member.customer_id).await?.ok_or(NOT_FOUND)?;
@@ -309,7 +311,9 @@ impl App {
         who.require("members:write")?;
         let reason = parse_reason("/reason", reason.as_deref(), action == CardAction::Cancel)?;
         let tx = self.store().begin_write().await?;
-        let before = store::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        // Locked: a second action on the member waits, then checks its transition against this
+        // one's outcome (and a replacement retires the number this one gave).
+        let before = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let from = MemberStatus::parse("/status", &before.status)?;
         let to = from.after(action).map_err(|_| invalid_transition())?;
         let now = Utc::now();
@@ -319,11 +323,11 @@ impl App {
         match action {
             CardAction::Replace => {
                 let s = settings::load(&tx, who.tenant_id).await?;
-                after.card_no = cards::assign(&tx, who, &s, before.id, card_no.as_deref(), "/card_no").await?;
-                cards::retire(&tx, who, &before.card_no).await?;
+                after.card_no = cards::assign(&tx, who, &s, before.id, (card_no.as_deref(), "/card_no"), None).await?;
+                cards::retire(&tx, who, before.id, &before.card_no).await?;
             }
             CardAction::Cancel => {
-                cards::retire(&tx, who, &before.card_no).await?;
+                cards::retire(&tx, who, before.id, &before.card_no).await?;
                 after.cancelled_at = Some(now);
                 after.cancel_reason = reason.clone();
             }
@@ -354,8 +358,8 @@ impl App {
         who.require("members:level")?;
         let reason = parse_reason("/reason", reason.as_deref(), true)?;
         let tx = self.store().begin_write().await?;
-        levels::find(&tx, who.tenant_id, level_id).await?.ok_or_else(|| FieldError::new("/level_id", "not_found"))?;
-        let before = store::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
+        levels::hold(&tx, who.tenant_id, level_id).await?.ok_or_else(|| FieldError::new("/level_id", "not_found"))?;
+        let before = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let (row, _) = set_level(&tx, who, before, Some(level_id), LevelChangeSource::Manual, reason).await?;
         let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -383,7 +387,10 @@ impl App {
         for id in ids {
             let one = async {
                 let tx = self.store().begin_write().await?;
-                let before = store::find_scoped(&tx, who.tenant_id, &who.scope, *id).await?.ok_or(NOT_FOUND)?;
+                levels::hold(&tx, who.tenant_id, level_id)
+                    .await?
+                    .ok_or_else(|| FieldError::new("/level_id", "not_found"))?;
+                let before = store::lock_scoped(&tx, who.tenant_id, &who.scope, *id).await?.ok_or(NOT_FOUND)?;
                 let (_, changed) =
                     set_level(&tx, who, before, Some(level_id), LevelChangeSource::Manual, reason.clone()).await?;
                 tx.commit().await.map_err(StoreError::from)?;

@@ -34,6 +34,10 @@ pub struct Model {
     pub decided_by: Option<Uuid>,
     pub decision_reason: Option<String>,
     pub created_by: Option<Uuid>,
+    /// The user who submitted it (null for API clients and the website).
+    pub submitted_by: Option<Uuid>,
+    /// The owner of the customer it is linked to (from a prefill or the approval).
+    pub owner_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,14 +1,17 @@
 //! Enrollment applications: insert and update whole rows, the review queue, and the look-ups the
-//! automatic review needs (other pending applications with the same phone or id number).
+//! automatic review needs (other pending applications with the same phone or id number). Reads
+//! for callers go through the data scope: an application is the caller's when the scope covers
+//! the owner of its customer or its submitter; one with neither is visible tenant-wide only.
 
 use crate::StoreError;
 use crate::entities::enrollment_applications as ea;
+use crate::scope::{ScopeFilter, by_owner};
 use crm_domain::customers::search::prefix_upper_bound;
 use crm_domain::ids::TenantId;
 use crm_domain::membership::ApplicationStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -48,6 +51,7 @@ pub async fn update(
         decided_at,
         decided_by,
         decision_reason,
+        owner_id,
         updated_at
     );
     Ok(am.update(c).await?)
@@ -55,6 +59,48 @@ pub async fn update(
 
 pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<ApplicationRow>, StoreError> {
     Ok(ea::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// The applications the scope shows: those whose linked customer's owner or whose submitter
+/// it covers. Unowned ones (the website's, an API client's, not linked yet) only tenant-wide.
+fn in_scope(tenant: TenantId, scope: &ScopeFilter) -> Condition {
+    match scope {
+        ScopeFilter::All => Condition::all(),
+        s => Condition::any().add(by_owner(tenant.0, s, ea::Column::OwnerId)).add(by_owner(
+            tenant.0,
+            s,
+            ea::Column::SubmittedBy,
+        )),
+    }
+}
+
+fn scoped(tenant: TenantId, scope: &ScopeFilter, id: Uuid) -> Select<ea::Entity> {
+    ea::Entity::find()
+        .filter(ea::Column::TenantId.eq(tenant.0))
+        .filter(ea::Column::Id.eq(id))
+        .filter(in_scope(tenant, scope))
+}
+
+/// One application the scope shows.
+pub async fn find_scoped(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<ApplicationRow>, StoreError> {
+    Ok(scoped(tenant, scope, id).one(c).await?)
+}
+
+/// One application the scope shows, locked until the transaction ends (`FOR UPDATE` on
+/// PostgreSQL; SQLite's writers are serialized already), so a decision or correction acts on
+/// the row as it is and the next one waits for it.
+pub async fn lock_scoped(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<ApplicationRow>, StoreError> {
+    Ok(scoped(tenant, scope, id).lock_exclusive().one(c).await?)
 }
 
 /// The application a system submitted under its own id.
@@ -122,11 +168,12 @@ pub struct ApplicationFilter {
 pub async fn page(
     c: &impl ConnectionTrait,
     tenant: TenantId,
+    scope: &ScopeFilter,
     f: &ApplicationFilter,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<ApplicationRow>, StoreError> {
-    let mut q = ea::Entity::find().filter(ea::Column::TenantId.eq(tenant.0));
+    let mut q = ea::Entity::find().filter(ea::Column::TenantId.eq(tenant.0)).filter(in_scope(tenant, scope));
     if let Some(s) = f.status {
         q = q.filter(ea::Column::Status.eq(s.as_str()));
     }

@@ -158,21 +158,25 @@ pub async fn insert_assigned(
     Ok(n == 1)
 }
 
-/// Takes an assigned number out of use for good.
+/// Takes a number assigned to `member` out of use for good; false when it is not assigned to
+/// that member (retired already, or never theirs).
 pub async fn retire(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     card_no: &str,
+    member: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    cn::Entity::update_many()
+) -> Result<bool, StoreError> {
+    let res = cn::Entity::update_many()
         .col_expr(cn::Column::Status, CardStatus::Retired.as_str().into())
         .col_expr(cn::Column::RetiredAt, Some(now).into())
         .filter(cn::Column::TenantId.eq(tenant.0))
         .filter(cn::Column::CardNo.eq(card_no))
+        .filter(cn::Column::Status.eq(CardStatus::Assigned.as_str()))
+        .filter(cn::Column::MemberId.eq(member))
         .exec(c)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
 }
 
 /// Deletes a free number; false when it is not free (or absent).

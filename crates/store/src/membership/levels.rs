@@ -5,7 +5,7 @@ use crate::entities::{member_levels as ml, members as mb};
 use crm_domain::ids::TenantId;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -18,6 +18,18 @@ pub async fn insert(c: &impl ConnectionTrait, row: &LevelRow) -> Result<(), Stor
 
 pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<LevelRow>, StoreError> {
     Ok(ml::Entity::find_by_id((tenant.0, id)).one(c).await?)
+}
+
+/// One level, locked against every other lock until the transaction ends (a change or a
+/// deletion; `FOR UPDATE` on PostgreSQL, nothing on SQLite where writers are serialized).
+pub async fn lock(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<LevelRow>, StoreError> {
+    Ok(ml::Entity::find_by_id((tenant.0, id)).lock_exclusive().one(c).await?)
+}
+
+/// One level, held against deletion until the transaction ends (`FOR SHARE`: many members may
+/// be given the level at once, but a deletion waits for them, and they for it).
+pub async fn hold(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<LevelRow>, StoreError> {
+    Ok(ml::Entity::find_by_id((tenant.0, id)).lock_shared().one(c).await?)
 }
 
 /// Every level of the tenant, lowest `level_value` first (the first is the entry level).

@@ -11,7 +11,7 @@ use crm_domain::ids::TenantId;
 use crm_domain::membership::MemberStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -41,6 +41,13 @@ fn in_scope(tenant: TenantId, scope: &ScopeFilter) -> Condition {
     }
 }
 
+fn scoped(tenant: TenantId, scope: &ScopeFilter, id: Uuid) -> Select<mb::Entity> {
+    mb::Entity::find()
+        .filter(mb::Column::TenantId.eq(tenant.0))
+        .filter(mb::Column::Id.eq(id))
+        .filter(in_scope(tenant, scope))
+}
+
 /// One member whose customer the scope shows.
 pub async fn find_scoped(
     c: &impl ConnectionTrait,
@@ -48,12 +55,19 @@ pub async fn find_scoped(
     scope: &ScopeFilter,
     id: Uuid,
 ) -> Result<Option<MemberRow>, StoreError> {
-    Ok(mb::Entity::find()
-        .filter(mb::Column::TenantId.eq(tenant.0))
-        .filter(mb::Column::Id.eq(id))
-        .filter(in_scope(tenant, scope))
-        .one(c)
-        .await?)
+    Ok(scoped(tenant, scope, id).one(c).await?)
+}
+
+/// One member whose customer the scope shows, locked until the transaction ends (`FOR UPDATE`
+/// on PostgreSQL; SQLite's writers are serialized already): every change of a member reads it
+/// this way, so the next change of the same member waits and then sees this one.
+pub async fn lock_scoped(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    scope: &ScopeFilter,
+    id: Uuid,
+) -> Result<Option<MemberRow>, StoreError> {
+    Ok(scoped(tenant, scope, id).lock_exclusive().one(c).await?)
 }
 
 /// The member holding a card number (current numbers only: a retired one is on no member).

@@ -32,6 +32,13 @@ async fn club(app: &TestApp) -> (String, (String, String), (String, String)) {
     (t, ann, bob)
 }
 
+/// Bob's customer (phone 5, an email and an id number), by id.
+async fn bobs_customer(app: &TestApp, bob: &str) -> String {
+    let body =
+        json!({"name": "博的客户", "phone": phone(5), "email": "bob-c@example.com", "id_number": "110101199003074514"});
+    s(&app.create("/api/v1/customers", bob, body).await, "id")
+}
+
 async fn queue(app: &TestApp, token: &str) -> Vec<String> {
     field_of(&items(app, token, "/api/v1/enrollment-applications?limit=500").await, "id")
 }
@@ -114,14 +121,7 @@ async fn applications_are_listed_and_read_within_the_data_scope(db: Db) {
 async fn approval_never_links_a_customer_outside_the_scope(db: Db) {
     let app = TestApp::spawn(db).await;
     let (t, (_, ann), (_, bob)) = club(&app).await;
-    let theirs = app
-        .create(
-            "/api/v1/customers",
-            &bob,
-            json!({"name": "博的客户", "phone": phone(5), "email": "bob-c@example.com", "id_number": "110101199003074514"}),
-        )
-        .await;
-    let cid = s(&theirs, "id");
+    let cid = bobs_customer(&app, &bob).await;
     let before = expect(app.get_auth(&format!("/api/v1/customers/{cid}"), &t).await, 200, "customer").await;
     let secrets = [cid.as_str(), "bob-c@example.com", "110101199003074514", "博的客户"];
 
@@ -177,14 +177,7 @@ async fn approval_never_links_a_customer_outside_the_scope(db: Db) {
 async fn a_prefill_from_a_customer_outside_the_scope_is_refused_like_a_missing_one(db: Db) {
     let app = TestApp::spawn(db).await;
     let (t, (_, ann), (_, bob)) = club(&app).await;
-    let theirs = app
-        .create(
-            "/api/v1/customers",
-            &bob,
-            json!({"name": "博的客户", "phone": phone(5), "email": "bob-c@example.com", "id_number": "110101199003074514"}),
-        )
-        .await;
-    let cid = s(&theirs, "id");
+    let cid = bobs_customer(&app, &bob).await;
     let pushed = upsert_customer(
         &app,
         &t,

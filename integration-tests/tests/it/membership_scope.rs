@@ -222,4 +222,9 @@ async fn a_prefill_from_a_customer_outside_the_scope_is_refused_like_a_missing_o
     let b = apply(&app, &t, json!({"channel": "purchase", "customer_id": cid})).await;
     assert_eq!(b["email"], "bob-c@example.com");
     assert!(queue(&app, &bob).await.contains(&s(&b, "id")), "linked to bob's customer, so bob's too");
+
+    // Merged into bob's customer, ann's application follows it to its new owner.
+    let merge = json!({"duplicate_ids": [s(&mine, "id")]});
+    expect(app.post_auth(&format!("/api/v1/customers/{cid}/merge"), &t, &merge).await, 200, "merge").await;
+    assert!(queue(&app, &bob).await.contains(&s(&a, "id")), "the merged customer's application is bob's");
 }

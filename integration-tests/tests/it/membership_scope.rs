@@ -32,6 +32,13 @@ async fn club(app: &TestApp) -> (String, (String, String), (String, String)) {
     (t, ann, bob)
 }
 
+/// Bob's customer (phone 5, an email and an id number), by id.
+async fn bobs_customer(app: &TestApp, bob: &str) -> String {
+    let body =
+        json!({"name": "博的客户", "phone": phone(5), "email": "bob-c@example.com", "id_number": "110101199003074514"});
+    s(&app.create("/api/v1/customers", bob, body).await, "id")
+}
+
 async fn queue(app: &TestApp, token: &str) -> Vec<String> {
     field_of(&items(app, token, "/api/v1/enrollment-applications?limit=500").await, "id")
 }
@@ -114,14 +121,7 @@ async fn applications_are_listed_and_read_within_the_data_scope(db: Db) {
 async fn approval_never_links_a_customer_outside_the_scope(db: Db) {
     let app = TestApp::spawn(db).await;
     let (t, (_, ann), (_, bob)) = club(&app).await;
-    let theirs = app
-        .create(
-            "/api/v1/customers",
-            &bob,
-            json!({"name": "博的客户", "phone": phone(5), "email": "bob-c@example.com", "id_number": "110101199003074514"}),
-        )
-        .await;
-    let cid = s(&theirs, "id");
+    let cid = bobs_customer(&app, &bob).await;
     let before = expect(app.get_auth(&format!("/api/v1/customers/{cid}"), &t).await, 200, "customer").await;
     let secrets = [cid.as_str(), "bob-c@example.com", "110101199003074514", "博的客户"];
 
@@ -177,14 +177,7 @@ async fn approval_never_links_a_customer_outside_the_scope(db: Db) {
 async fn a_prefill_from_a_customer_outside_the_scope_is_refused_like_a_missing_one(db: Db) {
     let app = TestApp::spawn(db).await;
     let (t, (_, ann), (_, bob)) = club(&app).await;
-    let theirs = app
-        .create(
-            "/api/v1/customers",
-            &bob,
-            json!({"name": "博的客户", "phone": phone(5), "email": "bob-c@example.com", "id_number": "110101199003074514"}),
-        )
-        .await;
-    let cid = s(&theirs, "id");
+    let cid = bobs_customer(&app, &bob).await;
     let pushed = upsert_customer(
         &app,
         &t,
@@ -229,4 +222,9 @@ async fn a_prefill_from_a_customer_outside_the_scope_is_refused_like_a_missing_o
     let b = apply(&app, &t, json!({"channel": "purchase", "customer_id": cid})).await;
     assert_eq!(b["email"], "bob-c@example.com");
     assert!(queue(&app, &bob).await.contains(&s(&b, "id")), "linked to bob's customer, so bob's too");
+
+    // Merged into bob's customer, ann's application follows it to its new owner.
+    let merge = json!({"duplicate_ids": [s(&mine, "id")]});
+    expect(app.post_auth(&format!("/api/v1/customers/{cid}/merge"), &t, &merge).await, 200, "merge").await;
+    assert!(queue(&app, &bob).await.contains(&s(&a, "id")), "the merged customer's application is bob's");
 }

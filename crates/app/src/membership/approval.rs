@@ -16,6 +16,7 @@ use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
 use crm_domain::membership::{ApplicationStatus, LevelChangeSource, MemberStatus};
+use crm_store::Backend;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationRow};
 use crm_store::membership::members::{self, MemberRow};
@@ -91,16 +92,16 @@ fn customer_input(a: &ApplicationRow) -> CustomerInput {
 
 /// The customer the member will be, decided but not written yet: writing a customer takes the
 /// tenant's change counter until commit, so the approval writes it as late as it can.
-enum Person {
-    Existing { before: CustomerRow, after: CustomerRow },
-    New(CustomerRow),
+struct Person {
+    /// The existing customer as it is (none for a new one).
+    before: Option<CustomerRow>,
+    /// The customer as it will be written.
+    after: CustomerRow,
 }
 
 impl Person {
     fn row(&self) -> &CustomerRow {
-        match self {
-            Person::Existing { after, .. } | Person::New(after) => after,
-        }
+        &self.after
     }
 }
 
@@ -147,21 +148,21 @@ async fn person_for(
             keep_own!(phone, email, gender, birthday, id_number, province, city, district, address);
             let mut after = before.clone();
             apply(&mut after, &input, "")?;
-            Ok(Person::Existing { before, after })
+            Ok(Person { before: Some(before), after })
         }
         None => {
             let mut row = blank(tenant, who);
             row.source = Some("enrollment".to_owned());
             apply(&mut row, &customer_input(a), "")?;
-            Ok(Person::New(row))
+            Ok(Person { before: None, after: row })
         }
     }
 }
 
 async fn write_person(tx: &DatabaseTransaction, who: &Access, p: Person) -> Result<CustomerRow, AppError> {
     match p {
-        Person::Existing { before, after } => Ok(write_change(tx, who, before, after, "update").await?.0),
-        Person::New(row) => write_new(tx, who, row).await,
+        Person { before: Some(before), after } => Ok(write_change(tx, who, before, after, "update").await?.0),
+        Person { before: None, after } => write_new(tx, who, after).await,
     }
 }
 
@@ -208,7 +209,7 @@ pub(crate) async fn approve_in(
     let keys: Vec<&str> = a.phone.iter().chain(a.id_number.iter()).map(String::as_str).collect();
     person_locks::lock(tx, tenant, &keys).await?;
     let person = person_for(tx, who, &a, input.customer_id).await?;
-    if let Person::Existing { before, .. } = &person
+    if let Some(before) = &person.before
         && !members::live_matching(tx, tenant, None, None, &[before.id]).await?.is_empty()
     {
         return Err(already_enrolled());
@@ -319,14 +320,15 @@ fn check_bulk(ids: &[Uuid]) -> Result<(), AppError> {
 impl App {
     /// Before an approval's transaction: refuses at once what cannot be approved as it stands
     /// (missing, not pending, incomplete), else reserves the automatic card serial the approval
-    /// will use (none when it names a number or the tenant uses a preset pool). The transaction
-    /// checks everything again under its locks.
+    /// will use (none when it names a number or the tenant uses a preset pool, and none on
+    /// SQLite, where the reservation would be one more turn on the single writer lock). The
+    /// transaction checks everything again under its locks.
     async fn serial_for(&self, who: &Access, id: Uuid, input: &ApproveInput) -> Result<Option<i64>, AppError> {
         let db = self.store().conn();
         let a = store::find_scoped(db, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(db, who.tenant_id).await?;
         check_decidable(&a, &s)?;
-        if input.card_no.is_some() {
+        if input.card_no.is_some() || self.store().backend() != Backend::Postgres {
             return Ok(None);
         }
         cards::reserve_serial(db, who, &s).await

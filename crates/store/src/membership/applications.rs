@@ -11,7 +11,7 @@ use crm_domain::ids::TenantId;
 use crm_domain::membership::ApplicationStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect, Select, Statement,
 };
 use uuid::Uuid;
 
@@ -205,19 +205,22 @@ pub async fn page(
     Ok(q.order_by_asc(ea::Column::Id).limit(limit).all(c).await?)
 }
 
-/// Moves applications of one customer to another (a customer merge).
+/// Moves applications of one customer to another (a customer merge); they then belong to the
+/// other customer's owner.
 pub async fn repoint_customer(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     from: Uuid,
     to: Uuid,
 ) -> Result<(), StoreError> {
-    ea::Entity::update_many()
-        .col_expr(ea::Column::CustomerId, sea_orm::sea_query::Expr::value(to))
-        .filter(ea::Column::TenantId.eq(tenant.0))
-        .filter(ea::Column::CustomerId.eq(from))
-        .exec(c)
-        .await?;
+    c.execute_raw(Statement::from_sql_and_values(
+        c.get_database_backend(),
+        "UPDATE enrollment_applications SET customer_id = $1, \
+         owner_id = (SELECT owner_id FROM customers WHERE tenant_id = $2 AND id = $1) \
+         WHERE tenant_id = $2 AND customer_id = $3",
+        [to.into(), tenant.0.into(), from.into()],
+    ))
+    .await?;
     Ok(())
 }
 

@@ -17,9 +17,9 @@ mod input;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;
-mod privileges;
 mod membership_races;
 mod membership_scope;
+mod privileges;
 mod segments;
 
 mod auth;

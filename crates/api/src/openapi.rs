@@ -66,11 +66,15 @@ pub async fn serve(doc: actix_web::web::Data<Served>) -> actix_web::HttpResponse
 /// Adds the error responses an operation can give, unless it documents them itself:
 /// 400, 429 and 500 always; 413, 415 and 422 with a body; 401 when it needs a token (and 409 when
 /// such an operation changes something), 403 when it needs a permission (named in its `security`
-/// requirement); 404 with an `{id}`; 412 for `PATCH`/`DELETE` (`If-Match`).
+/// requirement); 404 with an `{id}`; 412 for `PATCH`/`DELETE` (`If-Match`); 405 where a path
+/// parameter can spell a sibling's literal segment (`/enrollment-applications/{id}` given
+/// `bulk-reject` is that route, which has other methods).
 pub fn complete(mut api: Doc) -> Doc {
     api.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    let paths: Vec<String> = api.paths.paths.keys().cloned().collect();
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
+        let shadowed = has_id && paths.iter().any(|other| shadows(other, path));
         for (op, kind) in [
             (&mut item.get, Kind::Read),
             (&mut item.put, Kind::Write),
@@ -80,10 +84,26 @@ pub fn complete(mut api: Doc) -> Doc {
         ] {
             if let Some(op) = op {
                 add_errors(op, has_id, kind);
+                if shadowed {
+                    op.responses
+                        .responses
+                        .entry("405".to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
+                }
             }
         }
     }
     batch_item_schema(api)
+}
+
+/// Whether the literal path `other` is one that the template `path` also matches, so a request
+/// for `path` with that value is routed to `other` (and answers 405 for a method `other` lacks).
+fn shadows(other: &str, path: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (other.split('/').collect(), path.split('/').collect());
+    other != path
+        && a.len() == b.len()
+        && a.iter().zip(&b).any(|(x, y)| y.starts_with('{') && !x.starts_with('{'))
+        && a.iter().zip(&b).all(|(x, y)| x == y || y.starts_with('{'))
 }
 
 /// `BatchUpsertItem` = `CustomerFields` plus a required `external_id`, one closed object.
@@ -156,5 +176,20 @@ fn add_errors(op: &mut Operation, has_id: bool, kind: Kind) {
     }
     for code in codes {
         op.responses.responses.entry(code.to_owned()).or_insert_with(|| RefOr::Ref(Ref::from_response_name("Problem")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shadows;
+
+    #[test]
+    fn a_literal_sibling_shadows_a_template() {
+        let t = "/api/v1/enrollment-applications/{id}";
+        assert!(shadows("/api/v1/enrollment-applications/bulk-reject", t));
+        assert!(!shadows(t, t));
+        assert!(!shadows("/api/v1/enrollment-applications", t));
+        assert!(!shadows("/api/v1/members/bulk-reject", t));
+        assert!(!shadows("/api/v1/enrollment-applications/{other}", t));
     }
 }

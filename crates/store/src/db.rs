@@ -94,6 +94,13 @@ impl Store {
         self.backend
     }
 
+    /// Whether write transactions run side by side (PostgreSQL), so that moving work out of a
+    /// transaction shortens the time others wait on its locks. SQLite runs one writer at a time
+    /// (`BEGIN IMMEDIATE`): there, work moved out of the transaction is one more turn on that lock.
+    pub fn writers_run_concurrently(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
     /// The pool, for reads and for single-statement writes.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db

@@ -9,17 +9,15 @@
 //! item: the owner checks (each owner is looked up once), the custom field definitions and the
 //! duplicate policy.
 
-use super::duplicates::{candidates, lock_keys, new_keys, refuse_new_duplicates};
+use super::duplicates::{candidates, lock_keys, new_keys, refuse_new_duplicates, refuses};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::records::{CHANGES, blank, check_owner, insert_new, insert_new_many, write_change, write_tags};
 use super::tags::check_tags;
 use crate::platform::custom_fields::Definitions;
-use crate::platform::settings;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
 use crm_domain::ids::TenantId;
 use crm_domain::platform::custom_fields::ObjectType;
-use crm_domain::platform::settings::DuplicatePolicy;
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::platform::counters;
@@ -100,7 +98,7 @@ impl App {
         let count = items.len();
         let tx = self.store().begin_write().await?;
         let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
-        let refuse_duplicates = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        let refuse_duplicates = refuses(&tx, who.tenant_id).await?;
         let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
         let mut out: Vec<Option<ItemOutcome>> = (0..count).map(|_| None).collect();
         // Locks in the one order every customer write keeps: duplicate keys, then the customers

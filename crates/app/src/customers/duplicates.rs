@@ -117,6 +117,13 @@ pub(crate) async fn refuse_new_duplicates(
     if found.is_empty() { Ok(()) } else { Err(AppError::Duplicate { candidates: found }) }
 }
 
+/// Whether the tenant refuses probable duplicates (`duplicate_policy: refuse`), read in the
+/// transaction that decides under the key locks.
+pub(crate) async fn refuses(c: &impl ConnectionTrait, tenant: crm_domain::ids::TenantId) -> Result<bool, AppError> {
+    Ok(crate::platform::settings::load(c, tenant).await?.duplicate_policy
+        == crm_domain::platform::settings::DuplicatePolicy::Refuse)
+}
+
 /// Locks the duplicate keys of every row for the rest of the transaction (all at once, in one
 /// sorted order), so that "no live customer has this key, so insert" is decided by one
 /// transaction at a time. Taken before any customer row lock.

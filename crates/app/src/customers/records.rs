@@ -2,20 +2,18 @@
 //! delete and restore, and the lifecycle-grade history. Every write takes the next change
 //! sequence number and is audited in its transaction.
 
-use super::duplicates::{DuplicateCandidate, candidates, lock_keys, new_keys, refuse_new_duplicates};
+use super::duplicates::{DuplicateCandidate, candidates, lock_keys, new_keys, refuse_new_duplicates, refuses};
 use super::input::{CustomerInput, apply, required, same_content};
 use super::view::{CustomerView, audit_json};
 use crate::paging::{Page, PageRequest};
 use crate::platform::audit;
 use crate::platform::custom_fields::{Definitions, sync_values};
-use crate::platform::settings;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
 use crm_domain::FieldErrors;
 use crm_domain::customers::{CustomerKind, LifecycleGrade};
 use crm_domain::ids::{TenantId, UserId};
 use crm_domain::platform::custom_fields::ObjectType;
-use crm_domain::platform::settings::DuplicatePolicy;
 use crm_store::customers::grade_history;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::identity::users;
@@ -284,7 +282,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         // A refusal is decided under the locks of the new customer's keys, so two creates with one
         // phone cannot both find none; a warning is advisory and needs no lock.
-        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        let refuse = refuses(&tx, who.tenant_id).await?;
         if refuse {
             lock_keys(&tx, who, &[&row]).await?;
         }
@@ -336,7 +334,7 @@ impl App {
     ) -> Result<CustomerView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
-        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        let refuse = refuses(&tx, who.tenant_id).await?;
         if refuse {
             self.lock_new_keys(&tx, who, id, &input).await?;
         }
@@ -417,7 +415,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         // A restored customer is live again: under the refuse policy its keys are checked like a
         // new customer's, under their locks (taken before the row lock).
-        let refuse = settings::load(&tx, who.tenant_id).await?.duplicate_policy == DuplicatePolicy::Refuse;
+        let refuse = refuses(&tx, who.tenant_id).await?;
         if refuse && let Some(peek) = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await? {
             lock_keys(&tx, who, &[&peek]).await?;
         }

@@ -16,7 +16,6 @@ use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
 use crm_domain::membership::{ApplicationStatus, LevelChangeSource, MemberStatus};
-use crm_store::Backend;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationRow};
 use crm_store::membership::members::{self, MemberRow};
@@ -97,12 +96,6 @@ struct Person {
     before: Option<CustomerRow>,
     /// The customer as it will be written.
     after: CustomerRow,
-}
-
-impl Person {
-    fn row(&self) -> &CustomerRow {
-        &self.after
-    }
 }
 
 /// The customer the member will be: the one named, the one with the same phone or id number, or
@@ -219,8 +212,8 @@ pub(crate) async fn approve_in(
     // The row as stored now (status approved), with the decision.
     let before = ApplicationRow { status: ApplicationStatus::Approved.as_str().to_owned(), ..a };
     let mut after = before.clone();
-    after.customer_id = Some(person.row().id);
-    after.owner_id = person.row().owner_id;
+    after.customer_id = Some(person.after.id);
+    after.owner_id = person.after.owner_id;
     after.member_id = Some(member_id);
     after.level_id = level.as_ref().map(|l| l.id);
     after.decided_at = Some(now);
@@ -232,7 +225,7 @@ pub(crate) async fn approve_in(
     let row = store::update(tx, before, after).await?;
     audit::record(tx, who, "approve", "enrollment_application", row.id, diff).await?;
     let card_no = cards::assign(tx, who, s, member_id, (input.card_no.as_deref(), "/card_no"), serial).await?;
-    let customer_id = person.row().id;
+    let customer_id = person.after.id;
     let level_id = level.as_ref().map(|l| l.id);
     let enrolled = json!({
         "member_id": member_id, "customer_id": customer_id, "card_no": card_no,
@@ -328,7 +321,7 @@ impl App {
         let a = store::find_scoped(db, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(db, who.tenant_id).await?;
         check_decidable(&a, &s)?;
-        if input.card_no.is_some() || self.store().backend() != Backend::Postgres {
+        if input.card_no.is_some() || !self.store().writers_run_concurrently() {
             return Ok(None);
         }
         cards::reserve_serial(db, who, &s).await

@@ -44,7 +44,7 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict { constraint } => {
+            StoreError::Conflict { constraint, .. } => {
                 tracing::warn!(%constraint, "unmapped unique conflict");
                 AppError::Conflict { code: "resource.conflict", field: None }
             }

@@ -1,6 +1,7 @@
 //! crm-app: use cases. The only place a business transaction is composed; every write goes
 //! through [`crm_store::Store::begin_write`] and commits before the caller answers.
 
+pub mod batch;
 pub mod customers;
 pub mod error;
 pub mod etag;

@@ -7,8 +7,10 @@ use crm_domain::FieldError;
 use crm_domain::paging::Limit;
 use uuid::Uuid;
 
-/// A page of results; `next_cursor` is `None` on the last page.
-#[derive(Debug, Clone)]
+/// A page of results, newest first unless the operation says otherwise. Pass `next_cursor` as
+/// `cursor` to get the next page; it is `null` on the last page.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

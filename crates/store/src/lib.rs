@@ -25,6 +25,6 @@ pub mod scope;
 pub const MULTI_ROW_CHUNK: usize = 200;
 
 pub use db::{Backend, DbOptions, PoolStats, Store};
-pub use error::StoreError;
+pub use error::{StoreError, UniqueKey};
 pub use scope::ScopeFilter;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};

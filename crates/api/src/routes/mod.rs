@@ -3,6 +3,7 @@
 pub mod api_clients;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod card_numbers;
 pub mod common;
 pub mod custom_fields;

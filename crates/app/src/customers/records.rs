@@ -14,6 +14,7 @@ use crm_domain::FieldErrors;
 use crm_domain::customers::{CustomerKind, LifecycleGrade};
 use crm_domain::ids::{TenantId, UserId};
 use crm_domain::platform::custom_fields::ObjectType;
+use crm_store::UniqueKey;
 use crm_store::customers::grade_history;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::identity::users;
@@ -249,7 +250,7 @@ fn commit_err(e: crm_store::DbErr) -> AppError {
 }
 
 fn external_taken(e: StoreError) -> AppError {
-    if e.is_conflict_on("external") || e.is_conflict_on("customers.source") {
+    if e.is_conflict_on(UniqueKey::CustomerExternal) {
         AppError::Conflict { code: "customer.external_id_taken", field: Some("/external_id".to_owned()) }
     } else {
         e.into()

@@ -12,6 +12,7 @@ use crm_domain::customers::customer::parse_text;
 use crm_domain::customers::segments::{self as rules, CustomTest, Facts, Rules, SegmentKind, Test, TextField};
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::UniqueKey;
 use crm_store::customers::criteria::Criterion;
 use crm_store::customers::records::{self as customers, CustomerFilter, CustomerRow};
 use crm_store::customers::segments::{self as store, SegmentRow};
@@ -110,7 +111,7 @@ pub struct MembershipChange {
 }
 
 fn name_taken(e: StoreError) -> AppError {
-    if e.is_conflict_on("segments") || e.is_conflict_on("name") {
+    if e.is_conflict_on(UniqueKey::SegmentName) {
         AppError::Conflict { code: "segment.name_taken", field: Some("/name".to_owned()) }
     } else {
         e.into()

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crm_domain::customers::TagCategory;
 use crm_domain::customers::customer::parse_text;
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::UniqueKey;
 use crm_store::customers::tags::{self, TagRow};
 use crm_store::{ConnectionTrait, StoreError};
 use serde_json::json;
@@ -30,7 +31,7 @@ impl From<TagRow> for TagView {
 const NOT_FOUND: AppError = AppError::NotFound { entity: "tag" };
 
 fn taken(e: StoreError) -> AppError {
-    if e.is_conflict_on("tags") || e.is_conflict_on("category") {
+    if e.is_conflict_on(UniqueKey::TagName) {
         AppError::Conflict { code: "tag.name_taken", field: Some("/name".to_owned()) }
     } else {
         e.into()

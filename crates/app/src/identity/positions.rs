@@ -9,6 +9,7 @@ use crm_domain::identity::{DataScope, permission};
 use crm_domain::ids::PositionId;
 use crm_domain::{FieldErrors, identity::permission::PermissionInfo};
 use crm_store::StoreError;
+use crm_store::UniqueKey;
 use crm_store::identity::positions::{self, PositionRow};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -86,7 +87,7 @@ fn parse(input: &PositionInput) -> Result<Parsed, AppError> {
 }
 
 fn name_taken(e: StoreError) -> AppError {
-    if e.is_conflict_on("name") || e.is_conflict_on("positions") {
+    if e.is_conflict_on(UniqueKey::PositionName) {
         AppError::Conflict { code: "position.name_taken", field: Some("/name".to_owned()) }
     } else {
         e.into()

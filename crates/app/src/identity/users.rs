@@ -9,6 +9,7 @@ use crm_domain::identity::org::parse_name;
 use crm_domain::identity::{PasswordPolicy, UserStatus, Username, permission};
 use crm_domain::ids::{OrgUnitId, PositionId, TenantId, UserId};
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::UniqueKey;
 use crm_store::identity::positions::PositionRow;
 pub use crm_store::identity::users::UserFilter;
 use crm_store::identity::users::{self, NewUser, UserChanges, UserRow};
@@ -76,7 +77,7 @@ pub struct UserPatch {
 const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
 
 fn username_taken(e: StoreError) -> AppError {
-    if e.is_conflict_on("username") || e.is_conflict_on("users") {
+    if e.is_conflict_on(UniqueKey::Username) {
         AppError::Conflict { code: "user.username_taken", field: Some("/username".to_owned()) }
     } else {
         e.into()

@@ -16,6 +16,7 @@ use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
 use crm_domain::membership::{ApplicationStatus, LevelChangeSource, MemberStatus};
+use crm_store::UniqueKey;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationRow};
 use crm_store::membership::members::{self, MemberRow};
@@ -254,8 +255,8 @@ pub(crate) async fn approve_in(
         updated_at: now,
     };
     members::insert(tx, &member).await.map_err(|e| match e {
-        e if e.is_conflict_on("live_customer") || e.is_conflict_on("members.customer_id") => already_enrolled(),
-        e if e.is_conflict_on("card_no") => {
+        e if e.is_conflict_on(UniqueKey::LiveMember) => already_enrolled(),
+        e if e.is_conflict_on(UniqueKey::CardNo) => {
             AppError::Conflict { code: "card_number.not_free", field: Some("/card_no".to_owned()) }
         }
         other => other.into(),

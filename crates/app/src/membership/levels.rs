@@ -9,6 +9,7 @@ use crm_domain::identity::org::parse_name_within;
 use crm_domain::membership::Multiplier;
 use crm_domain::membership::level::{parse_level_value, parse_upgrade_points};
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::UniqueKey;
 use crm_store::membership::levels::{self as store, LevelRow};
 use crm_store::{ConnectionTrait, StoreError};
 use serde_json::json;
@@ -100,9 +101,9 @@ fn audit_json(r: &LevelRow) -> serde_json::Value {
 
 fn taken(e: StoreError) -> AppError {
     // PostgreSQL names the index; SQLite names the columns.
-    if e.is_conflict_on("ux_member_levels_value") || e.is_conflict_on("member_levels.level_value") {
+    if e.is_conflict_on(UniqueKey::LevelValue) {
         AppError::Conflict { code: "member_level.value_taken", field: Some("/level_value".to_owned()) }
-    } else if e.is_conflict_on("ux_member_levels_name") || e.is_conflict_on("member_levels.name") {
+    } else if e.is_conflict_on(UniqueKey::LevelName) {
         AppError::Conflict { code: "member_level.name_taken", field: Some("/name".to_owned()) }
     } else {
         e.into()

@@ -12,6 +12,7 @@ use crm_domain::platform::custom_fields::{
     FieldDef, FieldType, IndexValue, ObjectType, parse_key, parse_options, parse_value,
 };
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::UniqueKey;
 use crm_store::platform::custom_fields::{self as store, CustomFieldRow, ValueCondition};
 use crm_store::{ConnectionTrait, StoreError};
 use serde_json::{Map, Value, json};
@@ -251,7 +252,7 @@ pub fn value_condition(field: &str, def: &FieldDef, raw: &str) -> Result<ValueCo
 }
 
 fn key_taken(e: StoreError) -> AppError {
-    if e.is_conflict_on("custom_fields") || e.is_conflict_on("key") {
+    if e.is_conflict_on(UniqueKey::CustomFieldKey) {
         AppError::Conflict { code: "custom_field.key_taken", field: Some("/key".to_owned()) }
     } else {
         e.into()

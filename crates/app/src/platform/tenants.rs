@@ -9,6 +9,7 @@ use crm_domain::identity::org::parse_name;
 use crm_domain::identity::{DataScope, PasswordPolicy, PlainPassword, UserStatus, Username, permission};
 use crm_domain::ids::{PositionId, TenantId, UserId};
 use crm_domain::platform::TenantCode;
+use crm_store::UniqueKey;
 use crm_store::identity::positions;
 use crm_store::identity::users::{self, NewUser};
 use crm_store::platform::tenants::{self, TenantRow};
@@ -90,7 +91,7 @@ impl App {
             return Err(AppError::Internal("unreachable".into()));
         };
         let taken = |e: StoreError| {
-            if e.is_conflict_on("code") || e.is_conflict_on("tenants") {
+            if e.is_conflict_on(UniqueKey::TenantCode) {
                 AppError::Conflict { code: "tenant.code_taken", field: Some("/code".to_owned()) }
             } else {
                 e.into()

@@ -410,7 +410,18 @@ pub fn problem_text(code: &str, lang: Lang) -> (&'static str, &'static str) {
     }
 }
 
-/// The message for one invalid field.
+/// The message for one invalid field, filled from its parameters. An `invalid_value` that lists
+/// its `allowed` values (an enum) names them.
+pub fn field_message(code: &str, params: &[(&'static str, String)], lang: Lang) -> String {
+    let template = match (code, lang) {
+        ("invalid_value", Lang::En) if params.iter().any(|(k, _)| *k == "allowed") => "must be one of: {allowed}",
+        ("invalid_value", Lang::Zh) if params.iter().any(|(k, _)| *k == "allowed") => "须为以下之一：{allowed}",
+        _ => field_text(code, lang),
+    };
+    fill(template, params)
+}
+
+/// The message template for one invalid field.
 pub fn field_text(code: &str, lang: Lang) -> &'static str {
     let (en, zh) = match code {
         "required" => ("is required", "必填"),

@@ -134,7 +134,7 @@ impl ApiError {
                     // A field error always names a place; the body itself is `/`.
                     field: if f.field.is_empty() { "/".to_owned() } else { f.field.clone() },
                     code: f.code.clone(),
-                    message: i18n::fill(i18n::field_text(&f.code, lang), &f.params),
+                    message: i18n::field_message(&f.code, &f.params, lang),
                 })
                 .collect(),
             duplicates: self.duplicates.clone(),

@@ -48,5 +48,15 @@ fn serde_issue(path: &SerdePath, message: &str) -> FieldIssue {
         (base, "invalid_value")
     };
     let field = if field.is_empty() { "/".to_owned() } else { field };
-    FieldIssue { field, code: code.to_owned(), params: Vec::new() }
+    FieldIssue { field, code: code.to_owned(), params: allowed_in(message) }
+}
+
+/// `unknown variant `x`, expected one of `a`, `b`` (an enum's value): the allowed values.
+fn allowed_in(message: &str) -> Vec<(&'static str, String)> {
+    let Some(list) = message.strip_prefix("unknown variant").and_then(|m| m.split_once("expected ")).map(|(_, l)| l)
+    else {
+        return Vec::new();
+    };
+    let values: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+    if values.is_empty() { Vec::new() } else { vec![("allowed", values.join(", "))] }
 }

@@ -28,3 +28,14 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// The `If-Match` header of an operation that honours it (declare it with `params(IfMatchHeader)`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The `ETag` the change was based on; a stale one is answered 412 `resource.precondition_failed`
+    /// and nothing changes. Without it the change applies to the current version.
+    #[serde(rename = "If-Match")]
+    #[param(example = "\"1733212800123456\"")]
+    pub if_match: Option<String>,
+}

@@ -2,6 +2,7 @@
 //! through [`crm_store::Store::begin_write`] and commits before the caller answers.
 
 pub mod batch;
+pub mod codes;
 pub mod customers;
 pub mod error;
 pub mod etag;

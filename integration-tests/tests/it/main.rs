@@ -27,3 +27,13 @@ mod errors;
 mod observability;
 mod openapi;
 mod platform;
+
+/// One visible line in `cargo test` when the PostgreSQL half is skipped (`ignored, ...`).
+#[test]
+#[cfg_attr(
+    crm_no_postgres,
+    ignore = "SKIPPED: the PostgreSQL half of every test; set CRM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres"
+)]
+fn postgresql_half() {
+    assert!(helpers::postgres_admin_url().is_some(), "CRM_TEST_DATABASE_URL is set, so PostgreSQL tests run");
+}

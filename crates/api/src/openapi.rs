@@ -204,7 +204,15 @@ fn required_scopes(op: &Operation) -> Option<Vec<String>> {
 }
 
 fn declares_header(op: &Operation, name: &str) -> bool {
-    op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case(name))
+    parameters(op).any(|p| p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case(name))
+}
+
+/// The operation's parameters written out in it (not references).
+fn parameters(op: &Operation) -> impl Iterator<Item = &utoipa::openapi::path::Parameter> {
+    op.parameters.iter().flatten().filter_map(|p| match p {
+        RefOr::T(p) => Some(p),
+        RefOr::Ref(_) => None,
+    })
 }
 
 /// Codes the description names in backticks (`409 \`customer.duplicate\``).
@@ -215,9 +223,7 @@ fn named_codes(description: &str) -> Vec<Code> {
 /// The code every operation of this shape answers with for `status`.
 fn usual_code(status: u16, op: &Operation, path: &str) -> Code {
     match status {
-        400 if op.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Query) => {
-            Code::RequestInvalidQuery
-        }
+        400 if parameters(op).any(|p| p.parameter_in == ParameterIn::Query) => Code::RequestInvalidQuery,
         400 if path.contains('{') => Code::RequestInvalidPath,
         400 if op.request_body.is_some() => Code::RequestMalformedJson,
         400 => Code::RequestBadRequest,

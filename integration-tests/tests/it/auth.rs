@@ -102,7 +102,7 @@ fn claims(app_tenant: &str, user: &str) -> Value {
 }
 
 fn sign(header: &Header, claims: &Value, key: &str) -> String {
-    jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(key.as_bytes())).unwrap()
+    jsonwebtoken::encode(header, claims, &EncodingKey::from_secret(key.as_bytes()).unwrap()).unwrap()
 }
 
 async fn forged_and_mistyped_tokens_are_refused(db: Db) {

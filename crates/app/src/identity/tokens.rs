@@ -90,9 +90,10 @@ impl TokenService {
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        let key_error = |e: jsonwebtoken::errors::Error| AppError::Internal(format!("unusable jwt_secret: {e}"));
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            encoding: EncodingKey::from_secret(secret.as_bytes()).map_err(key_error)?,
+            decoding: DecodingKey::from_secret(secret.as_bytes()).map_err(key_error)?,
             validation,
             config,
         })

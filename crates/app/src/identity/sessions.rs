@@ -44,7 +44,7 @@ impl Default for LockoutPolicy {
 }
 
 /// `POST /auth/login`, parsed: a tenant code (`default` when none was given), the username as
-/// typed (trimmed; it is looked up lowercase) and a password, both non-empty.
+/// typed (looked up trimmed and lowercase) and the password, neither empty.
 #[derive(Debug, Clone)]
 pub struct LoginCommand {
     pub tenant: TenantCode,

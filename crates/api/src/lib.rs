@@ -14,10 +14,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
+use routes::identity::{api_clients, auth, org_units, positions, users};
+use routes::platform::{audit, custom_fields, health, settings, tenants};
 use routes::{
-    api_clients, audit, auth, card_numbers, custom_fields, customer_activity, customer_duplicates, customer_pool,
-    customers, enrollment, fallback, health, member_levels, members, org_units, outbox, positions, segments, settings,
-    tags, tenants, users,
+    card_numbers, customer_activity, customer_duplicates, customer_pool, customers, enrollment, fallback,
+    member_levels, members, outbox, segments, tags,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};

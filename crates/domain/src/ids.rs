@@ -59,3 +59,11 @@ id_type!(
     /// An integration client (client credentials).
     ApiClientId
 );
+id_type!(
+    /// A custom field definition.
+    CustomFieldId
+);
+id_type!(
+    /// An entry of the audit log.
+    AuditEntryId
+);

@@ -11,6 +11,7 @@ on_both_dbs!(
     users_are_created_changed_disabled_and_reset,
     each_data_scope_sees_exactly_its_part_of_the_tree,
     stale_if_match_is_412,
+    list_queries_refuse_unknown_parameters_and_values,
 );
 
 async fn org_tree_builds_moves_and_deletes_leaves_only(db: Db) {
@@ -351,4 +352,24 @@ async fn stale_if_match_is_412(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
+}
+
+async fn list_queries_refuse_unknown_parameters_and_values(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    for path in ["/api/v1/users?limit=5&bogus=1", "/api/v1/audit-log?bogus=1", "/api/v1/custom-fields?bogus=1"] {
+        let body = problem(app.get_auth(path, &t).await, 400, "request.invalid_query").await;
+        assert_eq!(
+            (body["errors"][0]["field"].as_str(), body["errors"][0]["code"].as_str()),
+            (Some("/bogus"), Some("unknown_field")),
+            "{path}: {body}"
+        );
+    }
+    // An enum names its allowed values.
+    let body = problem(app.get_auth("/api/v1/users?status=gone", &t).await, 400, "request.invalid_query").await;
+    assert_eq!(body["errors"][0]["field"], "/status");
+    assert_eq!(body["errors"][0]["code"], "invalid_value");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("active, disabled"), "{body}");
+    let users: Value = app.get_auth("/api/v1/users?status=active", &t).await.json().await.unwrap();
+    assert_eq!(users["items"].as_array().unwrap().len(), 1);
 }

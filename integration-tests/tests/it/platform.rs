@@ -2,7 +2,9 @@
 
 use crate::helpers::{ADMIN_PASSWORD, Db, TestApp, test_config};
 use crate::on_both_dbs;
+use crm_domain::identity::UserStatus;
 use crm_domain::ids::TenantId;
+use crm_domain::platform::TenantCode;
 use crm_store::identity::users;
 use crm_store::platform::tenants;
 use sea_orm::ConnectionTrait;
@@ -22,9 +24,9 @@ async fn fresh_database_is_migrated_and_bootstrapped(db: Db) {
     assert_eq!(store.pending_migrations().await.unwrap(), 0);
 
     let tenant = tenants::find_by_code(store.conn(), "default").await.unwrap().expect("tenant default");
-    let admin = users::find_by_username(store.conn(), TenantId(tenant.id), "admin").await.unwrap().expect("admin");
+    let admin = users::find_by_username(store.conn(), tenant.id, "admin").await.unwrap().expect("admin");
     assert!(admin.is_platform_admin);
-    assert_eq!(admin.status, "active");
+    assert_eq!(admin.status, UserStatus::Active);
     assert!(admin.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "argon2id at OWASP parameters");
     assert!(app.bootstrap_password.is_none(), "configured password is not echoed");
 
@@ -53,7 +55,7 @@ async fn restart_keeps_data_and_bootstraps_nothing(db: Db) {
     assert_eq!(app.get_auth("/api/v1/me", &first_token).await.status(), 200);
     let store = app.store().await;
     let tenant = tenants::find_by_code(store.conn(), "default").await.unwrap().unwrap();
-    assert_eq!(users::count(store.conn(), TenantId(tenant.id)).await.unwrap(), 1);
+    assert_eq!(users::count(store.conn(), tenant.id).await.unwrap(), 1);
 }
 
 async fn generated_admin_password_is_reported_and_works(db: Db) {
@@ -86,16 +88,19 @@ async fn readyz_is_503_while_a_migration_is_pending(db: Db) {
 async fn users_of_another_tenant_are_not_found(db: Db) {
     let app = TestApp::spawn(db).await;
     let store = app.store().await;
-    let other = tenants::insert(store.conn(), TenantId::new(), "other", "Other").await.unwrap();
+    let code = TenantCode::parse("/code", "other").unwrap();
+    let other = tenants::insert(store.conn(), tenants::NewTenant { id: TenantId::new(), code: &code, name: "Other" })
+        .await
+        .unwrap();
     let stranger = users::insert(
         store.conn(),
         users::NewUser {
-            tenant_id: TenantId(other.id),
+            tenant_id: other.id,
             id: crm_domain::ids::UserId::new(),
             username: "stranger",
             password_hash: "x",
             display_name: "Stranger",
-            status: "active",
+            status: UserStatus::Active,
             is_platform_admin: false,
             org_unit_id: None,
         },

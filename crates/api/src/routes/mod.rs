@@ -1,29 +1,21 @@
 //! HTTP handlers, one file per endpoint group. A handler parses, calls one use case, maps the result.
 
-pub mod api_clients;
-pub mod audit;
-pub mod auth;
 pub mod batch;
 pub mod card_numbers;
 pub mod common;
-pub mod custom_fields;
 pub mod customer_activity;
 pub mod customer_duplicates;
 pub mod customer_pool;
 pub mod customers;
 pub mod enrollment;
 pub mod fallback;
-pub mod health;
+pub mod identity;
 pub mod member_levels;
 pub mod members;
-pub mod org_units;
 pub mod outbox;
-pub mod positions;
+pub mod platform;
 pub mod segments;
-pub mod settings;
 pub mod tags;
-pub mod tenants;
-pub mod users;
 
 use crate::problem::ApiError;
 

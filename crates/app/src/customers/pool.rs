@@ -117,7 +117,6 @@ impl App {
     pub async fn return_idle_customers(&self, now: DateTime<Utc>) -> Result<u64, AppError> {
         let mut moved = 0;
         for (tenant, _) in tenant_settings::tenants_with(self.store().conn(), POOL_RETURN_DAYS).await? {
-            let tenant = TenantId(tenant);
             let Some(days) = settings::load(self.store().conn(), tenant).await?.pool_return_days else { continue };
             let cutoff = now - Duration::days(i64::from(days));
             moved += self.return_idle_in(tenant, cutoff).await?;

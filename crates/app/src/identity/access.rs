@@ -1,14 +1,14 @@
 //! What a caller may do and see: permissions and the resolved data scope. Loaded per request,
 //! so disabling a user, revoking a client, or changing positions takes effect at once.
 
-use crate::identity::positions::position_permissions;
 use crate::identity::principal::{Principal, Subject};
 use crate::{App, AppError};
-use crm_domain::identity::{DataScope, OrgUnitKind, UserStatus, permission};
+use crm_domain::identity::{ApiClientStatus, DataScope, OrgUnitKind, UserStatus, permission};
 use crm_domain::ids::{ApiClientId, OrgUnitId, TenantId, UserId};
+use crm_domain::platform::audit::ActorType;
 use crm_store::ConnectionTrait;
 use crm_store::ScopeFilter;
-use crm_store::identity::users::UserRow;
+use crm_store::identity::users::UserRecord;
 use crm_store::identity::{api_clients, org_units, positions, users};
 use std::collections::BTreeSet;
 
@@ -22,12 +22,18 @@ pub enum Actor {
 }
 
 impl Actor {
-    pub fn kind(self) -> &'static str {
+    /// What kind of actor, as the audit log names it.
+    pub fn actor_type(self) -> ActorType {
         match self {
-            Actor::User(_) => "user",
-            Actor::Client(_) => "api_client",
-            Actor::System => "system",
+            Actor::User(_) => ActorType::User,
+            Actor::Client(_) => ActorType::ApiClient,
+            Actor::System => ActorType::System,
         }
+    }
+
+    /// [`Self::actor_type`] as its string.
+    pub fn kind(self) -> &'static str {
+        self.actor_type().as_str()
     }
 
     pub fn id(self) -> Option<uuid::Uuid> {
@@ -95,16 +101,14 @@ fn platform_permissions() -> impl Iterator<Item = String> {
 /// administrator) and the widest data scope of their positions.
 pub(crate) async fn rights_of(
     c: &impl ConnectionTrait,
-    user: &UserRow,
+    user: &UserRecord,
 ) -> Result<(BTreeSet<String>, DataScope), AppError> {
-    let (tenant, uid) = (TenantId(user.tenant_id), UserId(user.id));
+    let (tenant, uid) = (user.tenant_id, user.id);
     let mut perms: BTreeSet<String> = positions::grants_of_user(c, tenant, uid).await?;
     let mut scope = DataScope::SelfOnly;
     for pos in positions::of_user(c, tenant, uid).await? {
-        perms.extend(position_permissions(&pos));
-        if let Ok(s) = DataScope::parse("", &pos.data_scope) {
-            scope = scope.max(s);
-        }
+        perms.extend(permission::granted_by(pos.grants_all, &pos.permissions));
+        scope = scope.max(pos.data_scope);
     }
     if user.is_platform_admin {
         perms.extend(platform_permissions());
@@ -121,15 +125,14 @@ impl App {
                 let user = users::find(db, p.tenant_id, *uid)
                     .await?
                     .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
-                if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
+                if user.status != UserStatus::Active {
                     return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
                 }
                 if p.generation < user.token_generation {
                     return Err(REVOKED);
                 }
                 let (perms, scope) = rights_of(db, &user).await?;
-                let unit = user.org_unit_id.map(OrgUnitId);
-                let filter = self.resolve_scope(p.tenant_id, *uid, unit, scope).await?;
+                let filter = self.resolve_scope(p.tenant_id, *uid, user.org_unit_id, scope).await?;
                 Ok(Access {
                     tenant_id: p.tenant_id,
                     actor: Actor::User(*uid),
@@ -144,15 +147,14 @@ impl App {
                 let client = api_clients::find(db, p.tenant_id, *id)
                     .await?
                     .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
-                if client.status != "active" {
+                if client.status != ApiClientStatus::Active {
                     return Err(AppError::Unauthenticated { code: "auth.client_revoked" });
                 }
                 if p.generation < client.token_generation {
                     return Err(REVOKED);
                 }
                 // A token never carries more than the client holds now.
-                let current = positions::decode_permissions(&client.scopes);
-                let permissions = scopes.iter().filter(|s| current.contains(*s)).cloned().collect();
+                let permissions = scopes.iter().filter(|s| client.scopes.contains(*s)).cloned().collect();
                 Ok(Access {
                     tenant_id: p.tenant_id,
                     actor: Actor::Client(*id),
@@ -185,15 +187,15 @@ impl App {
         let Some(row) = org_units::find(self.store().conn(), tenant, unit_id).await? else { return Ok(own()) };
         Ok(match scope {
             DataScope::SelfOnly => own(),
-            DataScope::Team => ScopeFilter::Units(vec![row.id]),
+            DataScope::Team => ScopeFilter::Units(vec![row.id.0]),
             DataScope::Department => ScopeFilter::Subtree(row.path),
             DataScope::Company => {
                 let tree = org_units::list(self.store().conn(), tenant).await?;
                 let company = crm_domain::identity::org::path_ids(&row.path)
                     .into_iter()
                     .rev()
-                    .filter_map(|id| tree.iter().find(|u| u.id == id))
-                    .find(|u| OrgUnitKind::parse("", &u.kind) == Ok(OrgUnitKind::Company));
+                    .filter_map(|id| tree.iter().find(|u| u.id.0 == id))
+                    .find(|u| u.kind == OrgUnitKind::Company);
                 company.map_or(ScopeFilter::All, |c| ScopeFilter::Subtree(c.path.clone()))
             }
             DataScope::All => ScopeFilter::All,

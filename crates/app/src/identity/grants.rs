@@ -2,10 +2,9 @@
 //! permission or a data scope wider than they hold themselves. Keeping what the grantee already
 //! has, or taking it away, narrows and is always allowed.
 
-use crate::identity::positions::position_permissions;
 use crate::{Access, AppError};
 use crm_domain::identity::{DataScope, permission};
-use crm_store::identity::positions::PositionRow;
+use crm_store::identity::positions::PositionRecord;
 use std::collections::BTreeSet;
 
 /// 403 `permission.grant_exceeds_own` naming the input that asked for too much.
@@ -38,8 +37,8 @@ pub(crate) fn check_scope(
 }
 
 /// Whether the caller may hand `position` to a user: it grants no permission the caller lacks
-/// and no wider data scope. An unreadable stored scope counts as the widest.
-pub(crate) fn may_assign(who: &Access, position: &PositionRow) -> bool {
-    let scope = DataScope::parse("", &position.data_scope).unwrap_or(DataScope::All);
-    permission::covers(&who.permissions, &position_permissions(position)) && !scope.exceeds(who.data_scope, None)
+/// and no wider data scope.
+pub(crate) fn may_assign(who: &Access, position: &PositionRecord) -> bool {
+    permission::covers(&who.permissions, &permission::granted_by(position.grants_all, &position.permissions))
+        && !position.data_scope.exceeds(who.data_scope, None)
 }

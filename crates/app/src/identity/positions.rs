@@ -4,44 +4,34 @@ use crate::identity::grants;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
-use crm_domain::identity::org::parse_name;
-use crm_domain::identity::{DataScope, permission};
+use crm_domain::identity::DataScope;
+use crm_domain::identity::permission::{self, PermissionInfo};
 use crm_domain::ids::PositionId;
-use crm_domain::{FieldErrors, identity::permission::PermissionInfo};
-use crm_store::StoreError;
-use crm_store::UniqueKey;
-use crm_store::identity::positions::{self, PositionRow};
+use crm_store::identity::positions::{self, NewPosition, PositionChanges, PositionRecord};
+use crm_store::{StoreError, UniqueKey};
 use serde_json::json;
 use std::collections::BTreeSet;
-use uuid::Uuid;
 
-/// A position as the API shows it.
-#[derive(Debug, Clone)]
+/// A position.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PositionView {
-    pub id: Uuid,
+    pub id: PositionId,
     pub name: String,
-    pub data_scope: String,
+    pub data_scope: DataScope,
+    /// What holding it grants (every tenant permission for the built-in Administrator).
     pub permissions: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[serde(skip)]
     pub etag: String,
 }
 
-/// What holding the position grants: every tenant permission for the built-in Administrator.
-pub(crate) fn position_permissions(r: &PositionRow) -> BTreeSet<String> {
-    if r.grants_all {
-        permission::tenant_grantable().map(|p| p.name.to_owned()).collect()
-    } else {
-        positions::decode_permissions(&r.permissions)
-    }
-}
-
-impl From<PositionRow> for PositionView {
-    fn from(r: PositionRow) -> Self {
-        let permissions = position_permissions(&r).into_iter().collect();
+impl From<PositionRecord> for PositionView {
+    fn from(r: PositionRecord) -> Self {
         Self {
             id: r.id,
-            permissions,
+            permissions: permission::granted_by(r.grants_all, &r.permissions).into_iter().collect(),
             name: r.name,
             data_scope: r.data_scope,
             created_at: r.created_at,
@@ -51,39 +41,25 @@ impl From<PositionRow> for PositionView {
     }
 }
 
-fn audit_json(r: &PositionRow) -> serde_json::Value {
-    json!({"name": r.name, "data_scope": r.data_scope, "permissions": positions::decode_permissions(&r.permissions)})
+/// `POST /positions`, parsed: `permissions` exist and a tenant may grant them, in the order asked
+/// (so a refusal names its index; duplicates collapse when stored).
+#[derive(Debug, Clone)]
+pub struct CreatePosition {
+    pub name: String,
+    pub data_scope: DataScope,
+    pub permissions: Vec<String>,
 }
 
-/// A new position or a change to one (`None` leaves a field unchanged on update).
-pub struct PositionInput {
+/// `PATCH /positions/{id}`, parsed like [`CreatePosition`]; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UpdatePosition {
     pub name: Option<String>,
+    pub data_scope: Option<DataScope>,
     pub permissions: Option<Vec<String>>,
-    pub data_scope: Option<String>,
 }
 
-struct Parsed {
-    name: Option<String>,
-    permissions: Option<BTreeSet<String>>,
-    data_scope: Option<DataScope>,
-}
-
-fn parse(input: &PositionInput) -> Result<Parsed, AppError> {
-    let mut errs = FieldErrors::default();
-    let name = input.name.as_deref().and_then(|n| errs.check(parse_name("/name", n)));
-    let data_scope = input.data_scope.as_deref().and_then(|s| errs.check(DataScope::parse("/data_scope", s)));
-    let permissions = match &input.permissions {
-        Some(p) => match permission::parse_set("/permissions", p) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                errs.0.extend(e.0);
-                None
-            }
-        },
-        None => None,
-    };
-    errs.into_result()?;
-    Ok(Parsed { name, permissions, data_scope })
+fn audit_json(r: &PositionRecord) -> serde_json::Value {
+    json!({"name": r.name, "data_scope": r.data_scope, "permissions": r.permissions})
 }
 
 fn name_taken(e: StoreError) -> AppError {
@@ -97,7 +73,7 @@ fn name_taken(e: StoreError) -> AppError {
 const NOT_FOUND: AppError = AppError::NotFound { entity: "position" };
 
 /// The built-in Administrator position is fixed: 409 `position.built_in` for any change.
-fn refuse_built_in(row: &PositionRow) -> Result<(), AppError> {
+fn refuse_built_in(row: &PositionRecord) -> Result<(), AppError> {
     if row.grants_all { Err(AppError::Conflict { code: "position.built_in", field: None }) } else { Ok(()) }
 }
 
@@ -107,33 +83,22 @@ impl App {
         permission::CATALOGUE
     }
 
-    pub async fn create_position(&self, who: &Access, input: PositionInput) -> Result<PositionView, AppError> {
+    pub async fn create_position(&self, who: &Access, cmd: CreatePosition) -> Result<PositionView, AppError> {
         who.require("positions:write")?;
-        let mut missing = FieldErrors::default();
-        if input.name.is_none() {
-            missing.push(crm_domain::FieldError::new("/name", "required"));
-        }
-        if input.data_scope.is_none() {
-            missing.push(crm_domain::FieldError::new("/data_scope", "required"));
-        }
-        missing.into_result()?;
-        let p = parse(&input)?;
-        let (Some(name), Some(scope)) = (p.name, p.data_scope) else {
-            return Err(AppError::Internal("unreachable".into()));
-        };
-        grants::check_permissions(
-            who,
-            "/permissions",
-            input.permissions.as_deref().unwrap_or_default(),
-            &BTreeSet::new(),
-        )?;
-        grants::check_scope(who, "/data_scope", scope, None)?;
-        let perms = p.permissions.unwrap_or_default();
+        grants::check_permissions(who, "/permissions", &cmd.permissions, &BTreeSet::new())?;
+        grants::check_scope(who, "/data_scope", cmd.data_scope, None)?;
+        let perms: BTreeSet<String> = cmd.permissions.into_iter().collect();
         let tx = self.store().begin_write().await?;
-        let row = positions::insert(&tx, who.tenant_id, PositionId::new(), &name, scope.as_str(), &perms)
-            .await
-            .map_err(name_taken)?;
-        audit::record(&tx, who, "create", "position", row.id, audit_json(&row)).await?;
+        let new = NewPosition {
+            tenant_id: who.tenant_id,
+            id: PositionId::new(),
+            name: &cmd.name,
+            data_scope: cmd.data_scope,
+            permissions: &perms,
+            grants_all: false,
+        };
+        let row = positions::insert(&tx, new).await.map_err(name_taken)?;
+        audit::record(&tx, who, "create", "position", row.id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from).map_err(name_taken)?;
         Ok(row.into())
     }
@@ -143,37 +108,36 @@ impl App {
         Ok(positions::list(self.store().conn(), who.tenant_id).await?.into_iter().map(Into::into).collect())
     }
 
-    pub async fn get_position(&self, who: &Access, id: Uuid) -> Result<PositionView, AppError> {
+    pub async fn get_position(&self, who: &Access, id: PositionId) -> Result<PositionView, AppError> {
         who.require("positions:read")?;
-        positions::find(self.store().conn(), who.tenant_id, PositionId(id)).await?.map(Into::into).ok_or(NOT_FOUND)
+        positions::find(self.store().conn(), who.tenant_id, id).await?.map(Into::into).ok_or(NOT_FOUND)
     }
 
     pub async fn update_position(
         &self,
         who: &Access,
-        id: Uuid,
-        input: PositionInput,
+        id: PositionId,
+        cmd: UpdatePosition,
         if_match: Option<&str>,
     ) -> Result<PositionView, AppError> {
         who.require("positions:write")?;
-        let p = parse(&input)?;
         let tx = self.store().begin_write().await?;
         // Locked first, so the If-Match check holds until commit.
-        let row = positions::find_locked(&tx, who.tenant_id, PositionId(id)).await?.ok_or(NOT_FOUND)?;
+        let row = positions::find_locked(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         refuse_built_in(&row)?;
-        if let Some(asked) = &input.permissions {
-            grants::check_permissions(who, "/permissions", asked, &positions::decode_permissions(&row.permissions))?;
+        if let Some(asked) = &cmd.permissions {
+            grants::check_permissions(who, "/permissions", asked, &row.permissions)?;
         }
-        if let Some(scope) = p.data_scope {
-            grants::check_scope(who, "/data_scope", scope, DataScope::parse("", &row.data_scope).ok())?;
+        if let Some(scope) = cmd.data_scope {
+            grants::check_scope(who, "/data_scope", scope, Some(row.data_scope))?;
         }
         let before = audit_json(&row);
-        let row =
-            positions::update(&tx, row, p.name.as_deref(), p.data_scope.map(|s| s.as_str()), p.permissions.as_ref())
-                .await
-                .map_err(name_taken)?;
-        audit::record(&tx, who, "update", "position", row.id, audit::diff(&before, &audit_json(&row))).await?;
+        let perms: Option<BTreeSet<String>> = cmd.permissions.map(|p| p.into_iter().collect());
+        let changes =
+            PositionChanges { name: cmd.name.as_deref(), data_scope: cmd.data_scope, permissions: perms.as_ref() };
+        let row = positions::update(&tx, &row, changes).await.map_err(name_taken)?;
+        audit::record(&tx, who, "update", "position", row.id.0, audit::diff(&before, &audit_json(&row))).await?;
         tx.commit().await.map_err(StoreError::from).map_err(name_taken)?;
         Ok(row.into())
     }
@@ -181,17 +145,17 @@ impl App {
     /// Deletes a position nobody holds (409 `position.in_use` otherwise). The row is locked
     /// before counting, and assigning a position locks it too, so a concurrent assignment either
     /// lands first (and this is 409) or waits and finds the position gone.
-    pub async fn delete_position(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
+    pub async fn delete_position(&self, who: &Access, id: PositionId, if_match: Option<&str>) -> Result<(), AppError> {
         who.require("positions:write")?;
         let tx = self.store().begin_write().await?;
-        let row = positions::find_locked(&tx, who.tenant_id, PositionId(id)).await?.ok_or(NOT_FOUND)?;
+        let row = positions::find_locked(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         refuse_built_in(&row)?;
-        if positions::count_holders(&tx, who.tenant_id, PositionId(id)).await? > 0 {
+        if positions::count_holders(&tx, who.tenant_id, id).await? > 0 {
             return Err(AppError::Conflict { code: "position.in_use", field: None });
         }
-        positions::delete(&tx, who.tenant_id, PositionId(id)).await?;
-        audit::record(&tx, who, "delete", "position", row.id, audit_json(&row)).await?;
+        positions::delete(&tx, who.tenant_id, id).await?;
+        audit::record(&tx, who, "delete", "position", id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

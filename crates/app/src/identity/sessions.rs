@@ -8,12 +8,13 @@ use crate::{App, AppError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use crm_domain::identity::UserStatus;
-use crm_domain::ids::{ApiClientId, TenantId, UserId};
+use crm_domain::FieldError;
+use crm_domain::identity::{ApiClientStatus, TokenType, UserStatus};
 use crm_domain::platform::TenantCode;
-use crm_domain::{FieldError, FieldErrors};
 use crm_store::StoreError;
-use crm_store::identity::{api_clients, login_failures, positions, sessions, users};
+use crm_store::identity::sessions::NewRefreshToken;
+use crm_store::identity::users::UserRecord;
+use crm_store::identity::{api_clients, login_failures, sessions, users};
 use crm_store::platform::tenants;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -42,29 +43,40 @@ impl Default for LockoutPolicy {
     }
 }
 
-/// `POST /auth/login` input.
+/// `POST /auth/login`, parsed: a tenant code (`default` when none was given), the username as
+/// typed (looked up trimmed and lowercase) and the password, neither empty.
+#[derive(Debug, Clone)]
 pub struct LoginCommand {
-    pub tenant: Option<String>,
+    pub tenant: TenantCode,
     pub username: String,
     pub password: String,
     /// The caller's address, for per-address lockout.
     pub client_ip: Option<String>,
 }
 
-/// What a successful login or refresh returns.
-#[derive(Debug, Clone)]
+/// Tokens of a session. The access token is a JWT valid for `expires_in` seconds; the refresh
+/// token works once and is replaced on every refresh.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
+    pub token_type: TokenType,
+    #[cfg_attr(feature = "openapi", schema(example = 900))]
     pub expires_in: u64,
 }
 
-/// What a client-credentials grant returns.
-#[derive(Debug, Clone)]
+/// A client access token.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientToken {
     pub access_token: String,
+    pub token_type: TokenType,
+    #[cfg_attr(feature = "openapi", schema(example = 900))]
     pub expires_in: u64,
-    pub scopes: Vec<String>,
+    /// Space-separated scopes the token carries.
+    #[cfg_attr(feature = "openapi", schema(example = "users:read"))]
+    pub scope: String,
 }
 
 const INVALID_LOGIN: AppError = AppError::Unauthenticated { code: "auth.invalid_credentials" };
@@ -83,33 +95,21 @@ impl App {
     /// Checks username and password in a tenant (default `default`) and opens a session.
     /// After repeated failures the username, or the client address, is locked for a while (429).
     pub async fn login(&self, cmd: LoginCommand) -> Result<Tokens, AppError> {
-        let mut errs = FieldErrors::default();
-        let code = match cmd.tenant.as_deref() {
-            None => Some(TenantCode::default_code()),
-            Some(t) => errs.check(TenantCode::parse("/tenant", t)),
-        };
-        if cmd.username.trim().is_empty() {
-            errs.push(FieldError::new("/username", "required"));
-        }
-        if cmd.password.is_empty() {
-            errs.push(FieldError::new("/password", "required"));
-        }
-        errs.into_result()?;
-        let code = code.ok_or(INVALID_LOGIN)?;
+        let code = cmd.tenant;
         let username = cmd.username.trim().to_lowercase();
         let user_key = format!("user:{}:{username}", code.as_str());
         let ip_key = cmd.client_ip.as_ref().map(|ip| format!("ip:{ip}"));
         let now = Utc::now();
         let db = self.store().conn();
         for key in std::iter::once(&user_key).chain(ip_key.as_ref()) {
-            if let Some(until) = login_failures::get(db, key).await?.and_then(|r| r.locked_until).filter(|u| *u > now) {
+            if let Some(until) = login_failures::locked_until(db, key).await?.filter(|u| *u > now) {
                 return Err(locked(until, now));
             }
         }
 
         let tenant = tenants::find_by_code(db, code.as_str()).await?;
         let user = match &tenant {
-            Some(t) => users::find_by_username(db, TenantId(t.id), &username).await?,
+            Some(t) => users::find_by_username(db, t.id, &username).await?,
             None => None,
         };
         let ok = password::verify(&cmd.password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
@@ -126,7 +126,7 @@ impl App {
         };
         // Locked and read again: a password reset or disabling that committed meanwhile wins,
         // and the token carries the generation current at commit.
-        let current = users::find_locked(&tx, TenantId(user.tenant_id), UserId(user.id)).await?;
+        let current = users::find_locked(&tx, user.tenant_id, user.id).await?;
         let Some(user) = current.filter(|u| u.password_hash == user.password_hash) else {
             return Err(INVALID_LOGIN);
         };
@@ -143,8 +143,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         let row = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await?.ok_or(INVALID_REFRESH)?;
         // The user first, then the session (the order of password resets and logouts too).
-        let user =
-            users::find_locked(&tx, TenantId(row.tenant_id), UserId(row.user_id)).await?.ok_or(INVALID_REFRESH)?;
+        let user = users::find_locked(&tx, row.tenant_id, row.user_id).await?.ok_or(INVALID_REFRESH)?;
         let row = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await?.ok_or(INVALID_REFRESH)?;
         if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
             return Err(INVALID_REFRESH);
@@ -167,9 +166,9 @@ impl App {
     pub async fn logout(&self, refresh_token: &str) -> Result<(), AppError> {
         let tx = self.store().begin_write().await?;
         if let Some(row) = sessions::find_by_hash(&tx, &token_hash(refresh_token)).await? {
-            let (tenant, user) = (TenantId(row.tenant_id), UserId(row.user_id));
+            let (tenant, user) = (row.tenant_id, row.user_id);
             users::find_locked(&tx, tenant, user).await?;
-            sessions::revoke_family(&tx, row.tenant_id, row.family_id).await?;
+            sessions::revoke_family(&tx, tenant, row.family_id).await?;
             users::bump_token_generation(&tx, tenant, user).await?;
         }
         tx.commit().await.map_err(commit_err)?;
@@ -187,10 +186,10 @@ impl App {
         let Some(client) = client.filter(|c| secret_matches(client_secret, &c.secret_hash)) else {
             return Err(INVALID_CLIENT);
         };
-        if client.status != "active" {
+        if client.status != ApiClientStatus::Active {
             return Err(INVALID_CLIENT);
         }
-        let held = positions::decode_permissions(&client.scopes);
+        let held = &client.scopes;
         let scopes: Vec<String> = match requested {
             None => held.iter().cloned().collect(),
             Some(r) => {
@@ -201,15 +200,17 @@ impl App {
                 asked
             }
         };
+        let scope = scopes.join(" ");
         let principal = Principal {
-            tenant_id: TenantId(client.tenant_id),
-            subject: Subject::Client { id: ApiClientId(client.id), scopes: scopes.clone() },
+            tenant_id: client.tenant_id,
+            subject: Subject::Client { id: client.id, scopes },
             generation: client.token_generation,
         };
         Ok(ClientToken {
             access_token: self.tokens().issue(&principal)?,
+            token_type: TokenType::Bearer,
             expires_in: self.tokens().access_ttl().as_secs(),
-            scopes,
+            scope,
         })
     }
 
@@ -231,25 +232,29 @@ impl App {
         rand::rng().fill_bytes(&mut bytes);
         let refresh_token = URL_SAFE_NO_PAD.encode(bytes);
         let ttl = chrono_dur(self.tokens().refresh_ttl())?;
-        sessions::insert(tx, p.tenant_id, family, user, &token_hash(&refresh_token), Utc::now() + ttl).await?;
+        let new = NewRefreshToken {
+            tenant_id: p.tenant_id,
+            family_id: family,
+            user_id: user,
+            token_hash: &token_hash(&refresh_token),
+            expires_at: Utc::now() + ttl,
+        };
+        sessions::insert(tx, new).await?;
         Ok(Tokens {
             access_token: self.tokens().issue(p)?,
             refresh_token,
+            token_type: TokenType::Bearer,
             expires_in: self.tokens().access_ttl().as_secs(),
         })
     }
 }
 
 /// The principal of an active user, carrying the user's current token generation.
-fn active_principal(user: &users::UserRow) -> Result<Principal, AppError> {
-    if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
+fn active_principal(user: &UserRecord) -> Result<Principal, AppError> {
+    if user.status != UserStatus::Active {
         return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
     }
-    Ok(Principal {
-        tenant_id: TenantId(user.tenant_id),
-        subject: Subject::User(UserId(user.id)),
-        generation: user.token_generation,
-    })
+    Ok(Principal { tenant_id: user.tenant_id, subject: Subject::User(user.id), generation: user.token_generation })
 }
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {

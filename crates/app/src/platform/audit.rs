@@ -4,9 +4,11 @@
 use crate::paging::{Page, PageRequest};
 use crate::{Access, AppError};
 use chrono::{DateTime, Utc};
+use crm_domain::ids::AuditEntryId;
+use crm_domain::platform::audit::ActorType;
 use crm_store::ConnectionTrait;
 pub use crm_store::platform::audit::AuditFilter;
-use crm_store::platform::audit::{self, AuditRow, NewAuditEntry};
+use crm_store::platform::audit::{self, AuditRecord, NewAuditEntry};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -55,7 +57,7 @@ pub async fn record(
         c,
         NewAuditEntry {
             tenant_id: who.tenant_id,
-            actor_type: who.actor.kind(),
+            actor_type: who.actor.actor_type(),
             actor_id: who.actor.id(),
             request_id: who.request_id.as_deref(),
             action,
@@ -83,7 +85,7 @@ pub async fn record_many(
             .iter()
             .map(|(entity_id, changes)| NewAuditEntry {
                 tenant_id: who.tenant_id,
-                actor_type: who.actor.kind(),
+                actor_type: who.actor.actor_type(),
                 actor_id: who.actor.id(),
                 request_id: who.request_id.as_deref(),
                 action,
@@ -97,22 +99,25 @@ pub async fn record_many(
     Ok(())
 }
 
-/// An audit entry as the API shows it.
-#[derive(Debug, Clone)]
+/// One audit entry.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
-    pub id: Uuid,
+    pub id: AuditEntryId,
     pub occurred_at: DateTime<Utc>,
-    pub actor_type: String,
+    pub actor_type: ActorType,
     pub actor_id: Option<Uuid>,
     pub request_id: Option<String>,
+    /// `create`, `update`, `delete`, `disable`, `reset_password`, ...
     pub action: String,
     pub entity_type: String,
     pub entity_id: Uuid,
+    /// The fields written (create, delete) or `{field: {from, to}}` (update); secrets are `***`.
     pub changes: Value,
 }
 
-impl From<AuditRow> for AuditEntry {
-    fn from(r: AuditRow) -> Self {
+impl From<AuditRecord> for AuditEntry {
+    fn from(r: AuditRecord) -> Self {
         Self {
             id: r.id,
             occurred_at: r.occurred_at,
@@ -122,7 +127,7 @@ impl From<AuditRow> for AuditEntry {
             action: r.action,
             entity_type: r.entity_type,
             entity_id: r.entity_id,
-            changes: serde_json::from_str(&r.changes).unwrap_or(Value::Null),
+            changes: r.changes,
         }
     }
 }
@@ -137,7 +142,7 @@ impl crate::App {
     ) -> Result<Page<AuditEntry>, AppError> {
         who.require("audit_log:read")?;
         let rows = audit::page(self.store().conn(), who.tenant_id, &f, page.after, page.fetch_size()).await?;
-        Ok(page.finish(rows, |r| r.id, AuditEntry::from))
+        Ok(page.finish(rows, |r| r.id.0, AuditEntry::from))
     }
 }
 

@@ -1,14 +1,14 @@
 //! First start: on an empty database, create tenant `default`, its Administrator position, and
 //! its administrator `admin` (a platform administrator: may create tenants).
 
-use crate::platform::tenants::seed_tenant;
+use crate::identity::seed;
 use crate::{App, AppError};
 use crm_domain::identity::{PasswordPolicy, Username};
 use crm_domain::ids::TenantId;
-use crm_domain::platform::{DEFAULT_TENANT_CODE, TenantCode};
+use crm_domain::platform::TenantCode;
 use crm_store::StoreError;
 use crm_store::identity::users;
-use crm_store::platform::tenants;
+use crm_store::platform::tenants::{self, Inserted, NewTenant};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use secrecy::{ExposeSecret, SecretString};
@@ -26,19 +26,23 @@ pub struct BootstrapOutcome {
 }
 
 impl App {
-    /// Idempotent, and safe when several instances start at once: unique keys decide the winner.
+    /// Idempotent, and safe when several instances start at once: the tenant's unique code decides
+    /// which instance creates it (the others find it there), and a second admin loses on commit.
     pub async fn bootstrap(&self, admin_password: Option<&SecretString>) -> Result<BootstrapOutcome, AppError> {
         let mut out = BootstrapOutcome::default();
         let code = TenantCode::default_code();
         let tx = self.store().begin_write().await?;
-        let tenant = match tenants::find_by_code(&tx, code.as_str()).await? {
-            Some(t) => t,
-            None => {
+        let new = NewTenant { id: TenantId::new(), code: &code, name: "Default" };
+        let tenant_id = match tenants::insert_if_absent(&tx, new).await? {
+            Inserted::Inserted(t) => {
                 out.tenant_created = true;
-                tenants::insert(&tx, TenantId::new(), DEFAULT_TENANT_CODE, "Default").await?
+                t.id
+            }
+            Inserted::AlreadyThere => {
+                let t = tenants::find_by_code(&tx, code.as_str()).await?;
+                t.ok_or_else(|| AppError::Internal("default tenant vanished".to_owned()))?.id
             }
         };
-        let tenant_id = TenantId(tenant.id);
         if users::count(&tx, tenant_id).await? == 0 {
             let (plain, generated) = match admin_password {
                 Some(p) => (p.expose_secret().to_owned(), false),
@@ -48,7 +52,7 @@ impl App {
                 .check("/admin_password", &plain, ADMIN_USERNAME)
                 .map_err(|e| AppError::Invalid(e.into()))?;
             let admin = Username::parse("/admin_username", ADMIN_USERNAME)?;
-            seed_tenant(&tx, tenant_id, &admin, &checked, true).await?;
+            seed::administrator(&tx, tenant_id, &admin, &checked, true).await?;
             out.admin_created = true;
             out.generated_password = generated.then(|| SecretString::from(plain));
         }

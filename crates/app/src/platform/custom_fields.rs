@@ -5,46 +5,49 @@
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Utc};
-use crm_domain::customers::customer::parse_text;
-use crm_domain::identity::permission;
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{CustomFieldId, TenantId};
 use crm_domain::platform::custom_fields::{
-    FieldDef, FieldType, IndexValue, ObjectType, parse_key, parse_options, parse_value,
+    FieldDef, FieldType, IndexValue, ObjectType, parse_label, parse_options, parse_permission, parse_value,
 };
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::UniqueKey;
-use crm_store::platform::custom_fields::{self as store, CustomFieldRow, ValueCondition};
-use crm_store::{ConnectionTrait, StoreError};
+use crm_store::platform::custom_fields::{
+    self as store, CustomFieldChanges, CustomFieldRecord, NewCustomField, ValueCondition,
+};
+use crm_store::{ConnectionTrait, StoreError, UniqueKey};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "custom_field" };
 
-/// A definition as the API shows it.
-#[derive(Debug, Clone)]
+/// A custom field definition.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomFieldView {
-    pub id: Uuid,
-    pub object_type: String,
+    pub id: CustomFieldId,
+    pub object_type: ObjectType,
+    /// The key in `custom_fields` objects and filters.
     pub key: String,
     pub label: String,
-    pub field_type: String,
+    pub field_type: FieldType,
+    /// The allowed values of `select` and `multi_select` fields.
     pub options: Vec<String>,
     pub required: bool,
+    /// Only callers holding this permission see and write the field.
     pub permission: Option<String>,
     pub position: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&CustomFieldRow> for CustomFieldView {
-    fn from(r: &CustomFieldRow) -> Self {
+impl From<&CustomFieldRecord> for CustomFieldView {
+    fn from(r: &CustomFieldRecord) -> Self {
         Self {
             id: r.id,
-            object_type: r.object_type.clone(),
+            object_type: r.object_type,
             key: r.key.clone(),
             label: r.label.clone(),
-            field_type: r.field_type.clone(),
-            options: options_of(r),
+            field_type: r.field_type,
+            options: r.options.clone(),
             required: r.required,
             permission: r.permission.clone(),
             position: r.position,
@@ -54,22 +57,25 @@ impl From<&CustomFieldRow> for CustomFieldView {
     }
 }
 
-/// A new definition.
-#[derive(Debug, Clone, Default)]
-pub struct NewCustomField {
-    pub object_type: String,
+/// `POST /custom-fields`, parsed: a key, a label, options fit for the type, a permission a tenant
+/// can grant.
+#[derive(Debug, Clone)]
+pub struct CreateCustomField {
+    pub object_type: ObjectType,
     pub key: String,
     pub label: String,
-    pub field_type: String,
+    pub field_type: FieldType,
     pub options: Vec<String>,
     pub required: bool,
     pub permission: Option<String>,
-    pub position: Option<i32>,
+    pub position: i32,
 }
 
-/// A change of a definition; its key and type never change (values depend on them).
+/// `PATCH /custom-fields/{id}`; its key and types never change (values depend on them). The
+/// options can only be checked against the stored type, so the use case checks every field here
+/// together, reporting all that are invalid at once.
 #[derive(Debug, Clone, Default)]
-pub struct CustomFieldPatch {
+pub struct UpdateCustomField {
     pub label: Option<String>,
     pub options: Option<Vec<String>>,
     pub required: Option<bool>,
@@ -77,49 +83,34 @@ pub struct CustomFieldPatch {
     pub position: Option<i32>,
 }
 
-fn options_of(r: &CustomFieldRow) -> Vec<String> {
-    serde_json::from_str(&r.options).unwrap_or_default()
+fn def_of(r: &CustomFieldRecord) -> FieldDef {
+    FieldDef { key: r.key.clone(), field_type: r.field_type, options: r.options.clone(), required: r.required }
 }
 
-fn def_of(r: &CustomFieldRow) -> FieldDef {
-    FieldDef {
-        key: r.key.clone(),
-        field_type: FieldType::parse("", &r.field_type).unwrap_or(FieldType::Text),
-        options: options_of(r),
-        required: r.required,
-    }
-}
-
-fn audit_json(r: &CustomFieldRow) -> Value {
+fn audit_json(r: &CustomFieldRecord) -> Value {
     json!({"object_type": r.object_type, "key": r.key, "label": r.label, "field_type": r.field_type,
-        "options": options_of(r), "required": r.required, "permission": r.permission, "position": r.position})
-}
-
-fn parse_permission(field: &str, p: &str) -> Result<String, FieldError> {
-    match permission::tenant_grantable().find(|x| x.name == p) {
-        Some(x) => Ok(x.name.to_owned()),
-        None => Err(FieldError::new(field, "permission_unknown")),
-    }
+        "options": r.options, "required": r.required, "permission": r.permission, "position": r.position})
 }
 
 /// The definitions of one object type in a tenant, with what a caller may see and write.
 #[derive(Debug, Clone)]
 pub struct Definitions {
-    rows: Vec<CustomFieldRow>,
+    rows: Vec<CustomFieldRecord>,
 }
 
 impl Definitions {
     pub async fn load(c: &impl ConnectionTrait, tenant: TenantId, object: ObjectType) -> Result<Self, AppError> {
-        Ok(Self { rows: store::list(c, tenant, Some(object.as_str())).await? })
+        Ok(Self { rows: store::list(c, tenant, Some(object)).await? })
     }
 
-    fn visible<'a>(&'a self, who: &'a Access) -> impl Iterator<Item = &'a CustomFieldRow> + 'a {
+    fn visible<'a>(&'a self, who: &'a Access) -> impl Iterator<Item = &'a CustomFieldRecord> + 'a {
         self.rows.iter().filter(|r| r.permission.as_ref().is_none_or(|p| who.permissions.contains(p)))
     }
 
-    /// The definition of `key` when the caller may use it.
+    /// The definition of `key` when the caller may use it, with its id as the customers'
+    /// criteria carry it.
     pub fn visible_field(&self, who: &Access, key: &str) -> Option<(Uuid, FieldDef)> {
-        self.visible(who).find(|r| r.key == key).map(|r| (r.id, def_of(r)))
+        self.visible(who).find(|r| r.key == key).map(|r| (r.id.0, def_of(r)))
     }
 
     /// The stored values the caller may see, by key (keys of deleted definitions are dropped).
@@ -175,12 +166,13 @@ impl Definitions {
 
     /// The index values of stored values by field key (what segment rules test).
     pub fn index_by_key(&self, stored: &str) -> std::collections::BTreeMap<String, Vec<IndexValue>> {
-        let ids: std::collections::BTreeMap<Uuid, &str> = self.rows.iter().map(|r| (r.id, r.key.as_str())).collect();
+        let ids: std::collections::BTreeMap<CustomFieldId, &str> =
+            self.rows.iter().map(|r| (r.id, r.key.as_str())).collect();
         self.index_rows(stored).into_iter().filter_map(|(id, v)| ids.get(&id).map(|k| ((*k).to_owned(), v))).collect()
     }
 
     /// The index rows of stored values.
-    pub fn index_rows(&self, stored: &str) -> Vec<(Uuid, Vec<IndexValue>)> {
+    pub fn index_rows(&self, stored: &str) -> Vec<(CustomFieldId, Vec<IndexValue>)> {
         let stored: Map<String, Value> = serde_json::from_str(stored).unwrap_or_default();
         self.rows
             .iter()
@@ -260,57 +252,23 @@ fn key_taken(e: StoreError) -> AppError {
 }
 
 impl App {
-    pub async fn create_custom_field(&self, who: &Access, input: NewCustomField) -> Result<CustomFieldView, AppError> {
+    pub async fn create_custom_field(&self, who: &Access, cmd: CreateCustomField) -> Result<CustomFieldView, AppError> {
         who.require("custom_fields:write")?;
-        let mut errs = FieldErrors::default();
-        let object = errs.check(ObjectType::parse("/object_type", &input.object_type));
-        let key = errs.check(parse_key("/key", &input.key));
-        let label = errs.check(
-            parse_text("/label", Some(&input.label), crm_domain::limits::CUSTOM_FIELD_LABEL).and_then(|l| {
-                l.ok_or_else(|| {
-                    FieldError::new("/label", "length")
-                        .with("min", 1)
-                        .with("max", crm_domain::limits::CUSTOM_FIELD_LABEL)
-                })
-            }),
-        );
-        let ty = errs.check(FieldType::parse("/field_type", &input.field_type));
-        let options = match ty {
-            Some(t) => match parse_options("/options", t, &input.options) {
-                Ok(o) => o,
-                Err(e) => {
-                    errs.0.extend(e.0);
-                    Vec::new()
-                }
-            },
-            None => Vec::new(),
-        };
-        let perm = match &input.permission {
-            Some(p) => errs.check(parse_permission("/permission", p)),
-            None => None,
-        };
-        errs.into_result()?;
-        let (Some(object), Some(key), Some(label), Some(ty)) = (object, key, label, ty) else {
-            return Err(AppError::Internal("validated field missing".to_owned()));
-        };
-        let now = Utc::now();
-        let row = CustomFieldRow {
-            tenant_id: who.tenant_id.0,
-            id: Uuid::now_v7(),
-            object_type: object.as_str().to_owned(),
-            key,
-            label,
-            field_type: ty.as_str().to_owned(),
-            options: json!(options).to_string(),
-            required: input.required,
-            permission: perm,
-            position: input.position.unwrap_or(0),
-            created_at: now,
-            updated_at: now,
+        let new = NewCustomField {
+            tenant_id: who.tenant_id,
+            id: CustomFieldId::new(),
+            object_type: cmd.object_type,
+            key: &cmd.key,
+            label: &cmd.label,
+            field_type: cmd.field_type,
+            options: &cmd.options,
+            required: cmd.required,
+            permission: cmd.permission.as_deref(),
+            position: cmd.position,
         };
         let tx = self.store().begin_write().await?;
-        let row = store::insert(&tx, row).await.map_err(key_taken)?;
-        audit::record(&tx, who, "create", "custom_field", row.id, audit_json(&row)).await?;
+        let row = store::insert(&tx, new).await.map_err(key_taken)?;
+        audit::record(&tx, who, "create", "custom_field", row.id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(|e| key_taken(e.into()))?;
         Ok((&row).into())
     }
@@ -318,84 +276,71 @@ impl App {
     pub async fn list_custom_fields(
         &self,
         who: &Access,
-        object_type: Option<&str>,
+        object_type: Option<ObjectType>,
     ) -> Result<Vec<CustomFieldView>, AppError> {
         who.require("custom_fields:read")?;
-        let object = object_type.map(|t| ObjectType::parse("object_type", t)).transpose()?;
-        Ok(store::list(self.store().conn(), who.tenant_id, object.map(|o| o.as_str()))
-            .await?
-            .iter()
-            .map(Into::into)
-            .collect())
+        Ok(store::list(self.store().conn(), who.tenant_id, object_type).await?.iter().map(Into::into).collect())
     }
 
     pub async fn update_custom_field(
         &self,
         who: &Access,
-        id: Uuid,
-        patch: CustomFieldPatch,
+        id: CustomFieldId,
+        cmd: UpdateCustomField,
     ) -> Result<CustomFieldView, AppError> {
         who.require("custom_fields:write")?;
         let tx = self.store().begin_write().await?;
         let before = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         let mut after = before.clone();
         let mut errs = FieldErrors::default();
-        if let Some(l) = &patch.label
-            && let Some(l) =
-                errs.check(parse_text("/label", Some(l), crm_domain::limits::CUSTOM_FIELD_LABEL).and_then(|l| {
-                    l.ok_or_else(|| {
-                        FieldError::new("/label", "length")
-                            .with("min", 1)
-                            .with("max", crm_domain::limits::CUSTOM_FIELD_LABEL)
-                    })
-                }))
-        {
+        if let Some(l) = cmd.label.as_deref().and_then(|l| errs.check(parse_label("/label", l))) {
             after.label = l;
         }
-        if let Some(o) = &patch.options {
-            let ty = FieldType::parse("/field_type", &before.field_type)?;
-            match parse_options("/options", ty, o) {
-                Ok(o) => after.options = json!(o).to_string(),
+        if let Some(o) = &cmd.options {
+            match parse_options("/options", before.field_type, o) {
+                Ok(o) => after.options = o,
                 Err(e) => errs.0.extend(e.0),
             }
         }
-        if let Some(p) = &patch.permission {
-            after.permission = match p {
-                Some(p) => errs.check(parse_permission("/permission", p)),
-                None => None,
-            };
+        if let Some(p) = &cmd.permission {
+            after.permission = p.as_deref().and_then(|p| errs.check(parse_permission("/permission", p)));
         }
-        if let Some(r) = patch.required {
+        if let Some(r) = cmd.required {
             after.required = r;
         }
-        if let Some(p) = patch.position {
+        if let Some(p) = cmd.position {
             after.position = p;
         }
         errs.into_result()?;
         // An option still held by a record cannot be withdrawn.
-        let removed: Vec<String> =
-            options_of(&before).into_iter().filter(|o| !options_of(&after).contains(o)).collect();
+        let removed: Vec<String> = before.options.iter().filter(|o| !after.options.contains(o)).cloned().collect();
         if !removed.is_empty() && store::any_value_in(&tx, who.tenant_id, id, &removed).await? {
             return Err(AppError::Conflict { code: "custom_field.option_in_use", field: Some("/options".to_owned()) });
         }
         if after == before {
             return Ok((&before).into());
         }
-        after.updated_at = Utc::now();
         let diff = audit::diff(&audit_json(&before), &audit_json(&after));
-        let row = store::update(&tx, after).await?;
-        audit::record(&tx, who, "update", "custom_field", row.id, diff).await?;
+        let changes = CustomFieldChanges {
+            label: &after.label,
+            options: &after.options,
+            required: after.required,
+            permission: after.permission.as_deref(),
+            position: after.position,
+        };
+        let row = store::update(&tx, &before, changes).await?;
+        audit::record(&tx, who, "update", "custom_field", id.0, diff).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok((&row).into())
     }
 
     /// Deletes a definition and every value of it.
-    pub async fn delete_custom_field(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
+    pub async fn delete_custom_field(&self, who: &Access, id: CustomFieldId) -> Result<(), AppError> {
         who.require("custom_fields:write")?;
         let tx = self.store().begin_write().await?;
         let row = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         store::delete(&tx, who.tenant_id, id).await?;
-        audit::record(&tx, who, "delete", "custom_field", id, audit_json(&row)).await?;
+        audit::record(&tx, who, "delete", "custom_field", id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

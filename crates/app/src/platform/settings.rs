@@ -6,9 +6,9 @@ use crm_domain::ids::TenantId;
 use crm_domain::membership::review::DEFAULT_REQUIRED;
 use crm_domain::membership::{CardMode, CardNumberRule, Channel, RequiredField};
 use crm_domain::platform::settings::{DuplicatePolicy, parse_claim_limit, parse_pool_return_days};
-use crm_domain::{FieldError, FieldErrors};
 use crm_store::ConnectionTrait;
 use crm_store::platform::tenant_settings;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 pub(crate) const DUPLICATE_POLICY: &str = "customers.duplicate_policy";
@@ -24,20 +24,27 @@ const AUTO_APPROVE: &str = "membership.enrollment_auto_approve_channels";
 /// The serial width of automatic card numbers when none is set.
 pub const DEFAULT_CARD_SERIAL_WIDTH: u32 = 8;
 
-/// Every setting with its current value (defaults where none is stored).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The tenant's settings (defaults where never set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantSettings {
+    /// Creating a probable duplicate customer: `warn` (create it, return `warnings`) or `refuse` (409).
     pub duplicate_policy: DuplicatePolicy,
-    /// Owned customers without an interaction for this many days return to the public pool; off when `None`.
+    /// Owned customers without an interaction for this many days go back to the public pool
+    /// (checked every few minutes); `null`: never.
     pub pool_return_days: Option<u32>,
-    /// The most customers a user may own when claiming from the pool; no limit when `None`.
+    /// The most customers a user may own and still claim from the pool; `null`: no limit.
     pub pool_claim_limit: Option<u32>,
-    /// Automatic card numbers or a preset pool.
+    /// `auto`: card numbers are prefix + serial from a counter; `preset`: taken from the pool
+    /// (`/card-numbers`), lowest free number first.
     pub card_mode: CardMode,
+    /// The prefix of automatic card numbers.
     pub card_prefix: String,
+    /// Digits of the serial of automatic card numbers (zero-padded).
     pub card_serial_width: u32,
+    /// Automatic card numbers end with a Luhn check digit.
     pub card_check_digit: bool,
-    /// Key information every enrollment application must carry.
+    /// Key information every enrollment application must carry; missing ones are review findings.
     pub enrollment_required_fields: Vec<RequiredField>,
     /// Channels whose applications are approved at once when the review finds nothing.
     pub enrollment_auto_approve_channels: Vec<Channel>,
@@ -59,34 +66,27 @@ impl Default for TenantSettings {
     }
 }
 
-/// A change: absent fields stay, `Some(None)` resets to the default.
+/// `PATCH /settings`, parsed: absent fields stay, `Some(None)` resets to the default. Each value
+/// is within its range and lists are deduplicated in the order given; the card prefix is trimmed
+/// and upper case. Whether prefix and check digit make numbers together is checked once the
+/// change is applied.
 #[derive(Debug, Clone, Default)]
-pub struct SettingsPatch {
-    pub duplicate_policy: Option<Option<String>>,
-    pub pool_return_days: Option<Option<i64>>,
-    pub pool_claim_limit: Option<Option<i64>>,
-    pub card_mode: Option<Option<String>>,
+pub struct SettingsChange {
+    pub duplicate_policy: Option<Option<DuplicatePolicy>>,
+    pub pool_return_days: Option<Option<u32>>,
+    pub pool_claim_limit: Option<Option<u32>>,
+    pub card_mode: Option<Option<CardMode>>,
     pub card_prefix: Option<Option<String>>,
-    pub card_serial_width: Option<Option<i64>>,
+    pub card_serial_width: Option<Option<u32>>,
     pub card_check_digit: Option<Option<bool>>,
-    pub enrollment_required_fields: Option<Option<Vec<String>>>,
-    pub enrollment_auto_approve_channels: Option<Option<Vec<String>>>,
+    pub enrollment_required_fields: Option<Option<Vec<RequiredField>>>,
+    pub enrollment_auto_approve_channels: Option<Option<Vec<Channel>>>,
 }
 
 impl TenantSettings {
+    /// The settings as the audit log records them (the same fields as the API shows).
     fn to_json(&self) -> Value {
-        json!({
-            "duplicate_policy": self.duplicate_policy.as_str(),
-            "pool_return_days": self.pool_return_days,
-            "pool_claim_limit": self.pool_claim_limit,
-            "card_mode": self.card_mode.as_str(),
-            "card_prefix": self.card_prefix,
-            "card_serial_width": self.card_serial_width,
-            "card_check_digit": self.card_check_digit,
-            "enrollment_required_fields": self.enrollment_required_fields.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
-            "enrollment_auto_approve_channels":
-                self.enrollment_auto_approve_channels.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        })
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     /// How automatic card numbers are made.
@@ -136,22 +136,11 @@ pub(crate) async fn load(c: &impl ConnectionTrait, tenant: TenantId) -> Result<T
     Ok(s)
 }
 
-/// Parses a list of names, each with `parse`, deduplicated in the order given; errors name the index.
-fn parse_list<T: PartialEq + Copy>(
-    field: &str,
-    items: &[String],
-    parse: impl Fn(&str, &str) -> Result<T, FieldError>,
-    errs: &mut FieldErrors,
-) -> Vec<T> {
-    let mut out = Vec::new();
-    for (i, s) in items.iter().enumerate() {
-        if let Some(v) = errs.check(parse(&format!("{field}/{i}"), s))
-            && !out.contains(&v)
-        {
-            out.push(v);
-        }
+/// Adds the write of `key` to `writes` when the change names it (`None` inside: remove it).
+fn write<T: Serialize>(writes: &mut Vec<(&'static str, Option<Value>)>, key: &'static str, v: Option<Option<T>>) {
+    if let Some(v) = v {
+        writes.push((key, v.map(|v| json!(v))));
     }
-    out
 }
 
 impl App {
@@ -160,78 +149,18 @@ impl App {
         load(self.store().conn(), who.tenant_id).await
     }
 
-    pub async fn update_settings(&self, who: &Access, patch: SettingsPatch) -> Result<TenantSettings, AppError> {
+    pub async fn update_settings(&self, who: &Access, change: SettingsChange) -> Result<TenantSettings, AppError> {
         who.require("settings:write")?;
-        let mut errs = FieldErrors::default();
-        let mut writes: Vec<(&str, Option<Value>)> = Vec::new();
-        if let Some(p) = &patch.duplicate_policy {
-            match p {
-                None => writes.push((DUPLICATE_POLICY, None)),
-                Some(p) => {
-                    if let Some(p) = errs.check(DuplicatePolicy::parse("/duplicate_policy", p)) {
-                        writes.push((DUPLICATE_POLICY, Some(json!(p.as_str()))));
-                    }
-                }
-            }
-        }
-        for (key, field, value, parse) in [
-            (
-                POOL_RETURN_DAYS,
-                "/pool_return_days",
-                patch.pool_return_days,
-                parse_pool_return_days as fn(&str, i64) -> Result<u32, crm_domain::FieldError>,
-            ),
-            (POOL_CLAIM_LIMIT, "/pool_claim_limit", patch.pool_claim_limit, parse_claim_limit),
-        ] {
-            match value {
-                None => {}
-                Some(None) => writes.push((key, None)),
-                Some(Some(n)) => {
-                    if let Some(n) = errs.check(parse(field, n)) {
-                        writes.push((key, Some(json!(n))));
-                    }
-                }
-            }
-        }
-        match &patch.card_mode {
-            None => {}
-            Some(None) => writes.push((CARD_MODE, None)),
-            Some(Some(m)) => {
-                if let Some(m) = errs.check(CardMode::parse("/card_mode", m)) {
-                    writes.push((CARD_MODE, Some(json!(m.as_str()))));
-                }
-            }
-        }
-        // The card rule is checked as a whole once the change is applied (below).
-        if let Some(p) = &patch.card_prefix {
-            writes.push((CARD_PREFIX, p.as_ref().map(|p| json!(p.trim().to_ascii_uppercase()))));
-        }
-        if let Some(w) = patch.card_serial_width {
-            if w.is_some_and(|w| !(4..=16).contains(&w)) {
-                errs.push(FieldError::new("/card_serial_width", "range").with("min", 4).with("max", 16));
-            }
-            writes.push((CARD_SERIAL_WIDTH, w.map(|w| json!(w))));
-        }
-        if let Some(c) = patch.card_check_digit {
-            writes.push((CARD_CHECK_DIGIT, c.map(|c| json!(c))));
-        }
-        match &patch.enrollment_required_fields {
-            None => {}
-            Some(None) => writes.push((REQUIRED_FIELDS, None)),
-            Some(Some(f)) => {
-                let v = parse_list("/enrollment_required_fields", f, RequiredField::parse, &mut errs);
-                writes.push((REQUIRED_FIELDS, Some(json!(v.iter().map(|f| f.as_str()).collect::<Vec<_>>()))));
-            }
-        }
-        match &patch.enrollment_auto_approve_channels {
-            None => {}
-            Some(None) => writes.push((AUTO_APPROVE, None)),
-            Some(Some(c)) => {
-                let v = parse_list("/enrollment_auto_approve_channels", c, Channel::parse, &mut errs);
-                writes.push((AUTO_APPROVE, Some(json!(v.iter().map(|c| c.as_str()).collect::<Vec<_>>()))));
-            }
-        }
-        errs.into_result()?;
+        let mut writes = Vec::new();
+        write(&mut writes, DUPLICATE_POLICY, change.duplicate_policy);
+        write(&mut writes, POOL_RETURN_DAYS, change.pool_return_days);
+        write(&mut writes, POOL_CLAIM_LIMIT, change.pool_claim_limit);
+        write(&mut writes, CARD_MODE, change.card_mode);
+        write(&mut writes, CARD_PREFIX, change.card_prefix);
+        write(&mut writes, CARD_SERIAL_WIDTH, change.card_serial_width);
+        write(&mut writes, CARD_CHECK_DIGIT, change.card_check_digit);
+        write(&mut writes, REQUIRED_FIELDS, change.enrollment_required_fields);
+        write(&mut writes, AUTO_APPROVE, change.enrollment_auto_approve_channels);
         let tx = self.store().begin_write().await?;
         let before = load(&tx, who.tenant_id).await?;
         for (key, value) in writes {

@@ -4,34 +4,16 @@
 use crate::{FieldError, limits};
 use uuid::Uuid;
 
-/// What a unit is; the tree does not force an order of kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrgUnitKind {
-    Group,
-    Region,
-    Company,
-    Department,
-    Team,
-}
-
-impl OrgUnitKind {
-    pub const ALL_VALUES: [OrgUnitKind; 5] =
-        [OrgUnitKind::Group, OrgUnitKind::Region, OrgUnitKind::Company, OrgUnitKind::Department, OrgUnitKind::Team];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgUnitKind::Group => "group",
-            OrgUnitKind::Region => "region",
-            OrgUnitKind::Company => "company",
-            OrgUnitKind::Department => "department",
-            OrgUnitKind::Team => "team",
-        }
+crate::macros::str_enum!(
+    /// What a unit is; the tree does not force an order of kinds.
+    OrgUnitKind {
+        Group => "group",
+        Region => "region",
+        Company => "company",
+        Department => "department",
+        Team => "team",
     }
-
-    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-        Self::ALL_VALUES.into_iter().find(|v| v.as_str() == s).ok_or_else(|| FieldError::new(field, "invalid_value"))
-    }
-}
+);
 
 /// A display name: 1..=200 characters after trimming.
 pub fn parse_name(field: &str, raw: &str) -> Result<String, FieldError> {

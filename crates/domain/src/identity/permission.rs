@@ -5,11 +5,13 @@ use crate::{FieldError, FieldErrors};
 use std::collections::BTreeSet;
 
 /// One permission and what it allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PermissionInfo {
+    #[cfg_attr(feature = "openapi", schema(example = "users:read"))]
     pub name: &'static str,
     pub description: &'static str,
-    /// Only platform administrators (the `default` tenant's admin) can hold it.
+    /// Only platform administrators hold it; positions cannot grant it.
     pub platform_only: bool,
 }
 
@@ -64,6 +66,12 @@ pub fn exists(name: &str) -> bool {
 /// Every permission a tenant can grant (not the platform-only ones).
 pub fn tenant_grantable() -> impl Iterator<Item = &'static PermissionInfo> {
     CATALOGUE.iter().filter(|p| !p.platform_only)
+}
+
+/// What holding a position grants: every tenant permission for the built-in Administrator
+/// (`grants_all`, so it keeps up with new permissions), otherwise the permissions it lists.
+pub fn granted_by(grants_all: bool, listed: &BTreeSet<String>) -> BTreeSet<String> {
+    if grants_all { tenant_grantable().map(|p| p.name.to_owned()).collect() } else { listed.clone() }
 }
 
 /// Parses a list of permission names: each must exist and be grantable in a tenant;

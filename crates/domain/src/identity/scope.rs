@@ -1,40 +1,23 @@
 //! Data scopes: how much of a tenant's owned records a position sees.
 
-use crate::FieldError;
-
-/// Ordered from narrowest to widest; a user with several positions gets the widest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DataScope {
-    /// Records the user owns.
-    SelfOnly,
-    /// Records owned by users of the user's own org unit.
-    Team,
-    /// The user's org unit and every unit below it.
-    Department,
-    /// The nearest enclosing unit of kind `company`, and everything below it.
-    Company,
-    /// The whole tenant.
-    All,
-}
+crate::macros::str_enum!(
+    /// How much of a tenant's owned records a position sees. Ordered from narrowest to widest; a
+    /// user with several positions gets the widest.
+    DataScope {
+        /// Records the user owns.
+        SelfOnly => "self",
+        /// Records owned by users of the user's own org unit.
+        Team => "team",
+        /// The user's org unit and every unit below it.
+        Department => "department",
+        /// The nearest enclosing unit of kind `company`, and everything below it.
+        Company => "company",
+        /// The whole tenant.
+        All => "all",
+    }
+);
 
 impl DataScope {
-    pub const ALL_VALUES: [DataScope; 5] =
-        [DataScope::SelfOnly, DataScope::Team, DataScope::Department, DataScope::Company, DataScope::All];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataScope::SelfOnly => "self",
-            DataScope::Team => "team",
-            DataScope::Department => "department",
-            DataScope::Company => "company",
-            DataScope::All => "all",
-        }
-    }
-
-    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-        Self::ALL_VALUES.into_iter().find(|v| v.as_str() == s).ok_or_else(|| FieldError::new(field, "invalid_value"))
-    }
-
     /// Whether setting a scope to `self` hands out more than a granter holding `granter` may:
     /// wider than the granter's, unless it is no wider than the `current` one (keeping or
     /// narrowing never widens).
@@ -51,7 +34,7 @@ mod tests {
     fn widest_wins_and_names_round_trip() {
         assert_eq!([DataScope::Team, DataScope::All, DataScope::SelfOnly].into_iter().max(), Some(DataScope::All));
         for v in DataScope::ALL_VALUES {
-            assert_eq!(DataScope::parse("/s", v.as_str()), Ok(v));
+            assert_eq!(DataScope::parse("/s", v.as_str()), Ok(*v));
         }
         assert!(DataScope::parse("/s", "everything").is_err());
     }

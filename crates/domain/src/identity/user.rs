@@ -31,29 +31,13 @@ impl fmt::Display for Username {
     }
 }
 
-/// Whether a user may sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserStatus {
-    Active,
-    Disabled,
-}
-
-impl UserStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Disabled => "disabled",
-        }
+crate::macros::str_enum!(
+    /// Whether a user may sign in.
+    UserStatus {
+        Active => "active",
+        Disabled => "disabled",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(Self::Active),
-            "disabled" => Some(Self::Disabled),
-            _ => None,
-        }
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {
@@ -68,9 +52,9 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in [UserStatus::Active, UserStatus::Disabled] {
-            assert_eq!(UserStatus::parse(s.as_str()), Some(s));
+        for s in UserStatus::ALL_VALUES {
+            assert_eq!(UserStatus::parse("/status", s.as_str()), Ok(*s));
         }
-        assert_eq!(UserStatus::parse("gone"), None);
+        assert_eq!(UserStatus::parse("/status", "gone").map_err(|e| e.code), Err("invalid_value"));
     }
 }

@@ -2,6 +2,7 @@
 //! bool), their definitions, and the validation of values against a definition. A value is stored
 //! twice: as JSON on the object (what is shown) and as index rows (what filters read).
 
+use crate::macros::str_enum;
 use crate::{FieldError, FieldErrors};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -10,31 +11,11 @@ use serde_json::Value;
 pub const MAX_OPTIONS: usize = 200;
 pub const MAX_TEXT: usize = crate::limits::CUSTOM_FIELD_TEXT;
 
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),* }
-            }
-
-            pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-                match s { $($s => Ok($name::$variant),)* _ => Err(FieldError::new(field, "invalid_value")) }
-            }
-        }
-    };
-}
-
-names!(
+str_enum!(
     /// The kinds of record that carry custom fields (members, opportunities ... add theirs as they come).
     ObjectType { Customer => "customer" }
 );
-names!(
+str_enum!(
     /// What a custom field holds.
     FieldType {
         Text => "text",
@@ -60,6 +41,21 @@ pub fn parse_key(field: &str, raw: &str) -> Result<String, FieldError> {
         && raw.starts_with(|c: char| c.is_ascii_lowercase())
         && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok { Ok(raw.to_owned()) } else { Err(FieldError::new(field, "invalid_key")) }
+}
+
+/// A field's label: 1 to [`crate::limits::CUSTOM_FIELD_LABEL`] characters after trimming.
+pub fn parse_label(field: &str, raw: &str) -> Result<String, FieldError> {
+    let max = crate::limits::CUSTOM_FIELD_LABEL;
+    crate::customers::customer::parse_text(field, Some(raw), max)?
+        .ok_or_else(|| FieldError::new(field, "length").with("min", 1).with("max", max))
+}
+
+/// The permission a field asks of those who see and write it: one a tenant can grant.
+pub fn parse_permission(field: &str, raw: &str) -> Result<String, FieldError> {
+    match crate::identity::permission::tenant_grantable().find(|p| p.name == raw) {
+        Some(p) => Ok(p.name.to_owned()),
+        None => Err(FieldError::new(field, "permission_unknown")),
+    }
 }
 
 /// The options of a select field: 1 to [`MAX_OPTIONS`] distinct non-empty strings; none for other types.

@@ -1,5 +1,6 @@
-//! Platform: tenants, tenant settings and custom fields.
+//! Platform: tenants, tenant settings, custom fields and the audit log's actors.
 
+pub mod audit;
 pub mod custom_fields;
 pub mod settings;
 pub mod tenant;

@@ -1,34 +1,20 @@
-//! A tenant's settings that rules read: what to do with a probable duplicate customer, and the
-//! public-pool rules.
+//! A tenant's settings that rules read: what to do with a probable duplicate customer, the
+//! public-pool rules, and the width of automatic card serials.
 
 use crate::FieldError;
+use crate::macros::str_enum;
 
-/// What creating a probable duplicate customer does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DuplicatePolicy {
-    /// Create it and return the candidates as warnings.
-    #[default]
-    Warn,
-    /// Refuse with 409 and the candidates.
-    Refuse,
-}
-
-impl DuplicatePolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DuplicatePolicy::Warn => "warn",
-            DuplicatePolicy::Refuse => "refuse",
-        }
+str_enum!(
+    /// What creating a probable duplicate customer does.
+    #[derive(Default)]
+    DuplicatePolicy {
+        /// Create it and return the candidates as warnings.
+        #[default]
+        Warn => "warn",
+        /// Refuse with 409 and the candidates.
+        Refuse => "refuse",
     }
-
-    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-        match s {
-            "warn" => Ok(DuplicatePolicy::Warn),
-            "refuse" => Ok(DuplicatePolicy::Refuse),
-            _ => Err(FieldError::new(field, "invalid_value")),
-        }
-    }
-}
+);
 
 /// Days without interaction after which an owned customer returns to the public pool: 1 to 3650.
 pub fn parse_pool_return_days(field: &str, days: i64) -> Result<u32, FieldError> {
@@ -46,6 +32,14 @@ pub fn parse_claim_limit(field: &str, n: i64) -> Result<u32, FieldError> {
         .ok_or_else(|| FieldError::new(field, "range").with("min", 1).with("max", 1_000_000))
 }
 
+/// Digits of the serial of automatic card numbers: 4 to 16.
+pub fn parse_card_serial_width(field: &str, n: i64) -> Result<u32, FieldError> {
+    u32::try_from(n)
+        .ok()
+        .filter(|w| (4..=16).contains(w))
+        .ok_or_else(|| FieldError::new(field, "range").with("min", 4).with("max", 16))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +52,7 @@ mod tests {
         assert!(parse_pool_return_days("/d", 0).is_err());
         assert!(parse_pool_return_days("/d", -5).is_err());
         assert!(parse_claim_limit("/n", 1_000_001).is_err());
+        assert_eq!(parse_card_serial_width("/w", 8).unwrap(), 8);
+        assert!(parse_card_serial_width("/w", 3).is_err());
     }
 }

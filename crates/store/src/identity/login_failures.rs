@@ -5,10 +5,9 @@ use crate::entities::login_failures as lf;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QuerySelect};
 
-pub use lf::Model as LoginFailureRow;
-
-pub async fn get(c: &impl ConnectionTrait, key: &str) -> Result<Option<LoginFailureRow>, StoreError> {
-    Ok(lf::Entity::find_by_id(key.to_owned()).one(c).await?)
+/// When `key` is locked until, if it was ever locked (the lock may have ended already).
+pub async fn locked_until(c: &impl ConnectionTrait, key: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(lf::Entity::find_by_id(key.to_owned()).one(c).await?.and_then(|r| r.locked_until))
 }
 
 /// Counts one failure within a window of `window`; at `threshold` failures the key is locked for

@@ -2,17 +2,60 @@
 
 use crate::StoreError;
 use crate::entities::users;
+use crate::platform::parse_stored;
 use crate::scope::{self, ScopeFilter};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use crm_domain::identity::UserStatus;
 use crm_domain::ids::{OrgUnitId, TenantId, UserId};
+use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
-pub use users::Model as UserRow;
+/// A staff user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub tenant_id: TenantId,
+    pub id: UserId,
+    pub username: String,
+    /// The argon2id PHC string; never shown.
+    pub password_hash: String,
+    pub display_name: String,
+    pub status: UserStatus,
+    pub is_platform_admin: bool,
+    pub org_unit_id: Option<OrgUnitId>,
+    /// Bumped to revoke every access token issued before.
+    pub token_generation: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<users::Model> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(m: users::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            tenant_id: TenantId(m.tenant_id),
+            id: UserId(m.id),
+            status: parse_stored("users.status", &m.status, UserStatus::parse)?,
+            username: m.username,
+            password_hash: m.password_hash,
+            display_name: m.display_name,
+            is_platform_admin: m.is_platform_admin,
+            org_unit_id: m.org_unit_id.map(OrgUnitId),
+            token_generation: m.token_generation,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+fn record(m: Option<users::Model>) -> Result<Option<UserRecord>, StoreError> {
+    m.map(UserRecord::try_from).transpose()
+}
 
 /// A new user's stored fields.
 pub struct NewUser<'a> {
@@ -21,21 +64,21 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub password_hash: &'a str,
     pub display_name: &'a str,
-    pub status: &'a str,
+    pub status: UserStatus,
     pub is_platform_admin: bool,
     pub org_unit_id: Option<OrgUnitId>,
 }
 
-/// Fields a change may set; `None` leaves a field as it is.
+/// Fields a change may set; `None` leaves a field as it is (`org_unit_id: Some(None)` clears it).
 #[derive(Debug, Default)]
 pub struct UserChanges {
     pub display_name: Option<String>,
-    pub org_unit_id: Option<Option<Uuid>>,
-    pub status: Option<String>,
+    pub org_unit_id: Option<Option<OrgUnitId>>,
+    pub status: Option<UserStatus>,
     pub password_hash: Option<String>,
 }
 
-pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRow, StoreError> {
+pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRecord, StoreError> {
     let now = Utc::now();
     let row = users::ActiveModel {
         tenant_id: Set(u.tenant_id.0),
@@ -43,7 +86,7 @@ pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRow,
         username: Set(u.username.to_owned()),
         password_hash: Set(u.password_hash.to_owned()),
         display_name: Set(u.display_name.to_owned()),
-        status: Set(u.status.to_owned()),
+        status: Set(u.status.as_str().to_owned()),
         is_platform_admin: Set(u.is_platform_admin),
         org_unit_id: Set(u.org_unit_id.map(|o| o.0)),
         token_generation: Set(0),
@@ -54,8 +97,8 @@ pub async fn insert(c: &impl ConnectionTrait, u: NewUser<'_>) -> Result<UserRow,
     find(c, u.tenant_id, u.id).await?.ok_or_else(|| StoreError::Config("user vanished after insert".to_owned()))
 }
 
-pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+    record(users::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
 }
 
 /// The same row, locked until the transaction ends (`FOR NO KEY UPDATE` on PostgreSQL; SQLite's write
@@ -64,8 +107,8 @@ pub async fn find_locked(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     id: UserId,
-) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::Entity::find_by_id((tenant.0, id.0)).lock(LockType::NoKeyUpdate).one(c).await?)
+) -> Result<Option<UserRecord>, StoreError> {
+    record(users::Entity::find_by_id((tenant.0, id.0)).lock(LockType::NoKeyUpdate).one(c).await?)
 }
 
 fn scoped(tenant: TenantId, filter: &ScopeFilter, id: UserId) -> Select<users::Entity> {
@@ -81,8 +124,8 @@ pub async fn find_scoped(
     tenant: TenantId,
     filter: &ScopeFilter,
     id: UserId,
-) -> Result<Option<UserRow>, StoreError> {
-    Ok(scoped(tenant, filter, id).one(c).await?)
+) -> Result<Option<UserRecord>, StoreError> {
+    record(scoped(tenant, filter, id).one(c).await?)
 }
 
 /// [`find_scoped`], locking the row until the transaction ends (see [`find_locked`]).
@@ -91,8 +134,8 @@ pub async fn lock_scoped(
     tenant: TenantId,
     filter: &ScopeFilter,
     id: UserId,
-) -> Result<Option<UserRow>, StoreError> {
-    Ok(scoped(tenant, filter, id).lock(LockType::NoKeyUpdate).one(c).await?)
+) -> Result<Option<UserRecord>, StoreError> {
+    record(scoped(tenant, filter, id).lock(LockType::NoKeyUpdate).one(c).await?)
 }
 
 /// Revokes every access token issued to the user so far, in one atomic statement.
@@ -107,14 +150,14 @@ pub async fn bump_token_generation(c: &impl ConnectionTrait, tenant: TenantId, i
 }
 
 /// How many of `ids` are active users (the holders of a position that still count).
-pub async fn count_active(c: &impl ConnectionTrait, tenant: TenantId, ids: Vec<Uuid>) -> Result<u64, StoreError> {
+pub async fn count_active(c: &impl ConnectionTrait, tenant: TenantId, ids: &[UserId]) -> Result<u64, StoreError> {
     if ids.is_empty() {
         return Ok(0);
     }
     Ok(users::Entity::find()
         .filter(users::Column::TenantId.eq(tenant.0))
-        .filter(users::Column::Id.is_in(ids))
-        .filter(users::Column::Status.eq("active"))
+        .filter(users::Column::Id.is_in(ids.iter().map(|u| u.0)))
+        .filter(users::Column::Status.eq(UserStatus::Active.as_str()))
         .count(c)
         .await?)
 }
@@ -123,12 +166,14 @@ pub async fn find_by_username(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     username: &str,
-) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant.0))
-        .filter(users::Column::Username.eq(username))
-        .one(c)
-        .await?)
+) -> Result<Option<UserRecord>, StoreError> {
+    record(
+        users::Entity::find()
+            .filter(users::Column::TenantId.eq(tenant.0))
+            .filter(users::Column::Username.eq(username))
+            .one(c)
+            .await?,
+    )
 }
 
 pub async fn count(c: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, StoreError> {
@@ -138,8 +183,8 @@ pub async fn count(c: &impl ConnectionTrait, tenant: TenantId) -> Result<u64, St
 /// Filters of the user list.
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
-    pub status: Option<String>,
-    pub org_unit_id: Option<Uuid>,
+    pub status: Option<UserStatus>,
+    pub org_unit_id: Option<OrgUnitId>,
 }
 
 /// One page of the users the scope shows, in id order (ids are time-ordered), after `after`.
@@ -150,39 +195,41 @@ pub async fn page(
     f: &UserFilter,
     after: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<UserRow>, StoreError> {
+) -> Result<Vec<UserRecord>, StoreError> {
     let mut q = users::Entity::find().filter(users::Column::TenantId.eq(tenant.0)).filter(scope::by_unit(
         tenant.0,
         filter,
         users::Column::OrgUnitId,
         users::Column::Id,
     ));
-    if let Some(s) = &f.status {
-        q = q.filter(users::Column::Status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(users::Column::Status.eq(s.as_str()));
     }
     if let Some(u) = f.org_unit_id {
-        q = q.filter(users::Column::OrgUnitId.eq(u));
+        q = q.filter(users::Column::OrgUnitId.eq(u.0));
     }
     if let Some(a) = after {
         q = q.filter(users::Column::Id.gt(a));
     }
-    Ok(q.order_by_asc(users::Column::Id).limit(limit).all(c).await?)
+    q.order_by_asc(users::Column::Id).limit(limit).all(c).await?.into_iter().map(UserRecord::try_from).collect()
 }
 
-pub async fn update(c: &impl ConnectionTrait, row: UserRow, ch: UserChanges) -> Result<UserRow, StoreError> {
-    let mut am: users::ActiveModel = row.into();
+/// Writes `ch` to the user `row` names and returns the row as it is now.
+pub async fn update(c: &impl ConnectionTrait, row: UserRecord, ch: UserChanges) -> Result<UserRecord, StoreError> {
+    let mut am =
+        users::ActiveModel { tenant_id: Unchanged(row.tenant_id.0), id: Unchanged(row.id.0), ..Default::default() };
     if let Some(v) = ch.display_name {
         am.display_name = Set(v);
     }
     if let Some(v) = ch.org_unit_id {
-        am.org_unit_id = Set(v);
+        am.org_unit_id = Set(v.map(|o| o.0));
     }
     if let Some(v) = ch.status {
-        am.status = Set(v);
+        am.status = Set(v.as_str().to_owned());
     }
     if let Some(v) = ch.password_hash {
         am.password_hash = Set(v);
     }
     am.updated_at = Set(Utc::now());
-    Ok(am.update(c).await?)
+    am.update(c).await?.try_into()
 }

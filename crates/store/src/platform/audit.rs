@@ -2,17 +2,51 @@
 
 use crate::StoreError;
 use crate::entities::audit_log as al;
+use crate::platform::{parse_stored, unreadable};
 use chrono::{DateTime, Utc};
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{AuditEntryId, TenantId};
+use crm_domain::platform::audit::ActorType;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-pub use al::Model as AuditRow;
+/// An audit entry as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub tenant_id: TenantId,
+    pub id: AuditEntryId,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_type: ActorType,
+    pub actor_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub changes: serde_json::Value,
+}
+
+impl TryFrom<al::Model> for AuditRecord {
+    type Error = StoreError;
+
+    fn try_from(m: al::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            tenant_id: TenantId(m.tenant_id),
+            id: AuditEntryId(m.id),
+            occurred_at: m.occurred_at,
+            actor_type: parse_stored("audit_log.actor_type", &m.actor_type, ActorType::parse)?,
+            changes: serde_json::from_str(&m.changes).map_err(|_| unreadable("audit_log.changes", &m.changes))?,
+            actor_id: m.actor_id,
+            request_id: m.request_id,
+            action: m.action,
+            entity_type: m.entity_type,
+            entity_id: m.entity_id,
+        })
+    }
+}
 
 /// One entry to append.
 pub struct NewAuditEntry<'a> {
     pub tenant_id: TenantId,
-    pub actor_type: &'a str,
+    pub actor_type: ActorType,
     pub actor_id: Option<Uuid>,
     pub request_id: Option<&'a str>,
     pub action: &'a str,
@@ -41,7 +75,7 @@ fn active(e: NewAuditEntry<'_>) -> al::ActiveModel {
         tenant_id: Set(e.tenant_id.0),
         id: Set(Uuid::now_v7()),
         occurred_at: Set(Utc::now()),
-        actor_type: Set(e.actor_type.to_owned()),
+        actor_type: Set(e.actor_type.as_str().to_owned()),
         actor_id: Set(e.actor_id),
         request_id: Set(e.request_id.map(str::to_owned)),
         action: Set(e.action.to_owned()),
@@ -68,7 +102,7 @@ pub async fn page(
     f: &AuditFilter,
     before: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<AuditRow>, StoreError> {
+) -> Result<Vec<AuditRecord>, StoreError> {
     let mut q = al::Entity::find().filter(al::Column::TenantId.eq(tenant.0));
     if let Some(v) = &f.entity_type {
         q = q.filter(al::Column::EntityType.eq(v.clone()));
@@ -88,5 +122,5 @@ pub async fn page(
     if let Some(b) = before {
         q = q.filter(al::Column::Id.lt(b));
     }
-    Ok(q.order_by_desc(al::Column::Id).limit(limit).all(c).await?)
+    q.order_by_desc(al::Column::Id).limit(limit).all(c).await?.into_iter().map(AuditRecord::try_from).collect()
 }

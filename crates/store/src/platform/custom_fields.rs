@@ -2,66 +2,160 @@
 
 use crate::StoreError;
 use crate::entities::{custom_field_values as cv, custom_fields as cf};
-use crm_domain::ids::TenantId;
-use crm_domain::platform::custom_fields::IndexValue;
+use crate::platform::{parse_stored, strings_stored};
+use chrono::{DateTime, Utc};
+use crm_domain::ids::{CustomFieldId, TenantId};
+use crm_domain::platform::custom_fields::{FieldType, IndexValue, ObjectType};
+use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-pub use cf::Model as CustomFieldRow;
-
-pub async fn insert(c: &impl ConnectionTrait, row: CustomFieldRow) -> Result<CustomFieldRow, StoreError> {
-    Ok(row.into_active_model().insert(c).await?)
+/// A custom field definition as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomFieldRecord {
+    pub tenant_id: TenantId,
+    pub id: CustomFieldId,
+    pub object_type: ObjectType,
+    pub key: String,
+    pub label: String,
+    pub field_type: FieldType,
+    /// The allowed values of select types, in display order.
+    pub options: Vec<String>,
+    pub required: bool,
+    /// The permission needed to see and write the field; everyone with access to the object when `None`.
+    pub permission: Option<String>,
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<CustomFieldRow>, StoreError> {
-    Ok(cf::Entity::find_by_id((tenant.0, id)).one(c).await?)
+impl TryFrom<cf::Model> for CustomFieldRecord {
+    type Error = StoreError;
+
+    fn try_from(m: cf::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            tenant_id: TenantId(m.tenant_id),
+            id: CustomFieldId(m.id),
+            object_type: parse_stored("custom_fields.object_type", &m.object_type, ObjectType::parse)?,
+            field_type: parse_stored("custom_fields.field_type", &m.field_type, FieldType::parse)?,
+            options: strings_stored("custom_fields.options", &m.options)?,
+            key: m.key,
+            label: m.label,
+            required: m.required,
+            permission: m.permission,
+            position: m.position,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// A new definition.
+pub struct NewCustomField<'a> {
+    pub tenant_id: TenantId,
+    pub id: CustomFieldId,
+    pub object_type: ObjectType,
+    pub key: &'a str,
+    pub label: &'a str,
+    pub field_type: FieldType,
+    pub options: &'a [String],
+    pub required: bool,
+    pub permission: Option<&'a str>,
+    pub position: i32,
+}
+
+/// What a change of a definition may set (its key and types never change); each is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomFieldChanges<'a> {
+    pub label: &'a str,
+    pub options: &'a [String],
+    pub required: bool,
+    pub permission: Option<&'a str>,
+    pub position: i32,
+}
+
+fn options_json(o: &[String]) -> String {
+    serde_json::to_string(o).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Inserts a definition; a taken key is a conflict on [`crate::UniqueKey::CustomFieldKey`].
+pub async fn insert(c: &impl ConnectionTrait, f: NewCustomField<'_>) -> Result<CustomFieldRecord, StoreError> {
+    let now = Utc::now();
+    let row = cf::ActiveModel {
+        tenant_id: Set(f.tenant_id.0),
+        id: Set(f.id.0),
+        object_type: Set(f.object_type.as_str().to_owned()),
+        key: Set(f.key.to_owned()),
+        label: Set(f.label.to_owned()),
+        field_type: Set(f.field_type.as_str().to_owned()),
+        options: Set(options_json(f.options)),
+        required: Set(f.required),
+        permission: Set(f.permission.map(str::to_owned)),
+        position: Set(f.position),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    cf::Entity::insert(row).exec_without_returning(c).await?;
+    find(c, f.tenant_id, f.id).await?.ok_or_else(|| StoreError::Config("custom field vanished after insert".to_owned()))
+}
+
+pub async fn find(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: CustomFieldId,
+) -> Result<Option<CustomFieldRecord>, StoreError> {
+    cf::Entity::find_by_id((tenant.0, id.0)).one(c).await?.map(TryInto::try_into).transpose()
 }
 
 /// The definitions of an object type (all types when `None`), in display order.
 pub async fn list(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    object_type: Option<&str>,
-) -> Result<Vec<CustomFieldRow>, StoreError> {
+    object_type: Option<ObjectType>,
+) -> Result<Vec<CustomFieldRecord>, StoreError> {
     let mut q = cf::Entity::find().filter(cf::Column::TenantId.eq(tenant.0));
     if let Some(t) = object_type {
-        q = q.filter(cf::Column::ObjectType.eq(t));
+        q = q.filter(cf::Column::ObjectType.eq(t.as_str()));
     }
-    Ok(q.order_by_asc(cf::Column::ObjectType)
+    q.order_by_asc(cf::Column::ObjectType)
         .order_by_asc(cf::Column::Position)
         .order_by_asc(cf::Column::Key)
         .all(c)
-        .await?)
+        .await?
+        .into_iter()
+        .map(CustomFieldRecord::try_from)
+        .collect()
 }
 
-/// Writes the changed columns of a definition.
-pub async fn update(c: &impl ConnectionTrait, row: CustomFieldRow) -> Result<CustomFieldRow, StoreError> {
-    let mut am = row.clone().into_active_model();
-    for col in [
-        cf::Column::Label,
-        cf::Column::Options,
-        cf::Column::Required,
-        cf::Column::Permission,
-        cf::Column::Position,
-        cf::Column::UpdatedAt,
-    ] {
-        am.reset(col);
-    }
-    Ok(am.update(c).await?)
+/// Writes a change of the definition `row` names and returns it as it is now.
+pub async fn update(
+    c: &impl ConnectionTrait,
+    row: &CustomFieldRecord,
+    ch: CustomFieldChanges<'_>,
+) -> Result<CustomFieldRecord, StoreError> {
+    let am = cf::ActiveModel {
+        tenant_id: Unchanged(row.tenant_id.0),
+        id: Unchanged(row.id.0),
+        label: Set(ch.label.to_owned()),
+        options: Set(options_json(ch.options)),
+        required: Set(ch.required),
+        permission: Set(ch.permission.map(str::to_owned)),
+        position: Set(ch.position),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    am.update(c).await?.try_into()
 }
 
 /// Deletes a definition and (by cascade) its values.
-pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<(), StoreError> {
+pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: CustomFieldId) -> Result<(), StoreError> {
     cv::Entity::delete_many()
         .filter(cv::Column::TenantId.eq(tenant.0))
-        .filter(cv::Column::FieldId.eq(id))
+        .filter(cv::Column::FieldId.eq(id.0))
         .exec(c)
         .await?;
-    cf::Entity::delete_by_id((tenant.0, id)).exec(c).await?;
+    cf::Entity::delete_by_id((tenant.0, id.0)).exec(c).await?;
     Ok(())
 }
 
@@ -70,7 +164,7 @@ pub async fn replace_values(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     object: Uuid,
-    values: &[(Uuid, Vec<IndexValue>)],
+    values: &[(CustomFieldId, Vec<IndexValue>)],
 ) -> Result<(), StoreError> {
     cv::Entity::delete_many()
         .filter(cv::Column::TenantId.eq(tenant.0))
@@ -87,7 +181,7 @@ pub async fn replace_values(
             rows.push(cv::ActiveModel {
                 tenant_id: Set(tenant.0),
                 object_id: Set(object),
-                field_id: Set(*field),
+                field_id: Set(field.0),
                 ord: Set(i16::try_from(i).unwrap_or(i16::MAX)),
                 value_text: Set(text),
                 value_num: Set(num),
@@ -104,12 +198,12 @@ pub async fn replace_values(
 pub async fn any_value_in(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    field: Uuid,
+    field: CustomFieldId,
     values: &[String],
 ) -> Result<bool, StoreError> {
     Ok(cv::Entity::find()
         .filter(cv::Column::TenantId.eq(tenant.0))
-        .filter(cv::Column::FieldId.eq(field))
+        .filter(cv::Column::FieldId.eq(field.0))
         .filter(cv::Column::ValueText.is_in(values.to_vec()))
         .one(c)
         .await?
@@ -133,7 +227,8 @@ pub enum ValueCondition {
 }
 
 /// `SELECT object_id FROM custom_field_values WHERE tenant_id = ? AND field_id = ? AND <cond>`:
-/// one range of the `(tenant_id, field_id, value, object_id)` indexes.
+/// one range of the `(tenant_id, field_id, value, object_id)` indexes. `field` is the
+/// definition's id as the customers' criteria carry it.
 pub fn objects_where(tenant: TenantId, field: Uuid, cond: &ValueCondition) -> SelectStatement {
     let mut q = Query::select()
         .distinct()

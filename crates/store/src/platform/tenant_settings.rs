@@ -6,7 +6,6 @@ use chrono::Utc;
 use crm_domain::ids::TenantId;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 /// Every stored `(key, value)` of the tenant.
 pub async fn all(c: &impl ConnectionTrait, tenant: TenantId) -> Result<Vec<(String, String)>, StoreError> {
@@ -45,12 +44,12 @@ pub async fn remove(c: &impl ConnectionTrait, tenant: TenantId, key: &str) -> Re
 }
 
 /// Every tenant that has `key` set, with its value (for jobs that run per tenant).
-pub async fn tenants_with(c: &impl ConnectionTrait, key: &str) -> Result<Vec<(Uuid, String)>, StoreError> {
+pub async fn tenants_with(c: &impl ConnectionTrait, key: &str) -> Result<Vec<(TenantId, String)>, StoreError> {
     Ok(ts::Entity::find()
         .filter(ts::Column::Key.eq(key))
         .all(c)
         .await?
         .into_iter()
-        .map(|r| (r.tenant_id, r.value))
+        .map(|r| (TenantId(r.tenant_id), r.value))
         .collect())
 }

@@ -2,34 +2,83 @@
 
 use crate::StoreError;
 use crate::entities::tenants;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use crm_domain::ids::TenantId;
+use crm_domain::platform::TenantCode;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-pub use tenants::Model as TenantRow;
-
-pub async fn find_by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<TenantRow>, StoreError> {
-    Ok(tenants::Entity::find().filter(tenants::Column::Code.eq(code)).one(c).await?)
+/// A tenant as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub code: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-pub async fn find(c: &impl ConnectionTrait, id: TenantId) -> Result<Option<TenantRow>, StoreError> {
-    Ok(tenants::Entity::find_by_id(id.0).one(c).await?)
+impl From<tenants::Model> for TenantRecord {
+    fn from(m: tenants::Model) -> Self {
+        Self { id: TenantId(m.id), code: m.code, name: m.name, created_at: m.created_at, updated_at: m.updated_at }
+    }
 }
 
-pub async fn insert(c: &impl ConnectionTrait, id: TenantId, code: &str, name: &str) -> Result<TenantRow, StoreError> {
+/// A new tenant.
+pub struct NewTenant<'a> {
+    pub id: TenantId,
+    pub code: &'a TenantCode,
+    pub name: &'a str,
+}
+
+/// What [`insert_if_absent`] found.
+#[derive(Debug)]
+pub enum Inserted {
+    Inserted(TenantRecord),
+    /// A tenant with the code exists already (perhaps committed by a concurrent insert a moment ago).
+    AlreadyThere,
+}
+
+pub async fn find_by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<TenantRecord>, StoreError> {
+    Ok(tenants::Entity::find().filter(tenants::Column::Code.eq(code)).one(c).await?.map(Into::into))
+}
+
+pub async fn find(c: &impl ConnectionTrait, id: TenantId) -> Result<Option<TenantRecord>, StoreError> {
+    Ok(tenants::Entity::find_by_id(id.0).one(c).await?.map(Into::into))
+}
+
+fn active(t: &NewTenant<'_>) -> tenants::ActiveModel {
     let now = Utc::now();
-    let row = tenants::ActiveModel {
-        id: Set(id.0),
-        code: Set(code.to_owned()),
-        name: Set(name.to_owned()),
+    tenants::ActiveModel {
+        id: Set(t.id.0),
+        code: Set(t.code.as_str().to_owned()),
+        name: Set(t.name.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    tenants::Entity::insert(row).exec_without_returning(c).await?;
-    find(c, id).await?.ok_or_else(|| StoreError::Config("tenant vanished after insert".to_owned()))
+    }
+}
+
+/// Inserts the tenant; a taken code is a conflict on [`crate::UniqueKey::TenantCode`].
+pub async fn insert(c: &impl ConnectionTrait, t: NewTenant<'_>) -> Result<TenantRecord, StoreError> {
+    tenants::Entity::insert(active(&t)).exec_without_returning(c).await?;
+    find(c, t.id).await?.ok_or_else(|| StoreError::Config("tenant vanished after insert".to_owned()))
+}
+
+/// Inserts the tenant unless one with its code exists (`ON CONFLICT DO NOTHING`): when several
+/// instances start on an empty database at once, one inserts and the others find it there.
+pub async fn insert_if_absent(c: &impl ConnectionTrait, t: NewTenant<'_>) -> Result<Inserted, StoreError> {
+    let res = tenants::Entity::insert(active(&t))
+        .on_conflict_do_nothing_on([tenants::Column::Code])
+        .exec_without_returning(c)
+        .await?;
+    // Rows affected: SQLite reports a skipped row as 0, not as a conflict.
+    if !matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+        return Ok(Inserted::AlreadyThere);
+    }
+    let row = find(c, t.id).await?.ok_or_else(|| StoreError::Config("tenant vanished after insert".to_owned()))?;
+    Ok(Inserted::Inserted(row))
 }
 
 /// Every tenant, by code.
-pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<TenantRow>, StoreError> {
-    Ok(tenants::Entity::find().order_by_asc(tenants::Column::Code).all(c).await?)
+pub async fn list(c: &impl ConnectionTrait) -> Result<Vec<TenantRecord>, StoreError> {
+    Ok(tenants::Entity::find().order_by_asc(tenants::Column::Code).all(c).await?.into_iter().map(Into::into).collect())
 }

@@ -1,77 +1,24 @@
 //! Staff users: the caller's own account and the tenant's users within the data scope.
 
-use super::ApiResult;
-use super::common::{IdPath, nullable, with_etag};
 use crate::extract::{Allowed, Authenticated, IfMatch, Json, Path, Query};
 use crate::perm::{UsersRead, UsersWrite};
 use crate::problem::ApiError;
+use crate::routes::ApiResult;
+use crate::routes::common::{IdPath, IfMatchHeader, nullable, with_etag};
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use crm_app::identity::users::UserFilter;
-use crm_app::identity::users::{NewUserInput, UserPatch, UserView};
+use crm_app::identity::users::{CreateUser, UpdateUser, UserFilter, UserView};
 use crm_app::paging::{Page, PageRequest};
 use crm_domain::identity::UserStatus;
-use serde::{Deserialize, Serialize};
+use crm_domain::ids::{OrgUnitId, PositionId, UserId};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 use validator::Validate;
-
-/// A staff user.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserResponse {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    #[schema(example = "admin")]
-    pub username: String,
-    pub display_name: String,
-    /// `active` or `disabled`.
-    #[schema(example = "active")]
-    pub status: String,
-    pub is_platform_admin: bool,
-    pub org_unit_id: Option<Uuid>,
-    pub position_ids: Vec<Uuid>,
-    /// Per-user permissions on top of the positions.
-    pub grants: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<UserView> for UserResponse {
-    fn from(u: UserView) -> Self {
-        Self {
-            id: u.id.0,
-            tenant_id: u.tenant_id.0,
-            username: u.username,
-            display_name: u.display_name,
-            status: u.status,
-            is_platform_admin: u.is_platform_admin,
-            org_unit_id: u.org_unit_id,
-            position_ids: u.position_ids,
-            grants: u.grants,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
-}
-
-/// A page of users.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserPage {
-    pub items: Vec<UserResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<UserView>> for UserPage {
-    fn from(p: Page<UserView>) -> Self {
-        Self { items: p.items.into_iter().map(Into::into).collect(), next_cursor: p.next_cursor }
-    }
-}
 
 /// Filters of the user list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UserListParams {
     /// Page size, 1..=500 (default 50).
@@ -79,10 +26,10 @@ pub struct UserListParams {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `active` or `disabled`.
-    pub status: Option<String>,
+    pub status: Option<UserStatus>,
     /// Only users of this org unit.
-    pub org_unit_id: Option<Uuid>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub org_unit_id: Option<OrgUnitId>,
 }
 
 /// A new staff user.
@@ -96,12 +43,25 @@ pub struct CreateUserRequest {
     pub password: String,
     #[schema(min_length = 1, max_length = 200)]
     pub display_name: String,
-    pub org_unit_id: Option<Uuid>,
+    pub org_unit_id: Option<OrgUnitId>,
     #[serde(default)]
-    pub position_ids: Vec<Uuid>,
+    pub position_ids: Vec<PositionId>,
     /// Per-user permissions on top of the positions.
     #[serde(default)]
     pub grants: Vec<String>,
+}
+
+impl From<CreateUserRequest> for CreateUser {
+    fn from(b: CreateUserRequest) -> Self {
+        Self {
+            username: b.username,
+            password: b.password,
+            display_name: b.display_name,
+            org_unit_id: b.org_unit_id,
+            position_ids: b.position_ids,
+            grants: b.grants,
+        }
+    }
 }
 
 /// A change to a user; absent fields stay, `org_unit_id: null` takes the user out of the tree.
@@ -111,10 +71,22 @@ pub struct UpdateUserRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(nullable)]
-    pub org_unit_id: Option<Option<Uuid>>,
-    pub position_ids: Option<Vec<Uuid>>,
+    #[schema(value_type = Option<uuid::Uuid>, nullable)]
+    pub org_unit_id: Option<Option<OrgUnitId>>,
+    pub position_ids: Option<Vec<PositionId>>,
+    /// Per-user permissions on top of the positions.
     pub grants: Option<Vec<String>>,
+}
+
+impl From<UpdateUserRequest> for UpdateUser {
+    fn from(b: UpdateUserRequest) -> Self {
+        Self {
+            display_name: b.display_name,
+            org_unit_id: b.org_unit_id,
+            position_ids: b.position_ids,
+            grants: b.grants,
+        }
+    }
 }
 
 /// A new password.
@@ -126,52 +98,46 @@ pub struct ResetPasswordRequest {
 }
 
 fn respond(status: StatusCode, u: UserView) -> HttpResponse {
-    let etag = u.etag.clone();
-    with_etag(status, &UserResponse::from(u), &etag)
+    with_etag(status, &u, &u.etag)
 }
 
 /// The signed-in user (a staff token; any user may read their own account).
-#[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, description = "The caller", body = UserResponse)))]
+#[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, description = "The caller", body = UserView)))]
 #[get("/me")]
 pub async fn me(state: web::Data<ApiState>, who: Authenticated) -> ApiResult<HttpResponse> {
     Ok(respond(StatusCode::OK, state.app.me(&who.0).await?))
 }
 
 /// The users the caller's data scope shows, oldest first.
-#[utoipa::path(tag = "users", security(("bearer" = ["users:read"])), params(UserListParams), responses((status = 200, description = "A page of users", body = UserPage)))]
+#[utoipa::path(tag = "users", security(("bearer" = ["users:read"])), params(UserListParams), responses((status = 200, description = "A page of users", body = Page<UserView>)))]
 #[get("/users")]
 pub async fn list_users(
     state: web::Data<ApiState>,
     who: Allowed<UsersRead>,
     q: Query<UserListParams>,
-) -> ApiResult<web::Json<UserPage>> {
+) -> ApiResult<web::Json<Page<UserView>>> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
-    if let Some(s) = q.status.as_deref().filter(|s| UserStatus::parse(s).is_none()) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query")
-            .field("/status", "invalid_value")
-            .arg("value", s));
-    }
     let f = UserFilter { status: q.status, org_unit_id: q.org_unit_id };
-    Ok(web::Json(state.app.list_users(&who.0, f, page).await?.into()))
+    Ok(web::Json(state.app.list_users(&who.0, f, page).await?))
 }
 
 /// One user within the caller's data scope (others, and other tenants' users, are 404).
 #[utoipa::path(tag = "users", security(("bearer" = ["users:read"])), params(IdPath),
-    responses((status = 200, description = "The user", body = UserResponse)))]
+    responses((status = 200, description = "The user", body = UserView)))]
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<ApiState>,
     who: Allowed<UsersRead>,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    Ok(respond(StatusCode::OK, state.app.get_user(&who.0, path.0.id).await?))
+    Ok(respond(StatusCode::OK, state.app.get_user(&who.0, UserId(path.0.id)).await?))
 }
 
 /// Creates a staff user.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), request_body = CreateUserRequest,
     responses(
-        (status = 201, description = "Created", body = UserResponse),
+        (status = 201, description = "Created", body = UserView),
         (status = 409, description = "Username taken (`user.username_taken`)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Lacks the permission (`permission.denied`), or grants more than the caller holds (`permission.grant_exceeds_own`, naming the field)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
@@ -181,22 +147,14 @@ pub async fn create_user(
     who: Allowed<UsersWrite>,
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let input = NewUserInput {
-        username: b.username,
-        password: b.password,
-        display_name: b.display_name,
-        org_unit_id: b.org_unit_id,
-        position_ids: b.position_ids,
-        grants: b.grants,
-    };
-    Ok(respond(StatusCode::CREATED, state.app.create_user(&who.0, input).await?))
+    let cmd = body.into_inner()?.into();
+    Ok(respond(StatusCode::CREATED, state.app.create_user(&who.0, cmd).await?))
 }
 
 /// Changes a user's name, org unit, positions or grants; takes effect on their next request. Honours `If-Match`.
-#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath), request_body = UpdateUserRequest,
+#[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath, IfMatchHeader), request_body = UpdateUserRequest,
     responses(
-        (status = 200, description = "Updated", body = UserResponse),
+        (status = 200, description = "Updated", body = UserView),
         (status = 403, description = "Lacks the permission (`permission.denied`), grants more than the caller holds (`permission.grant_exceeds_own`), or changes a platform administrator (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave the tenant without an active administrator (`user.last_administrator`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
@@ -208,20 +166,15 @@ pub async fn update_user(
     if_match: IfMatch,
     body: Json<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let patch = UserPatch {
-        display_name: b.display_name,
-        org_unit_id: b.org_unit_id,
-        position_ids: b.position_ids,
-        grants: b.grants,
-    };
-    Ok(respond(StatusCode::OK, state.app.update_user(&who.0, path.0.id, patch, if_match.as_deref()).await?))
+    let cmd = body.into_inner()?.into();
+    let u = state.app.update_user(&who.0, UserId(path.0.id), cmd, if_match.as_deref()).await?;
+    Ok(respond(StatusCode::OK, u))
 }
 
 /// Disables a user: their sessions end and their tokens stop working at once.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath),
     responses(
-        (status = 200, description = "Disabled", body = UserResponse),
+        (status = 200, description = "Disabled", body = UserView),
         (status = 403, description = "Lacks the permission (`permission.denied`), or the target is a platform administrator and the caller is not (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Disabling oneself (`user.cannot_disable_self`) or the last active administrator (`user.last_administrator`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
@@ -231,13 +184,13 @@ pub async fn disable_user(
     who: Allowed<UsersWrite>,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, path.0.id, UserStatus::Disabled).await?))
+    Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, UserId(path.0.id), UserStatus::Disabled).await?))
 }
 
 /// Re-enables a disabled user.
 #[utoipa::path(tag = "users", security(("bearer" = ["users:write"])), params(IdPath),
     responses(
-        (status = 200, description = "Enabled", body = UserResponse),
+        (status = 200, description = "Enabled", body = UserView),
         (status = 403, description = "Lacks the permission (`permission.denied`), or the target is a platform administrator and the caller is not (`user.platform_admin_protected`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     ))]
 #[post("/users/{id}/enable")]
@@ -246,7 +199,7 @@ pub async fn enable_user(
     who: Allowed<UsersWrite>,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, path.0.id, UserStatus::Active).await?))
+    Ok(respond(StatusCode::OK, state.app.set_user_status(&who.0, UserId(path.0.id), UserStatus::Active).await?))
 }
 
 /// Sets a new password (the policy applies) and ends the user's sessions and access tokens at once.
@@ -262,6 +215,6 @@ pub async fn reset_password(
     path: Path<IdPath>,
     body: Json<ResetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
-    state.app.reset_password(&who.0, path.0.id, &body.into_inner()?.password).await?;
+    state.app.reset_password(&who.0, UserId(path.0.id), &body.into_inner()?.password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

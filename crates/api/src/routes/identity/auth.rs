@@ -1,12 +1,15 @@
 //! Staff sign-in sessions: login, refresh (rotation), logout.
 
-use super::ApiResult;
 use crate::extract::Json;
 use crate::problem::ApiError;
+use crate::routes::ApiResult;
 use crate::state::ApiState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use crm_app::AppError;
 use crm_app::identity::sessions::{ClientToken, LoginCommand, Tokens};
-use serde::{Deserialize, Serialize};
+use crm_domain::platform::TenantCode;
+use crm_domain::{FieldError, FieldErrors};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
@@ -35,26 +38,23 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// Tokens of a session. The access token is a JWT valid for `expires_in` seconds; the refresh
-/// token works once and is replaced on every refresh.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub refresh_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    #[schema(example = 900)]
-    pub expires_in: u64,
-}
-
-impl From<Tokens> for TokenResponse {
-    fn from(t: Tokens) -> Self {
-        Self {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            token_type: "Bearer",
-            expires_in: t.expires_in,
+impl LoginRequest {
+    /// The command, with the caller's address for per-address lockout.
+    fn into_command(self, client_ip: Option<String>) -> Result<LoginCommand, AppError> {
+        let mut errs = FieldErrors::default();
+        let tenant = match self.tenant.as_deref() {
+            None => Some(TenantCode::default_code()),
+            Some(t) => errs.check(TenantCode::parse("/tenant", t)),
+        };
+        if self.username.trim().is_empty() {
+            errs.push(FieldError::new("/username", "required"));
         }
+        if self.password.is_empty() {
+            errs.push(FieldError::new("/password", "required"));
+        }
+        errs.into_result()?;
+        let Some(tenant) = tenant else { return Err(AppError::Internal("unreachable".into())) };
+        Ok(LoginCommand { tenant, username: self.username, password: self.password, client_ip })
     }
 }
 
@@ -63,7 +63,7 @@ impl From<Tokens> for TokenResponse {
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in", body = Tokens),
         (status = 401, description = "Wrong tenant, username or password, or account disabled", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Locked after repeated failures (`auth.locked`, with `Retry-After`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     )
@@ -73,11 +73,10 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<ApiState>,
     body: Json<LoginRequest>,
-) -> ApiResult<web::Json<TokenResponse>> {
-    let b = body.into_inner()?;
+) -> ApiResult<web::Json<Tokens>> {
     let client_ip = req.peer_addr().map(|a| a.ip().to_string());
-    let cmd = LoginCommand { tenant: b.tenant, username: b.username, password: b.password, client_ip };
-    Ok(web::Json(state.app.login(cmd).await?.into()))
+    let cmd = body.into_inner()?.into_command(client_ip)?;
+    Ok(web::Json(state.app.login(cmd).await?))
 }
 
 /// Rotates a refresh token. A token used twice revokes its whole session (401 `auth.refresh_token_reused`).
@@ -85,13 +84,13 @@ pub async fn login(
     tag = "auth",
     request_body = RefreshRequest,
     responses(
-        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 200, description = "New tokens", body = Tokens),
         (status = 401, description = "Refresh token invalid, expired, revoked or reused", body = crate::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
-    Ok(web::Json(state.app.refresh(&body.into_inner()?.refresh_token).await?.into()))
+pub async fn refresh(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> ApiResult<web::Json<Tokens>> {
+    Ok(web::Json(state.app.refresh(&body.into_inner()?.refresh_token).await?))
 }
 
 /// Ends the session of a refresh token, and every access token the user holds (their other
@@ -112,8 +111,8 @@ pub async fn logout(state: web::Data<ApiState>, body: Json<RefreshRequest>) -> A
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"grant_type": "client_credentials", "client_id": "cli_3q2uU0kQb5f9x1Yz", "client_secret": "..."}))]
 pub struct ClientTokenRequest {
-    /// Must be `client_credentials`.
-    #[schema(example = "client_credentials")]
+    /// Must be `client_credentials` (another is 422 `unsupported_grant_type`).
+    #[schema(value_type = GrantType, example = "client_credentials")]
     pub grant_type: String,
     #[schema(min_length = 1, max_length = 64)]
     pub client_id: String,
@@ -123,23 +122,13 @@ pub struct ClientTokenRequest {
     pub scope: Option<String>,
 }
 
-/// A client access token.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClientTokenResponse {
-    pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    #[schema(example = 900)]
-    pub expires_in: u64,
-    /// Space-separated scopes the token carries.
-    #[schema(example = "users:read")]
-    pub scope: String,
-}
-
-impl From<ClientToken> for ClientTokenResponse {
-    fn from(t: ClientToken) -> Self {
-        Self { access_token: t.access_token, token_type: "Bearer", expires_in: t.expires_in, scope: t.scopes.join(" ") }
-    }
+/// The grant types `POST /auth/token` supports (for the document; the handler names an
+/// unsupported one itself).
+#[derive(serde::Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum GrantType {
+    ClientCredentials,
 }
 
 /// Exchanges client credentials for an access token limited to the client's scopes.
@@ -147,15 +136,12 @@ impl From<ClientToken> for ClientTokenResponse {
     tag = "auth",
     request_body = ClientTokenRequest,
     responses(
-        (status = 200, description = "A token", body = ClientTokenResponse),
+        (status = 200, description = "A token", body = ClientToken),
         (status = 401, description = "Wrong id or secret, or revoked (`auth.invalid_client`)", body = crate::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/token")]
-pub async fn token(
-    state: web::Data<ApiState>,
-    body: Json<ClientTokenRequest>,
-) -> ApiResult<web::Json<ClientTokenResponse>> {
+pub async fn token(state: web::Data<ApiState>, body: Json<ClientTokenRequest>) -> ApiResult<web::Json<ClientToken>> {
     let b = body.into_inner()?;
     if b.grant_type != "client_credentials" {
         return Err(ApiError::validation(vec![crate::problem::FieldIssue {
@@ -164,5 +150,5 @@ pub async fn token(
             params: Vec::new(),
         }]));
     }
-    Ok(web::Json(state.app.client_token(&b.client_id, &b.client_secret, b.scope.as_deref()).await?.into()))
+    Ok(web::Json(state.app.client_token(&b.client_id, &b.client_secret, b.scope.as_deref()).await?))
 }

@@ -1,6 +1,6 @@
 //! Liveness, readiness and metrics for operators and orchestrators.
 
-use super::ApiResult;
+use crate::routes::ApiResult;
 use crate::state::ApiState;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;

@@ -59,3 +59,7 @@ id_type!(
     /// An integration client (client credentials).
     ApiClientId
 );
+id_type!(
+    /// A domain event (an outbox message); a webhook's `webhook-id`.
+    EventId
+);

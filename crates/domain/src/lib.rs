@@ -7,11 +7,13 @@ mod macros;
 
 pub mod error;
 pub mod identity;
+pub mod integration;
 pub mod ids;
 pub mod limits;
 pub mod platform;
 
 pub use error::{FieldError, FieldErrors};
 pub mod customers;
+pub mod loyalty;
 pub mod membership;
 pub mod paging;

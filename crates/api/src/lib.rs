@@ -16,8 +16,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::{
     api_clients, audit, auth, card_numbers, custom_fields, customer_activity, customer_duplicates, customer_pool,
-    customers, enrollment, fallback, health, member_levels, members, org_units, outbox, positions, segments, settings,
-    tags, tenants, users,
+    customers, enrollment, fallback, health, integration, member_levels, members, org_units, positions, segments,
+    settings, tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -138,7 +138,7 @@ where
             .service(members::level_history)
             .service(members::link_identity)
             .service(members::unlink_identity)
-            .service(outbox::list_outbox_events)
+            .service(integration::outbox::list_outbox_events)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

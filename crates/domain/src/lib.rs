@@ -7,8 +7,8 @@ mod macros;
 
 pub mod error;
 pub mod identity;
-pub mod integration;
 pub mod ids;
+pub mod integration;
 pub mod limits;
 pub mod platform;
 

@@ -376,8 +376,9 @@ mod tests {
         };
         assert_eq!((r.previous_card_no.as_str(), r.card_no.as_str()), ("A1", "A2"));
         // Each type names one event, whose card action (if any) agrees with the membership rules.
-        for (action, (_, event)) in [CardAction::ReportLost, CardAction::Unreport, CardAction::Replace, CardAction::Cancel]
-            .map(|a| (a, a.names()))
+        for (action, (_, event)) in
+            [CardAction::ReportLost, CardAction::Unreport, CardAction::Replace, CardAction::Cancel]
+                .map(|a| (a, a.names()))
         {
             assert_eq!(DomainEvent::of_card_action(action, facts(Some("r"))).event_type().as_str(), event);
         }
@@ -388,10 +389,7 @@ mod tests {
         // Decoding with version 1 finds a variant for every type (a payload error, not an unknown version).
         for t in EventType::ALL_VALUES {
             assert!(
-                !matches!(
-                    DomainEvent::decode(*t, 1, serde_json::Value::Null),
-                    Err(DecodeError::UnknownVersion { .. })
-                ),
+                !matches!(DomainEvent::decode(*t, 1, serde_json::Value::Null), Err(DecodeError::UnknownVersion { .. })),
                 "{t}"
             );
         }

@@ -152,7 +152,7 @@ mod tests {
     proptest! {
         /// What is shown parses back to the same amount.
         #[test]
-        fn display_round_trips(fen in -999_999_999_999_999_99i64..999_999_999_999_999_99) {
+        fn display_round_trips(fen in -99_999_999_999_999_999_i64..99_999_999_999_999_999) {
             let m = Money::from_fen(fen);
             prop_assert_eq!(Money::parse("", &m.to_string()), Ok(m));
         }

@@ -11,6 +11,7 @@ mod m20261125_000005_customer_360;
 mod m20261201_000006_membership;
 mod m20261202_000007_token_generation;
 mod m20261202_000008_application_owner;
+mod m20261203_000009_outbox_event_version;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_membership::Migration),
             Box::new(m20261202_000007_token_generation::Migration),
             Box::new(m20261202_000008_application_owner::Migration),
+            Box::new(m20261203_000009_outbox_event_version::Migration),
         ]
     }
 }

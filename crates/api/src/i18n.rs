@@ -81,6 +81,10 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
         "invalid_option" => ("is not one of the options ({allowed})", "不是可选项之一（{allowed}）"),
         "invalid_date" => ("is not a date (YYYY-MM-DD)", "不是日期（YYYY-MM-DD）"),
         "invalid_number" => ("is not a number", "不是数字"),
+        "money_invalid" => (
+            "is not an amount (digits with at most two decimal places, like \"1280.00\")",
+            "不是金额（最多两位小数的数字，如 \"1280.00\"）",
+        ),
         "cursor_invalid" => ("is not a cursor this API issued", "不是本接口返回的游标"),
         "tenant_code_format" => (
             "must be lowercase letters, digits and hyphens, starting with a letter or digit",

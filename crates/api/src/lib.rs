@@ -17,8 +17,8 @@ use actix_web::{App, Error, web};
 use routes::identity::{api_clients, auth, org_units, positions, users};
 use routes::platform::{audit, custom_fields, health, settings, tenants};
 use routes::{
-    card_numbers, customer_activity, customer_duplicates, customer_pool, customers, enrollment, fallback,
-    member_levels, members, outbox, segments, tags,
+    card_numbers, customer_activity, customer_duplicates, customer_pool, customers, enrollment, fallback, integration,
+    member_levels, members, segments, tags,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -139,7 +139,7 @@ where
             .service(members::level_history)
             .service(members::link_identity)
             .service(members::unlink_identity)
-            .service(outbox::list_outbox_events)
+            .service(integration::outbox::list_outbox_events)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),
     )

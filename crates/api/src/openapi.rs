@@ -33,9 +33,10 @@ Errors are application/problem+json (RFC 9457) with a stable `code`; send `Accep
         (name = "settings", description = "The tenant's settings"),
         (name = "membership", description = "Membership (会员): enrollment applications and their review, members, \
 cards and card numbers, member levels"),
-        (name = "platform", description = "Platform operations: the outbox of domain events"),
+        (name = "integration", description = "The outbox of domain events; their payloads (`MemberEnrolledV1`, ...) \
+are a versioned public contract, delivered to webhook subscribers as `data` beside `type` and `version`"),
     ),
-    modifiers(&Security)
+    modifiers(&Security, &EventSchemas)
 )]
 pub struct ApiDoc;
 
@@ -56,6 +57,16 @@ impl Modify for Security {
             )
             .build();
         components.responses.insert("Problem".to_owned(), RefOr::T(problem));
+    }
+}
+
+/// The payload schemas of the domain events (a public contract; the outbox's `payload` is one of them).
+struct EventSchemas;
+
+impl Modify for EventSchemas {
+    fn modify(&self, api: &mut Doc) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.schemas.extend(crm_domain::integration::events::payload_schemas());
     }
 }
 

@@ -7,6 +7,8 @@ pub mod customers;
 pub mod error;
 pub mod etag;
 pub mod identity;
+pub mod integration;
+pub mod loyalty;
 pub mod membership;
 pub mod paging;
 pub mod platform;

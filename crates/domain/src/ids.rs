@@ -67,3 +67,7 @@ id_type!(
     /// An entry of the audit log.
     AuditEntryId
 );
+id_type!(
+    /// A domain event (an outbox message); a webhook's `webhook-id`.
+    EventId
+);

@@ -8,10 +8,12 @@ mod macros;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod integration;
 pub mod limits;
 pub mod platform;
 
 pub use error::{FieldError, FieldErrors};
 pub mod customers;
+pub mod loyalty;
 pub mod membership;
 pub mod paging;

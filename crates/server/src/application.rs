@@ -83,8 +83,10 @@ impl Application {
     /// Serves (and runs the scheduler, unless its interval is zero) until stopped by a signal or
     /// the handle, then stops the scheduler and closes the database pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let scheduler = (!self.scheduler_interval.is_zero())
-            .then(|| crate::scheduler::Scheduler::start(self.app.clone(), self.scheduler_interval));
+        let scheduler = (!self.scheduler_interval.is_zero()).then(|| {
+            let jobs = crate::scheduler::jobs(self.scheduler_interval);
+            crate::scheduler::Scheduler::start(self.store.clone(), self.app.clone(), jobs)
+        });
         let served = self.server.await;
         if let Some(s) = scheduler {
             s.stop().await;

@@ -16,6 +16,8 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod identity;
+pub mod integration;
+pub mod loyalty;
 pub mod membership;
 pub mod platform;
 pub mod scope;

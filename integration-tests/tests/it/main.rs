@@ -14,6 +14,8 @@ mod customer_races;
 mod customers;
 mod identity;
 mod input;
+mod integration_delivery;
+mod integration_outbox;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;

@@ -5,13 +5,15 @@
 
 use super::approval::{ApproveInput, approve_in, is_out_of_scope, sees};
 use crate::customers::view::PII;
+use crate::integration::events;
 use crate::paging::{Page, PageRequest};
-use crate::platform::{audit, events, settings};
+use crate::platform::{audit, settings};
 use crate::{Access, Actor, App, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::customer::{mask_id_number, parse_email, parse_id_number, parse_text};
 use crm_domain::customers::{Gender, Phone};
 use crm_domain::identity::org::parse_name_within;
+use crm_domain::integration::events::{DomainEvent, EnrollmentApplicationSubmittedV1};
 use crm_domain::membership::review::{Facts, PhoneFact, review};
 use crm_domain::membership::{ApplicationStatus, Channel, Finding, FindingCode, RequiredField};
 use crm_domain::{FieldError, FieldErrors};
@@ -424,15 +426,13 @@ impl App {
             json!({"channel": row.channel, "clean": row.clean}),
         )
         .await?;
-        events::emit(
-            &tx,
-            who,
-            "enrollment_application.submitted",
-            "enrollment_application",
-            row.id,
-            json!({"channel": row.channel, "clean": row.clean, "customer_id": row.customer_id}),
-        )
-        .await?;
+        let submitted = EnrollmentApplicationSubmittedV1 {
+            application_id: row.id,
+            channel: Channel::parse("/channel", &row.channel)?,
+            clean: row.clean,
+            customer_id: row.customer_id,
+        };
+        events::emit(&tx, who, DomainEvent::EnrollmentApplicationSubmitted(submitted)).await?;
         // Read back as stored: the database keeps microseconds, and the ETag must match a later GET.
         row = store::find(&tx, who.tenant_id, row.id).await?.ok_or(NOT_FOUND)?;
         let s = settings::load(&tx, who.tenant_id).await?;

@@ -9,13 +9,15 @@ use super::levels::entry_level;
 use super::members::record_level_change;
 use crate::customers::input::{CustomerInput, apply};
 use crate::customers::records::{blank, write_change, write_new};
+use crate::integration::events;
+use crate::platform::audit;
 use crate::platform::settings::{self, TenantSettings};
-use crate::platform::{audit, events};
 use crate::{Access, App, AppError};
 use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
-use crm_domain::membership::{ApplicationStatus, LevelChangeSource, MemberStatus};
+use crm_domain::integration::events::{DomainEvent, EnrollmentApplicationRejectedV1, MemberEnrolledV1};
+use crm_domain::membership::{ApplicationStatus, Channel, LevelChangeSource, MemberStatus};
 use crm_store::UniqueKey;
 use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationRow};
@@ -233,7 +235,16 @@ pub(crate) async fn approve_in(
         "level_id": level_id, "channel": row.channel, "application_id": row.id,
     });
     audit::record(tx, who, "create", "member", member_id, enrolled.clone()).await?;
-    events::emit(tx, who, "member.enrolled", "member", member_id, enrolled).await?;
+    let event = MemberEnrolledV1 {
+        member_id,
+        customer_id,
+        card_no: card_no.clone(),
+        level_id,
+        channel: Channel::parse("/channel", &row.channel)?,
+        application_id: Some(row.id),
+        joined_at: now,
+    };
+    events::emit(tx, who, DomainEvent::MemberEnrolled(event)).await?;
 
     // From here to commit the tenant's change counter is held (the customer's change number):
     // only what needs the customer row.
@@ -288,15 +299,8 @@ async fn reject_in(
     let diff = audit::diff(&application_json(&a), &application_json(&after));
     let row = store::update(tx, before, after).await?;
     audit::record(tx, who, "reject", "enrollment_application", row.id, diff).await?;
-    events::emit(
-        tx,
-        who,
-        "enrollment_application.rejected",
-        "enrollment_application",
-        row.id,
-        json!({"reason": reason}),
-    )
-    .await?;
+    let rejected = EnrollmentApplicationRejectedV1 { application_id: row.id, reason: reason.to_owned() };
+    events::emit(tx, who, DomainEvent::EnrollmentApplicationRejected(rejected)).await?;
     Ok(row)
 }
 

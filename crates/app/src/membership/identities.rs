@@ -3,11 +3,13 @@
 //! identity may belong to members of other tenants (platform members across stores).
 
 use super::view::{MemberView, view};
-use crate::platform::{audit, events};
+use crate::integration::events;
+use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
+use crm_domain::integration::events::{DomainEvent, MemberIdentityLinkedV1, MemberIdentityUnlinkedV1};
 use crm_store::StoreError;
 use crm_store::membership::identities::{self as store, IdentityRow};
 use crm_store::membership::members;
@@ -71,7 +73,8 @@ impl App {
                 })?;
                 let changes = json!({"source": source, "external_id": external_id});
                 audit::record(&tx, who, "link_identity", "member", member.id, changes.clone()).await?;
-                events::emit(&tx, who, "member.identity_linked", "member", member.id, changes).await?;
+                let linked = MemberIdentityLinkedV1 { member_id: member.id, source, external_id };
+                events::emit(&tx, who, DomainEvent::MemberIdentityLinked(linked)).await?;
             }
         }
         let v = view(&tx, who, member).await?;
@@ -100,7 +103,9 @@ impl App {
         }
         let changes = json!({"source": source, "external_id": external_id});
         audit::record(&tx, who, "unlink_identity", "member", member.id, changes.clone()).await?;
-        events::emit(&tx, who, "member.identity_unlinked", "member", member.id, changes).await?;
+        let (source, external_id) = (source.to_owned(), external_id.to_owned());
+        let unlinked = MemberIdentityUnlinkedV1 { member_id: member.id, source, external_id };
+        events::emit(&tx, who, DomainEvent::MemberIdentityUnlinked(unlinked)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -8,12 +8,14 @@ use super::view::{MemberView, view, views};
 use crate::customers::filters::ListFilters;
 use crate::customers::input::{CustomerInput, apply};
 use crate::customers::records::write_change;
+use crate::integration::events;
 use crate::paging::{Page, PageRequest};
-use crate::platform::{audit, events, settings};
+use crate::platform::{audit, settings};
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::Phone;
 use crm_domain::customers::customer::parse_text;
+use crm_domain::integration::events::{CardActionFacts, DomainEvent, MemberLevelChangedV1, MemberUpdatedV1};
 use crm_domain::membership::card::parse_card_no;
 use crm_domain::membership::level::{LevelStep, upgrade_for};
 use crm_domain::membership::status::CardAction;
@@ -145,7 +147,8 @@ pub(crate) async fn set_level(
     record_level_change(tx, who, row.id, from, to, source, reason.clone()).await?;
     let changes = json!({"level_id": {"from": from, "to": to}, "reason": reason, "source": source.as_str()});
     audit::record(tx, who, "change_level", "member", row.id, changes.clone()).await?;
-    events::emit(tx, who, "member.level_changed", "member", row.id, changes).await?;
+    let changed = MemberLevelChangedV1 { member_id: row.id, from_level_id: from, to_level_id: to, source, reason };
+    events::emit(tx, who, DomainEvent::MemberLevelChanged(changed)).await?;
     Ok((row, true))
 }
 
@@ -289,8 +292,8 @@ impl App {
         apply(&mut after, &input, "")?;
         let (_, changed) = write_change(&tx, who, before, after, "update").await?;
         if changed {
-            events::emit(&tx, who, "member.updated", "member", member.id, json!({"customer_id": member.customer_id}))
-                .await?;
+            let updated = MemberUpdatedV1 { member_id: member.id, customer_id: member.customer_id };
+            events::emit(&tx, who, DomainEvent::MemberUpdated(updated)).await?;
         }
         let v = view(&tx, who, member).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -333,15 +336,17 @@ impl App {
             }
             CardAction::ReportLost | CardAction::Unreport => {}
         }
-        let (audit_action, event) = action.names();
+        let (audit_action, _) = action.names();
         let changes = json!({
             "status": {"from": before.status, "to": after.status},
             "card_no": {"from": before.card_no, "to": after.card_no},
             "reason": reason,
         });
+        let (card_no_before, card_no_after) = (before.card_no.clone(), after.card_no.clone());
+        let facts = CardActionFacts { member_id: before.id, card_no_before, card_no_after, reason, at: now };
         let row = store::update(&tx, before, after).await?;
         audit::record(&tx, who, audit_action, "member", row.id, changes.clone()).await?;
-        events::emit(&tx, who, event, "member", row.id, changes).await?;
+        events::emit(&tx, who, DomainEvent::of_card_action(action, facts)).await?;
         let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(v)

@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub event_type: String,
+    /// The payload's version (0: written before payloads were a contract).
+    pub event_version: i32,
     pub aggregate_type: String,
     pub aggregate_id: Uuid,
     pub payload: String,

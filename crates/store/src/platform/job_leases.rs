@@ -2,8 +2,23 @@
 //! that is not renewed expires, so a stopped instance's job moves to another one.
 
 use crate::StoreError;
+use crate::entities::job_leases as jl;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Statement};
+
+/// Who holds a job's lease, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job: String,
+    pub holder: String,
+    pub leased_until: DateTime<Utc>,
+}
+
+/// Every lease row, by job name (expired ones too, until their job is taken again).
+pub async fn all(c: &impl ConnectionTrait) -> Result<Vec<Lease>, StoreError> {
+    let rows = jl::Entity::find().order_by_asc(jl::Column::Name).all(c).await?;
+    Ok(rows.into_iter().map(|r| Lease { job: r.name, holder: r.holder, leased_until: r.leased_until }).collect())
+}
 
 /// Takes or renews the lease on `job` for `holder` until `until`, when it is free, expired or
 /// already `holder`'s. One statement, so two instances racing for it cannot both win.

@@ -1,5 +1,5 @@
 //! Platform queries: tenants, deployment-wide and tenant settings, per-tenant counters, the audit
-//! log, custom fields, leases of scheduled jobs, the outbox of domain events, and locks on keys;
+//! log, custom fields, leases of scheduled jobs, and locks on keys;
 //! and how every identity and platform record reads its stored strings back as domain values.
 
 pub mod audit;
@@ -7,7 +7,6 @@ pub mod counters;
 pub mod custom_fields;
 pub mod job_leases;
 pub mod key_locks;
-pub mod outbox;
 pub mod settings;
 pub mod tenant_settings;
 pub mod tenants;

@@ -1,0 +1,36 @@
+//! Domain events: the one write path. A use case calls [`emit`] inside its transaction, so the
+//! event is in the outbox exactly when the change that caused it is committed; the dispatcher in
+//! `crm-integrations` delivers from there.
+
+use crate::{Access, AppError};
+use chrono::Utc;
+use crm_domain::ids::EventId;
+use crm_domain::integration::events::DomainEvent;
+use crm_store::ConnectionTrait;
+use crm_store::integration::outbox::{self, NewOutboxEvent};
+
+/// Writes `event` into the outbox, in the caller's transaction, with its type, payload version
+/// and aggregate, and the actor and request id of `who`.
+pub(crate) async fn emit(c: &impl ConnectionTrait, who: &Access, event: DomainEvent) -> Result<(), AppError> {
+    let (aggregate_type, aggregate_id) = event.aggregate();
+    let payload =
+        event.payload().map_err(|e| AppError::Internal(format!("cannot encode {}: {e}", event.event_type())))?;
+    outbox::append(
+        c,
+        NewOutboxEvent {
+            tenant_id: who.tenant_id,
+            id: EventId::new(),
+            event_type: event.event_type(),
+            event_version: event.version(),
+            aggregate_type,
+            aggregate_id,
+            payload,
+            occurred_at: Utc::now(),
+            actor_type: who.actor.kind().to_owned(),
+            actor_id: who.actor.id(),
+            request_id: who.request_id.clone(),
+        },
+    )
+    .await?;
+    Ok(())
+}

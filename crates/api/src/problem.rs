@@ -197,6 +197,18 @@ impl ResponseError for ApiError {
     }
 }
 
+/// An error with its causes: `storage failed: database error: ...: connection reset`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}
+
 fn field_issues(errs: FieldErrors) -> Vec<FieldIssue> {
     errs.0.into_iter().map(|e| FieldIssue { field: e.field, code: e.code.to_owned(), params: e.params }).collect()
 }
@@ -241,6 +253,10 @@ impl From<AppError> for ApiError {
             }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal.error")
+            }
+            e @ AppError::Storage(_) => {
+                tracing::error!(error = %chain(&e), "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal.error")
             }
         }

@@ -39,6 +39,9 @@ pub enum AppError {
     /// A bug or an unexpected failure; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database failed unexpectedly; logged with its cause chain, never shown.
+    #[error("storage failed")]
+    Storage(#[source] StoreError),
 }
 
 impl From<StoreError> for AppError {
@@ -52,7 +55,7 @@ impl From<StoreError> for AppError {
                 tracing::warn!(error = %e, "transaction aborted by contention");
                 AppError::Conflict { code: "resource.contention", field: None }
             }
-            other => AppError::Internal(other.to_string()),
+            other => AppError::Storage(other),
         }
     }
 }

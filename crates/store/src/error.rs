@@ -77,9 +77,9 @@ pub enum StoreError {
     /// (SQLSTATE `40P01`, `40001`); retrying the request may succeed. Fixed lock orders keep it
     /// rare; it is never a 500.
     #[error("transaction aborted by contention: {0}")]
-    Contention(DbErr),
+    Contention(#[source] DbErr),
     #[error("database error: {0}")]
-    Db(DbErr),
+    Db(#[source] DbErr),
 }
 
 impl From<DbErr> for StoreError {

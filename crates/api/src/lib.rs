@@ -14,10 +14,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
+use routes::membership::{card_numbers, enrollment, member_levels, members};
 use routes::{
-    api_clients, audit, auth, card_numbers, custom_fields, customer_activity, customer_duplicates, customer_pool,
-    customers, enrollment, fallback, health, member_levels, members, org_units, outbox, positions, segments, settings,
-    tags, tenants, users,
+    api_clients, audit, auth, custom_fields, customer_activity, customer_duplicates, customer_pool, customers,
+    fallback, health, org_units, outbox, positions, segments, settings, tags, tenants, users,
 };
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};

@@ -59,3 +59,15 @@ id_type!(
     /// An integration client (client credentials).
     ApiClientId
 );
+id_type!(
+    /// A membership (会员).
+    MemberId
+);
+id_type!(
+    /// An enrollment application (入会申请).
+    ApplicationId
+);
+id_type!(
+    /// A member level (会员级别).
+    LevelId
+);

@@ -1,64 +1,257 @@
-//! Enrollment applications: insert and update whole rows, the review queue, and the look-ups the
-//! automatic review needs (other pending applications with the same phone or id number). Reads
-//! for callers go through the data scope: an application is the caller's when the scope covers
-//! the owner of its customer or its submitter; one with neither is visible tenant-wide only.
+//! Enrollment applications: insert (idempotent under a system's `source` + `external_id`) and
+//! change them, the review queue, and the look-ups the automatic review needs (other pending
+//! applications with the same phone or id number). Reads for callers go through the data scope:
+//! an application is the caller's when the scope covers the owner of its customer or its
+//! submitter; one with neither is visible tenant-wide only.
 
+use super::{Insertion, stored};
 use crate::StoreError;
 use crate::entities::enrollment_applications as ea;
 use crate::scope::{ScopeFilter, by_owner};
+use chrono::{DateTime, Utc};
 use crm_domain::customers::search::prefix_upper_bound;
-use crm_domain::ids::TenantId;
-use crm_domain::membership::ApplicationStatus;
+use crm_domain::customers::{Gender, Phone};
+use crm_domain::ids::{ApplicationId, LevelId, MemberId, TenantId, UserId};
+use crm_domain::membership::{
+    Applicant, ApplicantPhone, ApplicationStatus, Channel, ExternalKey, Finding, FindingCode,
+};
+use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Select, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Statement, TryInsertResult,
 };
 use uuid::Uuid;
 
-pub use ea::Model as ApplicationRow;
+/// An enrollment application as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub id: ApplicationId,
+    pub channel: Channel,
+    pub status: ApplicationStatus,
+    pub applicant: Applicant,
+    /// The submitting system's key for it.
+    pub key: Option<ExternalKey>,
+    pub customer_id: Option<Uuid>,
+    /// The owner of the linked customer (from a prefill or the approval).
+    pub owner_id: Option<UserId>,
+    pub member_id: Option<MemberId>,
+    pub level_id: Option<LevelId>,
+    /// The automatic review's findings.
+    pub findings: Vec<Finding>,
+    /// Whether the review found nothing.
+    pub clean: bool,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<Uuid>,
+    pub decision_reason: Option<String>,
+    pub created_by: Option<Uuid>,
+    /// The user who submitted it (none for API clients and the website).
+    pub submitted_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
 
-pub async fn insert(c: &impl ConnectionTrait, row: &ApplicationRow) -> Result<(), StoreError> {
-    ea::Entity::insert(row.clone().into_active_model()).exec_without_returning(c).await?;
+/// The customer an application is for, and that customer's owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerLink {
+    pub customer_id: Uuid,
+    pub owner_id: Option<UserId>,
+}
+
+/// A new, pending application (clean when it has no findings).
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub id: ApplicationId,
+    pub channel: Channel,
+    pub applicant: Applicant,
+    pub key: Option<ExternalKey>,
+    pub customer: Option<CustomerLink>,
+    pub findings: Vec<Finding>,
+    pub created_by: Option<Uuid>,
+    pub submitted_by: Option<UserId>,
+    pub at: DateTime<Utc>,
+}
+
+/// A change of an application; absent parts stay. The status changes only through
+/// [`decide_if_pending`].
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationChanges {
+    pub applicant: Option<Applicant>,
+    pub customer: Option<CustomerLink>,
+    /// A new review (clean when it found nothing).
+    pub findings: Option<Vec<Finding>>,
+    pub decision: Option<Decision>,
+}
+
+/// What a decision records.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub member_id: Option<MemberId>,
+    pub level_id: Option<LevelId>,
+    pub decided_at: DateTime<Utc>,
+    pub decided_by: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+impl TryFrom<ea::Model> for Application {
+    type Error = StoreError;
+
+    fn try_from(m: ea::Model) -> Result<Self, StoreError> {
+        let phone = match (m.phone, m.phone_raw) {
+            (Some(p), _) => Some(ApplicantPhone::Valid(Phone::from_e164(&p))),
+            (None, Some(raw)) => Some(ApplicantPhone::Invalid(raw)),
+            (None, None) => None,
+        };
+        let gender = m.gender.as_deref().map(|g| stored("gender", Gender::parse("", g))).transpose()?;
+        let findings: Vec<Finding> =
+            serde_json::from_str(&m.findings).map_err(|e| StoreError::Db(sea_orm::DbErr::Json(e.to_string())))?;
+        Ok(Self {
+            id: ApplicationId(m.id),
+            channel: stored("channel", Channel::parse("", &m.channel))?,
+            status: stored("status", ApplicationStatus::parse("", &m.status))?,
+            applicant: Applicant {
+                name: m.name,
+                phone,
+                email: m.email,
+                gender,
+                birthday: m.birthday,
+                id_number: m.id_number,
+                province: m.province,
+                city: m.city,
+                district: m.district,
+                address: m.address,
+                notes: m.notes,
+            },
+            key: m.source.zip(m.external_id).map(|(source, external_id)| ExternalKey { source, external_id }),
+            customer_id: m.customer_id,
+            owner_id: m.owner_id.map(UserId),
+            member_id: m.member_id.map(MemberId),
+            level_id: m.level_id.map(LevelId),
+            findings,
+            clean: m.clean,
+            decided_at: m.decided_at,
+            decided_by: m.decided_by,
+            decision_reason: m.decision_reason,
+            created_by: m.created_by,
+            submitted_by: m.submitted_by.map(UserId),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+fn set_applicant(am: &mut ea::ActiveModel, a: Applicant) {
+    let (phone, phone_raw) = match a.phone {
+        Some(ApplicantPhone::Valid(p)) => (Some(p.e164().to_owned()), None),
+        Some(ApplicantPhone::Invalid(raw)) => (None, Some(raw)),
+        None => (None, None),
+    };
+    am.name = Set(a.name);
+    am.phone = Set(phone);
+    am.phone_raw = Set(phone_raw);
+    am.email = Set(a.email);
+    am.gender = Set(a.gender.map(|g| g.as_str().to_owned()));
+    am.birthday = Set(a.birthday);
+    am.id_number = Set(a.id_number);
+    am.province = Set(a.province);
+    am.city = Set(a.city);
+    am.district = Set(a.district);
+    am.address = Set(a.address);
+    am.notes = Set(a.notes);
+}
+
+fn set_findings(am: &mut ea::ActiveModel, findings: &[Finding]) -> Result<(), StoreError> {
+    let json = serde_json::to_string(findings).map_err(|e| StoreError::Db(sea_orm::DbErr::Json(e.to_string())))?;
+    am.findings = Set(json);
+    am.clean = Set(findings.is_empty());
     Ok(())
 }
 
-/// Writes every column of `after` that differs from `before`.
-pub async fn update(
-    c: &impl ConnectionTrait,
-    before: ApplicationRow,
-    after: ApplicationRow,
-) -> Result<ApplicationRow, StoreError> {
-    let mut am = before.into_active_model();
-    set_changed!(am, after;
-        status,
-        name,
-        phone,
-        phone_raw,
-        email,
-        gender,
-        birthday,
-        id_number,
-        province,
-        city,
-        district,
-        address,
-        notes,
-        customer_id,
-        member_id,
-        level_id,
-        findings,
-        clean,
-        decided_at,
-        decided_by,
-        decision_reason,
-        owner_id,
-        updated_at
-    );
-    Ok(am.update(c).await?)
+fn set_customer(am: &mut ea::ActiveModel, link: Option<CustomerLink>) {
+    am.customer_id = Set(link.map(|l| l.customer_id));
+    am.owner_id = Set(link.and_then(|l| l.owner_id).map(|o| o.0));
 }
 
-pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<ApplicationRow>, StoreError> {
-    Ok(ea::Entity::find_by_id((tenant.0, id)).one(c).await?)
+/// Inserts a pending application; one with the same `source` + `external_id` there already
+/// (a retry, perhaps a concurrent one) is [`Insertion::AlreadyThere`] and nothing is written.
+pub async fn insert(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    new: NewApplication,
+) -> Result<Insertion<Application>, StoreError> {
+    let id = new.id;
+    let mut am = ea::ActiveModel {
+        tenant_id: Set(tenant.0),
+        id: Set(id.0),
+        channel: Set(new.channel.as_str().to_owned()),
+        status: Set(ApplicationStatus::Pending.as_str().to_owned()),
+        source: Set(new.key.as_ref().map(|k| k.source.clone())),
+        external_id: Set(new.key.map(|k| k.external_id)),
+        member_id: Set(None),
+        level_id: Set(None),
+        decided_at: Set(None),
+        decided_by: Set(None),
+        decision_reason: Set(None),
+        created_by: Set(new.created_by),
+        submitted_by: Set(new.submitted_by.map(|u| u.0)),
+        created_at: Set(new.at),
+        updated_at: Set(new.at),
+        ..Default::default()
+    };
+    set_applicant(&mut am, new.applicant);
+    set_findings(&mut am, &new.findings)?;
+    set_customer(&mut am, new.customer);
+    let res = ea::Entity::insert(am)
+        .on_conflict_do_nothing_on([ea::Column::TenantId, ea::Column::Source, ea::Column::ExternalId])
+        .exec_without_returning(c)
+        .await?;
+    if !matches!(res, TryInsertResult::Inserted(1)) {
+        return Ok(Insertion::AlreadyThere);
+    }
+    // Read back as stored (the database keeps microseconds, and the ETag must match a later GET).
+    let row = find(c, tenant, id).await?;
+    row.map(Insertion::Inserted)
+        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("inserted application".into())))
+}
+
+/// Writes `changes` and the change time; returns the application as stored.
+pub async fn update(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: ApplicationId,
+    changes: ApplicationChanges,
+    at: DateTime<Utc>,
+) -> Result<Application, StoreError> {
+    let mut am = ea::ActiveModel { tenant_id: Unchanged(tenant.0), id: Unchanged(id.0), ..Default::default() };
+    if let Some(a) = changes.applicant {
+        set_applicant(&mut am, a);
+    }
+    if let Some(f) = &changes.findings {
+        set_findings(&mut am, f)?;
+    }
+    if let Some(link) = changes.customer {
+        set_customer(&mut am, Some(link));
+    }
+    if let Some(d) = changes.decision {
+        am.member_id = Set(d.member_id.map(|m| m.0));
+        am.level_id = Set(d.level_id.map(|l| l.0));
+        am.decided_at = Set(Some(d.decided_at));
+        am.decided_by = Set(d.decided_by);
+        am.decision_reason = Set(d.reason);
+    }
+    am.updated_at = Set(at);
+    am.update(c).await?.try_into()
+}
+
+fn one(m: Option<ea::Model>) -> Result<Option<Application>, StoreError> {
+    m.map(Application::try_from).transpose()
+}
+
+pub async fn find(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: ApplicationId,
+) -> Result<Option<Application>, StoreError> {
+    one(ea::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
 }
 
 /// The applications the scope shows: those whose linked customer's owner or whose submitter
@@ -74,10 +267,10 @@ fn in_scope(tenant: TenantId, scope: &ScopeFilter) -> Condition {
     }
 }
 
-fn scoped(tenant: TenantId, scope: &ScopeFilter, id: Uuid) -> Select<ea::Entity> {
+fn scoped(tenant: TenantId, scope: &ScopeFilter, id: ApplicationId) -> Select<ea::Entity> {
     ea::Entity::find()
         .filter(ea::Column::TenantId.eq(tenant.0))
-        .filter(ea::Column::Id.eq(id))
+        .filter(ea::Column::Id.eq(id.0))
         .filter(in_scope(tenant, scope))
 }
 
@@ -86,9 +279,9 @@ pub async fn find_scoped(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     scope: &ScopeFilter,
-    id: Uuid,
-) -> Result<Option<ApplicationRow>, StoreError> {
-    Ok(scoped(tenant, scope, id).one(c).await?)
+    id: ApplicationId,
+) -> Result<Option<Application>, StoreError> {
+    one(scoped(tenant, scope, id).one(c).await?)
 }
 
 /// One application the scope shows, locked until the transaction ends (`FOR UPDATE` on
@@ -98,22 +291,21 @@ pub async fn lock_scoped(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     scope: &ScopeFilter,
-    id: Uuid,
-) -> Result<Option<ApplicationRow>, StoreError> {
-    Ok(scoped(tenant, scope, id).lock_exclusive().one(c).await?)
+    id: ApplicationId,
+) -> Result<Option<Application>, StoreError> {
+    one(scoped(tenant, scope, id).lock_exclusive().one(c).await?)
 }
 
-/// The application a system submitted under its own id.
+/// The application a system submitted under its own key.
 pub async fn find_external(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    source: &str,
-    external_id: &str,
-) -> Result<Option<ApplicationRow>, StoreError> {
-    Ok(ea::Entity::find()
+    key: &ExternalKey,
+) -> Result<Option<Application>, StoreError> {
+    one(ea::Entity::find()
         .filter(ea::Column::TenantId.eq(tenant.0))
-        .filter(ea::Column::Source.eq(source))
-        .filter(ea::Column::ExternalId.eq(external_id))
+        .filter(ea::Column::Source.eq(key.source.as_str()))
+        .filter(ea::Column::ExternalId.eq(key.external_id.as_str()))
         .one(c)
         .await?)
 }
@@ -124,8 +316,8 @@ pub async fn pending_with_key(
     tenant: TenantId,
     phone: Option<&str>,
     id_number: Option<&str>,
-    except: Uuid,
-) -> Result<Vec<Uuid>, StoreError> {
+    except: ApplicationId,
+) -> Result<Vec<ApplicationId>, StoreError> {
     let mut any = Condition::any();
     if let Some(p) = phone {
         any = any.add(ea::Column::Phone.eq(p));
@@ -137,16 +329,19 @@ pub async fn pending_with_key(
         return Ok(Vec::new());
     }
     Ok(ea::Entity::find()
+        .select_only()
+        .column(ea::Column::Id)
         .filter(ea::Column::TenantId.eq(tenant.0))
         .filter(ea::Column::Status.eq(ApplicationStatus::Pending.as_str()))
-        .filter(ea::Column::Id.ne(except))
+        .filter(ea::Column::Id.ne(except.0))
         .filter(any)
         .order_by_asc(ea::Column::Id)
         .limit(20)
+        .into_tuple::<Uuid>()
         .all(c)
         .await?
         .into_iter()
-        .map(|a| a.id)
+        .map(ApplicationId)
         .collect())
 }
 
@@ -154,14 +349,14 @@ pub async fn pending_with_key(
 #[derive(Debug, Default, Clone)]
 pub struct ApplicationFilter {
     pub status: Option<ApplicationStatus>,
-    pub channel: Option<String>,
-    /// Applications whose review found this (a finding code).
-    pub finding: Option<String>,
+    pub channel: Option<Channel>,
+    /// Applications whose review found this.
+    pub finding: Option<FindingCode>,
     pub clean: Option<bool>,
     /// A name prefix.
     pub name_prefix: Option<String>,
-    /// An E.164 phone.
-    pub phone: Option<String>,
+    /// A phone.
+    pub phone: Option<Phone>,
 }
 
 /// Oldest first (the queue order), after `after`.
@@ -172,28 +367,29 @@ pub async fn page(
     f: &ApplicationFilter,
     after: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<ApplicationRow>, StoreError> {
+) -> Result<Vec<Application>, StoreError> {
     let mut q = ea::Entity::find().filter(ea::Column::TenantId.eq(tenant.0)).filter(in_scope(tenant, scope));
     if let Some(s) = f.status {
         q = q.filter(ea::Column::Status.eq(s.as_str()));
     }
-    if let Some(ch) = &f.channel {
-        q = q.filter(ea::Column::Channel.eq(ch.clone()));
+    if let Some(ch) = f.channel {
+        q = q.filter(ea::Column::Channel.eq(ch.as_str()));
     }
-    if let Some(code) = &f.finding {
+    if let Some(code) = f.finding {
         // Codes are snake_case words, so the pattern has no wildcard in it.
-        q = q.filter(ea::Column::Findings.contains(format!("\"code\":\"{code}\"")));
+        q = q.filter(ea::Column::Findings.contains(format!("\"code\":\"{}\"", code.as_str())));
     }
     if let Some(clean) = f.clean {
         q = q.filter(ea::Column::Clean.eq(clean));
     }
-    match (&f.phone, &f.name_prefix) {
+    let phone = f.phone.as_ref().map(|p| p.e164().to_owned());
+    match (phone, &f.name_prefix) {
         (Some(p), Some(n)) => {
-            q = q.filter(Condition::any().add(ea::Column::Phone.eq(p.clone())).add(
+            q = q.filter(Condition::any().add(ea::Column::Phone.eq(p)).add(
                 Condition::all().add(ea::Column::Name.gte(n.clone())).add(ea::Column::Name.lt(prefix_upper_bound(n))),
             ));
         }
-        (Some(p), None) => q = q.filter(ea::Column::Phone.eq(p.clone())),
+        (Some(p), None) => q = q.filter(ea::Column::Phone.eq(p)),
         (None, Some(n)) => {
             q = q.filter(ea::Column::Name.gte(n.clone())).filter(ea::Column::Name.lt(prefix_upper_bound(n)));
         }
@@ -202,7 +398,7 @@ pub async fn page(
     if let Some(a) = after {
         q = q.filter(ea::Column::Id.gt(a));
     }
-    Ok(q.order_by_asc(ea::Column::Id).limit(limit).all(c).await?)
+    q.order_by_asc(ea::Column::Id).limit(limit).all(c).await?.into_iter().map(Application::try_from).collect()
 }
 
 /// Moves applications of one customer to another (a customer merge); they then belong to the
@@ -229,13 +425,13 @@ pub async fn repoint_customer(
 pub async fn decide_if_pending(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    id: Uuid,
+    id: ApplicationId,
     status: ApplicationStatus,
 ) -> Result<bool, StoreError> {
     let res = ea::Entity::update_many()
         .col_expr(ea::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
         .filter(ea::Column::TenantId.eq(tenant.0))
-        .filter(ea::Column::Id.eq(id))
+        .filter(ea::Column::Id.eq(id.0))
         .filter(ea::Column::Status.eq(ApplicationStatus::Pending.as_str()))
         .exec(c)
         .await?;

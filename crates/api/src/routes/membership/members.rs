@@ -2,117 +2,42 @@
 //! unreport, replace) and cancellation; level changes single and bulk with their history;
 //! external identities.
 
-use super::ApiResult;
-use super::common::{IdPath, nullable, with_etag};
+use super::super::ApiResult;
+use super::super::batch::{BatchResponse, respond as batch_respond};
+use super::super::common::{IdPath, IfMatchHeader, nullable, with_etag};
+use super::keyed;
 use crate::extract::{Allowed, IfMatch, Json, Path, Query};
-use crate::i18n::Lang;
 use crate::perm::{MembersLevel, MembersRead, MembersWrite};
 use crate::problem::{ApiError, Problem};
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use crm_app::membership::members::{BulkOutcome, LevelChange, Lookup, MemberListFilters, ProfileInput};
-use crm_app::membership::view::MemberView;
+use chrono::NaiveDate;
+use crm_app::customers::input::CustomerInput;
+use crm_app::membership::level_changes::{LevelChangeStatus, LevelChangeView, LevelChanged};
+use crm_app::membership::member::MemberView;
+use crm_app::membership::members::{Lookup, MemberQuery};
 use crm_app::paging::{Page, PageRequest};
-use crm_domain::FieldError;
+use crm_domain::customers::Gender;
+use crm_domain::ids::{LevelId, MemberId};
 use crm_domain::membership::status::CardAction;
+use crm_domain::membership::{Channel, MemberStatus};
+use crm_domain::{FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-/// The level a member holds.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberLevelRef {
-    pub id: Uuid,
-    pub name: String,
-    pub level_value: i32,
-}
-
-/// An id of the member in another system.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IdentityResponse {
-    pub source: String,
-    pub external_id: String,
-    pub linked_at: DateTime<Utc>,
-}
-
-/// A member. `phone` is masked unless the caller holds `customers:read_pii`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberResponse {
-    pub id: Uuid,
-    pub customer_id: Uuid,
-    pub card_no: String,
-    /// `active`, `card_lost` or `cancelled`.
-    pub status: String,
-    pub level: Option<MemberLevelRef>,
-    /// The enrollment channel.
-    pub channel: String,
-    pub application_id: Option<Uuid>,
-    pub joined_at: DateTime<Utc>,
-    pub cancelled_at: Option<DateTime<Utc>>,
-    pub cancel_reason: Option<String>,
-    pub name: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub gender: Option<String>,
-    pub birthday: Option<NaiveDate>,
-    pub identities: Vec<IdentityResponse>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<MemberView> for MemberResponse {
-    fn from(m: MemberView) -> Self {
-        Self {
-            id: m.id,
-            customer_id: m.customer_id,
-            card_no: m.card_no,
-            status: m.status,
-            level: m.level.map(|l| MemberLevelRef { id: l.id, name: l.name, level_value: l.level_value }),
-            channel: m.channel,
-            application_id: m.application_id,
-            joined_at: m.joined_at,
-            cancelled_at: m.cancelled_at,
-            cancel_reason: m.cancel_reason,
-            name: m.name,
-            phone: m.phone,
-            email: m.email,
-            gender: m.gender,
-            birthday: m.birthday,
-            identities: m
-                .identities
-                .into_iter()
-                .map(|i| IdentityResponse { source: i.source, external_id: i.external_id, linked_at: i.linked_at })
-                .collect(),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
-
-/// A page of members.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberPage {
-    pub items: Vec<MemberResponse>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<MemberView>> for MemberPage {
-    fn from(p: Page<MemberView>) -> Self {
-        Self { items: p.items.into_iter().map(Into::into).collect(), next_cursor: p.next_cursor }
-    }
-}
-
 /// Member list filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MemberParams {
-    /// `active`, `card_lost` or `cancelled`.
+    #[param(value_type = Option<MemberStatus>)]
     pub status: Option<String>,
-    pub level_id: Option<Uuid>,
+    pub level_id: Option<LevelId>,
     /// The enrollment channel.
+    #[param(value_type = Option<Channel>)]
     pub channel: Option<String>,
     /// Joined on or after this date (UTC).
     pub joined_from: Option<NaiveDate>,
@@ -129,8 +54,30 @@ pub struct MemberParams {
     pub cursor: Option<String>,
 }
 
+impl TryFrom<&MemberParams> for MemberQuery {
+    type Error = FieldErrors;
+
+    fn try_from(p: &MemberParams) -> Result<Self, FieldErrors> {
+        let mut errs = FieldErrors::default();
+        let status = p.status.as_deref().and_then(|s| errs.check(MemberStatus::parse("/status", s)));
+        let channel = p.channel.as_deref().and_then(|c| errs.check(Channel::parse("/channel", c)));
+        errs.into_result()?;
+        Ok(MemberQuery {
+            status,
+            level_id: p.level_id,
+            channel,
+            joined_from: p.joined_from,
+            joined_to: p.joined_to,
+            tag_id: p.tag_id,
+            owner_id: p.owner_id,
+            q: p.q.clone(),
+        })
+    }
+}
+
 /// Exactly one way to find a member.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LookupParams {
     pub phone: Option<String>,
@@ -155,7 +102,7 @@ pub struct ProfileRequest {
     #[schema(value_type = Option<String>, nullable)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<Gender>, nullable)]
     pub gender: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
@@ -175,6 +122,23 @@ pub struct ProfileRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub address: Option<Option<String>>,
+}
+
+/// The customer change a profile change is (the other customer fields stay).
+fn profile_input(b: ProfileRequest) -> CustomerInput {
+    CustomerInput {
+        name: b.name,
+        phone: b.phone,
+        email: b.email,
+        gender: b.gender,
+        birthday: b.birthday,
+        id_number: b.id_number,
+        province: b.province,
+        city: b.city,
+        district: b.district,
+        address: b.address,
+        ..CustomerInput::default()
+    }
 }
 
 /// A reason for a change of the card or membership.
@@ -209,7 +173,7 @@ pub struct CancelRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"level_id": "0193f0c4-5d1c-7a8e-9d2b-3b0f1f1e2a4c", "reason": "年度评审"}))]
 pub struct LevelChangeRequest {
-    pub level_id: Uuid,
+    pub level_id: LevelId,
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
@@ -219,62 +183,20 @@ pub struct LevelChangeRequest {
 #[serde(deny_unknown_fields)]
 pub struct BulkLevelRequest {
     /// 1 to 1000 member ids.
-    #[validate(length(min = 1, max = 1000))]
     #[schema(min_items = 1, max_items = 1000)]
-    pub member_ids: Vec<Uuid>,
-    pub level_id: Uuid,
+    pub member_ids: Vec<MemberId>,
+    pub level_id: LevelId,
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }
 
-/// The result for one member of a bulk change.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BulkLevelItem {
-    pub index: usize,
-    pub id: Uuid,
-    /// `changed`, `unchanged` or `failed`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Problem>,
-}
-
-/// Per-member results, in the order of the request.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BulkLevelResponse {
-    pub items: Vec<BulkLevelItem>,
-}
-
-/// One level change.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LevelChangeResponse {
-    pub from_level_id: Option<Uuid>,
-    pub to_level_id: Option<Uuid>,
-    pub reason: Option<String>,
-    /// `enrollment`, `manual` or `upgrade`.
-    pub source: String,
-    pub actor_type: String,
-    pub actor_id: Option<Uuid>,
-    pub changed_at: DateTime<Utc>,
-}
-
-impl From<LevelChange> for LevelChangeResponse {
-    fn from(c: LevelChange) -> Self {
-        Self {
-            from_level_id: c.from_level_id,
-            to_level_id: c.to_level_id,
-            reason: c.reason,
-            source: c.source,
-            actor_type: c.actor_type,
-            actor_id: c.actor_id,
-            changed_at: c.changed_at,
-        }
-    }
-}
+/// Per-member results of a bulk level change, in the order of the request.
+pub type BulkLevelResponse = BatchResponse<LevelChangeStatus, LevelChanged>;
 
 /// The level history, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LevelHistory {
-    pub items: Vec<LevelChangeResponse>,
+    pub items: Vec<LevelChangeView>,
 }
 
 /// An identity to link.
@@ -299,37 +221,27 @@ pub struct IdentityPath {
 }
 
 fn respond(status: StatusCode, m: MemberView) -> HttpResponse {
-    let etag = m.etag();
-    with_etag(status, &MemberResponse::from(m), &etag)
+    with_etag(status, &m, &m.etag())
 }
 
 /// Members within the caller's data scope (through their customers' owners), oldest first.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(MemberParams),
-    responses((status = 200, description = "A page of members", body = MemberPage)))]
+    responses((status = 200, description = "A page of members", body = Page<MemberView>)))]
 #[get("/members")]
 pub async fn list_members(
     state: web::Data<ApiState>,
     who: Allowed<MembersRead>,
     q: Query<MemberParams>,
-) -> ApiResult<web::Json<MemberPage>> {
+) -> ApiResult<web::Json<Page<MemberView>>> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
-    let f = MemberListFilters {
-        status: q.status,
-        level_id: q.level_id,
-        channel: q.channel,
-        joined_from: q.joined_from,
-        joined_to: q.joined_to,
-        tag_id: q.tag_id,
-        owner_id: q.owner_id,
-        q: q.q,
-    };
-    Ok(web::Json(state.app.list_members(&who.0, f, page).await.map_err(ApiError::in_query)?.into()))
+    let f = MemberQuery::try_from(&q).map_err(|e| ApiError::in_query(e.into()))?;
+    Ok(web::Json(state.app.list_members(&who.0, f, page).await.map_err(ApiError::in_query)?))
 }
 
 /// One member by `phone`, `card_no`, or `source` + `external_id`, or 404 `member.not_found`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(LookupParams),
-    responses((status = 200, description = "The member", body = MemberResponse),
+    responses((status = 200, description = "The member", body = MemberView),
         (status = 404, description = "No such member (`member.not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Several members have this phone (`member.lookup_ambiguous`)", body = Problem, content_type = "application/problem+json")))]
 #[get("/members/lookup")]
@@ -352,19 +264,20 @@ pub async fn lookup_member(
 
 /// One member.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(IdPath),
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberView)))]
 #[get("/members/{id}")]
 pub async fn get_member(
     state: web::Data<ApiState>,
     who: Allowed<MembersRead>,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    Ok(respond(StatusCode::OK, state.app.get_member(&who.0, path.0.id).await?))
+    Ok(respond(StatusCode::OK, state.app.get_member(&who.0, MemberId(path.0.id)).await?))
 }
 
 /// Changes the member's profile (its customer record). Honours `If-Match`.
-#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ProfileRequest,
-    responses((status = 200, description = "Updated", body = MemberResponse)))]
+#[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath, IfMatchHeader),
+    request_body = ProfileRequest,
+    responses((status = 200, description = "Updated", body = MemberView)))]
 #[patch("/members/{id}")]
 pub async fn update_member(
     state: web::Data<ApiState>,
@@ -373,25 +286,14 @@ pub async fn update_member(
     if_match: IfMatch,
     body: Json<ProfileRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let input = ProfileInput {
-        name: b.name,
-        phone: b.phone,
-        email: b.email,
-        gender: b.gender,
-        birthday: b.birthday,
-        id_number: b.id_number,
-        province: b.province,
-        city: b.city,
-        district: b.district,
-        address: b.address,
-    };
-    Ok(respond(StatusCode::OK, state.app.update_member_profile(&who.0, path.0.id, input, if_match.as_deref()).await?))
+    let input = profile_input(body.into_inner()?);
+    let id = MemberId(path.0.id);
+    Ok(respond(StatusCode::OK, state.app.update_member_profile(&who.0, id, input, if_match.as_deref()).await?))
 }
 
 /// 挂失: `active` -> `card_lost`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReasonRequest,
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberView)))]
 #[post("/members/{id}/report-lost")]
 pub async fn report_lost(
     state: web::Data<ApiState>,
@@ -400,13 +302,13 @@ pub async fn report_lost(
     body: Json<ReasonRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::ReportLost, b.reason, None).await?;
+    let m = state.app.member_card_action(&who.0, MemberId(path.0.id), CardAction::ReportLost, b.reason, None).await?;
     Ok(respond(StatusCode::OK, m))
 }
 
 /// 解挂: `card_lost` -> `active`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReasonRequest,
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberView)))]
 #[post("/members/{id}/unreport-lost")]
 pub async fn unreport_lost(
     state: web::Data<ApiState>,
@@ -415,7 +317,7 @@ pub async fn unreport_lost(
     body: Json<ReasonRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::Unreport, b.reason, None).await?;
+    let m = state.app.member_card_action(&who.0, MemberId(path.0.id), CardAction::Unreport, b.reason, None).await?;
     Ok(respond(StatusCode::OK, m))
 }
 
@@ -423,7 +325,7 @@ pub async fn unreport_lost(
 /// Concurrent actions on one member take turns: each replacement retires the number the one
 /// before it gave, so every number handed out is either the member's current one or retired.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = ReplaceCardRequest,
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberView)))]
 #[post("/members/{id}/replace-card")]
 pub async fn replace_card(
     state: web::Data<ApiState>,
@@ -432,14 +334,14 @@ pub async fn replace_card(
     body: Json<ReplaceCardRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::Replace, b.reason, b.card_no).await?;
+    let m = state.app.member_card_action(&who.0, MemberId(path.0.id), CardAction::Replace, b.reason, b.card_no).await?;
     Ok(respond(StatusCode::OK, m))
 }
 
 /// 注销: ends the membership (the card number is retired; history and ledger stay). Of
 /// concurrent cancellations one applies; the others answer 409 `member.invalid_transition`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = CancelRequest,
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberView)))]
 #[post("/members/{id}/cancel")]
 pub async fn cancel_member(
     state: web::Data<ApiState>,
@@ -448,13 +350,13 @@ pub async fn cancel_member(
     body: Json<CancelRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    let m = state.app.member_card_action(&who.0, path.0.id, CardAction::Cancel, Some(b.reason), None).await?;
+    let m = state.app.member_card_action(&who.0, MemberId(path.0.id), CardAction::Cancel, Some(b.reason), None).await?;
     Ok(respond(StatusCode::OK, m))
 }
 
 /// 级别调整: sets the member's level by hand, with a reason.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:level"])), params(IdPath), request_body = LevelChangeRequest,
-    responses((status = 200, description = "The member", body = MemberResponse)))]
+    responses((status = 200, description = "The member", body = MemberView)))]
 #[post("/members/{id}/level")]
 pub async fn change_level(
     state: web::Data<ApiState>,
@@ -463,12 +365,14 @@ pub async fn change_level(
     body: Json<LevelChangeRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    Ok(respond(StatusCode::OK, state.app.change_member_level(&who.0, path.0.id, b.level_id, Some(b.reason)).await?))
+    let m = state.app.change_member_level(&who.0, MemberId(path.0.id), b.level_id, Some(b.reason)).await?;
+    Ok(respond(StatusCode::OK, m))
 }
 
-/// The same level for many members; each is answered in `items`.
+/// The same level for many members; each is answered in `items`: `changed`, `unchanged` (it had
+/// the level already) or `failed`.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:level"])), request_body = BulkLevelRequest,
-    responses((status = 200, description = "Per-member results", body = BulkLevelResponse)))]
+    responses((status = 200, description = "Per-member results", body = BatchResponse<LevelChangeStatus, LevelChanged>)))]
 #[post("/members/bulk-level")]
 pub async fn bulk_level(
     req: HttpRequest,
@@ -478,23 +382,8 @@ pub async fn bulk_level(
 ) -> ApiResult<web::Json<BulkLevelResponse>> {
     let b = body.into_inner()?;
     let out = state.app.bulk_change_member_level(&who.0, &b.member_ids, b.level_id, Some(b.reason)).await?;
-    let lang = Lang::from_headers(req.headers());
-    let instance = Some(req.path().to_owned());
-    let items = out
-        .into_iter()
-        .enumerate()
-        .map(|(index, o)| match o {
-            BulkOutcome::Changed(id) => BulkLevelItem { index, id, status: "changed", error: None },
-            BulkOutcome::Unchanged(id) => BulkLevelItem { index, id, status: "unchanged", error: None },
-            BulkOutcome::Failed(id, e) => BulkLevelItem {
-                index,
-                id,
-                status: "failed",
-                error: Some(ApiError::from(e).to_problem(lang, instance.clone(), None)),
-            },
-        })
-        .collect();
-    Ok(web::Json(BulkLevelResponse { items }))
+    let r = batch_respond(&req, Vec::new(), out);
+    Ok(web::Json(keyed(r, |i| b.member_ids.get(i).map(|id| LevelChanged { id: *id }))))
 }
 
 /// Every level the member has had, oldest first.
@@ -506,14 +395,14 @@ pub async fn level_history(
     who: Allowed<MembersRead>,
     path: Path<IdPath>,
 ) -> ApiResult<web::Json<LevelHistory>> {
-    let items = state.app.member_level_history(&who.0, path.0.id).await?.into_iter().map(Into::into).collect();
+    let items = state.app.member_level_history(&who.0, MemberId(path.0.id)).await?;
     Ok(web::Json(LevelHistory { items }))
 }
 
 /// Links an identity in another system (409 `member_identity.taken` when another member of the
 /// tenant has it). Linking one the member has already changes nothing.
 #[utoipa::path(tag = "membership", security(("bearer" = ["members:write"])), params(IdPath), request_body = IdentityRequest,
-    responses((status = 201, description = "Linked", body = MemberResponse)))]
+    responses((status = 201, description = "Linked", body = MemberView)))]
 #[post("/members/{id}/identities")]
 pub async fn link_identity(
     state: web::Data<ApiState>,
@@ -522,7 +411,7 @@ pub async fn link_identity(
     body: Json<IdentityRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    let m = state.app.link_member_identity(&who.0, path.0.id, &b.source, &b.external_id).await?;
+    let m = state.app.link_member_identity(&who.0, MemberId(path.0.id), &b.source, &b.external_id).await?;
     Ok(respond(StatusCode::CREATED, m))
 }
 
@@ -536,6 +425,6 @@ pub async fn unlink_identity(
     path: Path<IdentityPath>,
 ) -> ApiResult<HttpResponse> {
     let p = path.0;
-    state.app.unlink_member_identity(&who.0, p.id, &p.source, &p.external_id).await?;
+    state.app.unlink_member_identity(&who.0, MemberId(p.id), &p.source, &p.external_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,7 +14,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
-use routes::membership::{card_numbers, enrollment, member_levels, members};
+use routes::membership::{card_numbers, enrollment, level_changes, member_levels, members};
 use routes::{
     api_clients, audit, auth, custom_fields, customer_activity, customer_duplicates, customer_pool, customers,
     fallback, health, org_units, outbox, positions, segments, settings, tags, tenants, users,
@@ -127,15 +127,15 @@ where
             .service(enrollment::reject_application)
             .service(members::list_members)
             .service(members::lookup_member)
-            .service(members::bulk_level)
+            .service(level_changes::bulk_level)
             .service(members::get_member)
             .service(members::update_member)
             .service(members::report_lost)
             .service(members::unreport_lost)
             .service(members::replace_card)
             .service(members::cancel_member)
-            .service(members::change_level)
-            .service(members::level_history)
+            .service(level_changes::change_level)
+            .service(level_changes::level_history)
             .service(members::link_identity)
             .service(members::unlink_identity)
             .service(outbox::list_outbox_events)

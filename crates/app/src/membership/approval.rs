@@ -3,13 +3,12 @@
 //! writes `member.enrolled` to the outbox, all in one transaction. Rejection records the reason.
 //! Bulk decisions answer per application; each application is decided in its own transaction.
 
-use super::application::{ApplicationView, NOT_FOUND, audit_json, check_decidable, not_pending, out_of_scope, sees};
+use super::application::{ApplicationView, NOT_FOUND, audit_json, check_decidable, not_pending};
 use super::cards;
 use super::level_changes::record_level_change;
 use super::levels::entry_level;
+use super::person::{person_for, write_person};
 use crate::batch::{ItemResult, check_size};
-use crate::customers::input::{CustomerInput, apply};
-use crate::customers::records::{blank, write_change, write_new};
 use crate::platform::settings::{self, TenantSettings};
 use crate::platform::{audit, events};
 use crate::{Access, App, AppError};
@@ -20,7 +19,6 @@ use crm_domain::customers::customer::parse_text;
 use crm_domain::ids::{ApplicationId, LevelId, MemberId, UserId};
 use crm_domain::membership::{ApplicationStatus, LevelChangeSource};
 use crm_store::UniqueKey;
-use crm_store::customers::records::{self as customers, CustomerRow};
 use crm_store::membership::applications::{self as store, Application, ApplicationChanges, CustomerLink, Decision};
 use crm_store::membership::members::{self, NewMember};
 use crm_store::membership::{levels, person_locks};
@@ -72,95 +70,6 @@ impl Decided {
 
 fn already_enrolled() -> AppError {
     AppError::Conflict { code: "member.already_enrolled", field: None }
-}
-
-/// The customer fields an application carries.
-fn customer_input(a: &Application) -> CustomerInput {
-    let a = &a.applicant;
-    CustomerInput {
-        name: a.name.clone(),
-        phone: a.valid_phone().map(|p| p.e164().to_owned()).map(Some),
-        email: a.email.clone().map(Some),
-        gender: a.gender.map(|g| g.as_str().to_owned()).map(Some),
-        birthday: a.birthday.map(Some),
-        id_number: a.id_number.clone().map(Some),
-        province: a.province.clone().map(Some),
-        city: a.city.clone().map(Some),
-        district: a.district.clone().map(Some),
-        address: a.address.clone().map(Some),
-        ..CustomerInput::default()
-    }
-}
-
-/// The customer the member will be, decided but not written yet: writing a customer takes the
-/// tenant's change counter until commit, so the approval writes it as late as it can.
-struct Person {
-    /// The existing customer as it is (none for a new one).
-    before: Option<CustomerRow>,
-    /// The customer as it will be written.
-    after: CustomerRow,
-}
-
-/// The customer the member will be: the one named, the one with the same phone or id number, or
-/// a new one. A linked customer gets the application's details where its own are empty. One
-/// the approver may not see is refused (`enrollment.customer_out_of_scope`).
-async fn person_for(
-    tx: &DatabaseTransaction,
-    who: &Access,
-    a: &Application,
-    named: Option<Uuid>,
-) -> Result<Person, AppError> {
-    let tenant = who.tenant_id;
-    let (phone, id_number) = (a.applicant.valid_phone().map(Phone::e164), a.applicant.id_number.as_deref());
-    let existing = match named.or(a.customer_id) {
-        Some(id) => Some(
-            customers::find(tx, tenant, id)
-                .await?
-                .filter(|c| c.deleted_at.is_none())
-                .ok_or_else(|| FieldError::new("/customer_id", "not_found"))?,
-        ),
-        None => {
-            let mut found = customers::with_key(tx, tenant, phone, id_number, 2).await?;
-            if found.len() > 1 {
-                return Err(AppError::Conflict {
-                    code: "enrollment.customer_ambiguous",
-                    field: Some("/customer_id".to_owned()),
-                });
-            }
-            found.pop()
-        }
-    };
-    if let Some(c) = &existing
-        && !sees(tx, who, c).await?
-    {
-        return Err(out_of_scope());
-    }
-    match existing {
-        Some(before) => {
-            let mut input = customer_input(a);
-            input.name = None;
-            macro_rules! keep_own {
-                ($($f:ident),*) => { $( if before.$f.is_some() { input.$f = None; } )* };
-            }
-            keep_own!(phone, email, gender, birthday, id_number, province, city, district, address);
-            let mut after = before.clone();
-            apply(&mut after, &input, "")?;
-            Ok(Person { before: Some(before), after })
-        }
-        None => {
-            let mut row = blank(tenant, who);
-            row.source = Some("enrollment".to_owned());
-            apply(&mut row, &customer_input(a), "")?;
-            Ok(Person { before: None, after: row })
-        }
-    }
-}
-
-async fn write_person(tx: &DatabaseTransaction, who: &Access, p: Person) -> Result<CustomerRow, AppError> {
-    match p {
-        Person { before: Some(before), after } => Ok(write_change(tx, who, before, after, "update").await?.0),
-        Person { before: None, after } => write_new(tx, who, after).await,
-    }
 }
 
 /// Approves `a` inside the caller's transaction (with the card serial `serial` reserved for it,

@@ -14,3 +14,4 @@ pub mod level_changes;
 pub mod levels;
 pub mod member;
 pub mod members;
+mod person;

@@ -1,20 +1,16 @@
 //! Members (会员): get, list and look up; profile changes; the card's states (report lost,
-//! unreport, replace) and cancellation; level changes single and bulk with their history;
-//! external identities.
+//! unreport, replace) and cancellation; external identities.
 
 use super::super::ApiResult;
-use super::super::batch::{BatchResponse, respond as batch_respond};
 use super::super::common::{IdPath, IfMatchHeader, nullable, with_etag};
-use super::keyed;
 use crate::extract::{Allowed, IfMatch, Json, Path, Query};
-use crate::perm::{MembersLevel, MembersRead, MembersWrite};
+use crate::perm::{MembersRead, MembersWrite};
 use crate::problem::{ApiError, Problem};
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::NaiveDate;
 use crm_app::customers::input::CustomerInput;
-use crm_app::membership::level_changes::{LevelChangeStatus, LevelChangeView, LevelChanged};
 use crm_app::membership::member::MemberView;
 use crm_app::membership::members::{Lookup, MemberQuery};
 use crm_app::paging::{Page, PageRequest};
@@ -23,7 +19,7 @@ use crm_domain::ids::{LevelId, MemberId};
 use crm_domain::membership::status::CardAction;
 use crm_domain::membership::{Channel, MemberStatus};
 use crm_domain::{FieldError, FieldErrors};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -168,37 +164,6 @@ pub struct CancelRequest {
     pub reason: String,
 }
 
-/// A level change by hand.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"level_id": "0193f0c4-5d1c-7a8e-9d2b-3b0f1f1e2a4c", "reason": "年度评审"}))]
-pub struct LevelChangeRequest {
-    pub level_id: LevelId,
-    #[schema(min_length = 1, max_length = 500)]
-    pub reason: String,
-}
-
-/// The same level change for many members.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkLevelRequest {
-    /// 1 to 1000 member ids.
-    #[schema(min_items = 1, max_items = 1000)]
-    pub member_ids: Vec<MemberId>,
-    pub level_id: LevelId,
-    #[schema(min_length = 1, max_length = 500)]
-    pub reason: String,
-}
-
-/// Per-member results of a bulk level change, in the order of the request.
-pub type BulkLevelResponse = BatchResponse<LevelChangeStatus, LevelChanged>;
-
-/// The level history, oldest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LevelHistory {
-    pub items: Vec<LevelChangeView>,
-}
-
 /// An identity to link.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -220,7 +185,7 @@ pub struct IdentityPath {
     pub external_id: String,
 }
 
-fn respond(status: StatusCode, m: MemberView) -> HttpResponse {
+pub(super) fn respond(status: StatusCode, m: MemberView) -> HttpResponse {
     with_etag(status, &m, &m.etag())
 }
 
@@ -352,51 +317,6 @@ pub async fn cancel_member(
     let b = body.into_inner()?;
     let m = state.app.member_card_action(&who.0, MemberId(path.0.id), CardAction::Cancel, Some(b.reason), None).await?;
     Ok(respond(StatusCode::OK, m))
-}
-
-/// 级别调整: sets the member's level by hand, with a reason.
-#[utoipa::path(tag = "membership", security(("bearer" = ["members:level"])), params(IdPath), request_body = LevelChangeRequest,
-    responses((status = 200, description = "The member", body = MemberView)))]
-#[post("/members/{id}/level")]
-pub async fn change_level(
-    state: web::Data<ApiState>,
-    who: Allowed<MembersLevel>,
-    path: Path<IdPath>,
-    body: Json<LevelChangeRequest>,
-) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let m = state.app.change_member_level(&who.0, MemberId(path.0.id), b.level_id, Some(b.reason)).await?;
-    Ok(respond(StatusCode::OK, m))
-}
-
-/// The same level for many members; each is answered in `items`: `changed`, `unchanged` (it had
-/// the level already) or `failed`.
-#[utoipa::path(tag = "membership", security(("bearer" = ["members:level"])), request_body = BulkLevelRequest,
-    responses((status = 200, description = "Per-member results", body = BatchResponse<LevelChangeStatus, LevelChanged>)))]
-#[post("/members/bulk-level")]
-pub async fn bulk_level(
-    req: HttpRequest,
-    state: web::Data<ApiState>,
-    who: Allowed<MembersLevel>,
-    body: Json<BulkLevelRequest>,
-) -> ApiResult<web::Json<BulkLevelResponse>> {
-    let b = body.into_inner()?;
-    let out = state.app.bulk_change_member_level(&who.0, &b.member_ids, b.level_id, Some(b.reason)).await?;
-    let r = batch_respond(&req, Vec::new(), out);
-    Ok(web::Json(keyed(r, |i| b.member_ids.get(i).map(|id| LevelChanged { id: *id }))))
-}
-
-/// Every level the member has had, oldest first.
-#[utoipa::path(tag = "membership", security(("bearer" = ["members:read"])), params(IdPath),
-    responses((status = 200, description = "The history", body = LevelHistory)))]
-#[get("/members/{id}/level-history")]
-pub async fn level_history(
-    state: web::Data<ApiState>,
-    who: Allowed<MembersRead>,
-    path: Path<IdPath>,
-) -> ApiResult<web::Json<LevelHistory>> {
-    let items = state.app.member_level_history(&who.0, MemberId(path.0.id)).await?;
-    Ok(web::Json(LevelHistory { items }))
 }
 
 /// Links an identity in another system (409 `member_identity.taken` when another member of the

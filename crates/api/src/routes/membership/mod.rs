@@ -3,6 +3,7 @@
 pub mod application_fields;
 pub mod card_numbers;
 pub mod enrollment;
+pub mod level_changes;
 pub mod member_levels;
 pub mod members;
 

@@ -15,11 +15,9 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
 use routes::identity::{api_clients, auth, org_units, positions, users};
+use routes::membership::{card_numbers, enrollment, level_changes, member_levels, members};
 use routes::platform::{audit, custom_fields, health, settings, tenants};
-use routes::{
-    card_numbers, customer_activity, customer_duplicates, customer_pool, customers, enrollment, fallback, integration,
-    member_levels, members, segments, tags,
-};
+use routes::{customer_activity, customer_duplicates, customer_pool, customers, fallback, integration, segments, tags};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -128,15 +126,15 @@ where
             .service(enrollment::reject_application)
             .service(members::list_members)
             .service(members::lookup_member)
-            .service(members::bulk_level)
+            .service(level_changes::bulk_level)
             .service(members::get_member)
             .service(members::update_member)
             .service(members::report_lost)
             .service(members::unreport_lost)
             .service(members::replace_card)
             .service(members::cancel_member)
-            .service(members::change_level)
-            .service(members::level_history)
+            .service(level_changes::change_level)
+            .service(level_changes::level_history)
             .service(members::link_identity)
             .service(members::unlink_identity)
             .service(integration::outbox::list_outbox_events)

@@ -71,3 +71,15 @@ id_type!(
     /// A domain event (an outbox message); a webhook's `webhook-id`.
     EventId
 );
+id_type!(
+    /// A membership (会员).
+    MemberId
+);
+id_type!(
+    /// An enrollment application (入会申请).
+    ApplicationId
+);
+id_type!(
+    /// A member level (会员级别).
+    LevelId
+);

@@ -22,6 +22,7 @@ on_both_dbs!(
     self_scoped_users_see_only_members_of_their_customers,
     member_phones_are_masked_without_read_pii,
     customers_are_found_by_card_number,
+    list_parameters_are_checked_by_name_and_value,
 );
 
 fn id(v: &Value) -> String {
@@ -816,4 +817,30 @@ async fn customers_are_found_by_card_number(db: Db) {
     // Names still search as before, and a number no card has finds nothing.
     assert_eq!(found("zhoujie").await, one(&s(&a, "customer_id")));
     assert!(found("VIP9999").await.is_empty());
+}
+
+async fn list_parameters_are_checked_by_name_and_value(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    // An unknown query parameter is refused, named, not ignored.
+    for path in
+        ["/api/v1/members?bogus=1", "/api/v1/enrollment-applications?limit=5&sort=name", "/api/v1/card-numbers?x="]
+    {
+        let p = problem(app.get_auth(path, &t).await, 400, "request.invalid_query").await;
+        let (field, code) = (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str());
+        let name = path.rsplit(['?', '&']).next().and_then(|kv| kv.split('=').next()).unwrap_or_default();
+        assert_eq!((field, code), (Some(format!("/{name}").as_str()), Some("unknown_field")), "{path}: {p}");
+    }
+    // Every bad value at once, each naming the values it may take.
+    let p = problem(
+        app.get_auth("/api/v1/enrollment-applications?status=open&channel=fax", &t).await,
+        400,
+        "request.invalid_query",
+    )
+    .await;
+    let errors = p["errors"].as_array().cloned().unwrap_or_default();
+    let fields: Vec<&str> = errors.iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, vec!["/status", "/channel"], "{p}");
+    assert!(errors[0]["message"].as_str().is_some_and(|m| m.contains("pending, approved, rejected")), "{p}");
+    assert!(errors[1]["message"].as_str().is_some_and(|m| m.contains("onsite, online, purchase, import")), "{p}");
 }

@@ -2,6 +2,7 @@
 //! and the assignment of a number to a member, automatic or from the pool. A number once
 //! assigned is never free again, so no number is ever reused.
 
+use crate::paging::Page;
 use crate::platform::audit;
 use crate::platform::settings::TenantSettings;
 use crate::{Access, App, AppError};
@@ -9,35 +10,40 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use crm_domain::FieldError;
+use crm_domain::ids::MemberId;
 use crm_domain::membership::card::parse_card_no;
-use crm_domain::membership::{CardMode, CardStatus, PresetBatch};
+use crm_domain::membership::{CardMode, CardOrigin, CardStatus, PresetBatch};
 use crm_domain::paging::Limit;
-use crm_store::membership::cards::{self as store, CardFilter, CardRow};
+use crm_store::membership::Insertion;
+use crm_store::membership::cards::{self as store, Card, CardFilter};
 use crm_store::platform::counters;
 use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};
+use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 /// The counter behind automatic numbers.
 const CARD_SERIAL: &str = "card_serial";
 /// How many taken numbers an automatic assignment skips before giving up.
 const MAX_SKIPS: usize = 1000;
 
-/// A card number in the pool.
-#[derive(Debug, Clone)]
+/// A number of the pool.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CardView {
     pub card_no: String,
-    pub status: String,
+    /// Never free again once assigned.
+    pub status: CardStatus,
+    /// Handed out only by name (on approval or replacement), never as "the next free number".
     pub reserved: bool,
-    pub origin: String,
-    pub member_id: Option<Uuid>,
+    pub origin: CardOrigin,
+    pub member_id: Option<MemberId>,
     pub created_at: DateTime<Utc>,
     pub assigned_at: Option<DateTime<Utc>>,
     pub retired_at: Option<DateTime<Utc>>,
 }
 
-impl From<CardRow> for CardView {
-    fn from(r: CardRow) -> Self {
+impl From<Card> for CardView {
+    fn from(r: Card) -> Self {
         Self {
             card_no: r.card_no,
             status: r.status,
@@ -51,21 +57,15 @@ impl From<CardRow> for CardView {
     }
 }
 
-/// What a batch creation did.
-#[derive(Debug, Clone)]
+/// What a batch did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchCreated {
     pub created: u64,
-    /// Numbers of the batch that existed already (in any state) and were left as they were.
+    /// Numbers of the batch that existed already and were left as they were.
     pub skipped: u64,
     pub first: String,
     pub last: String,
-}
-
-/// A page of the pool; the cursor is the last card number, opaque to callers.
-#[derive(Debug, Clone)]
-pub struct CardPage {
-    pub items: Vec<CardView>,
-    pub next_cursor: Option<String>,
 }
 
 /// Takes the next automatic serial on its own (one statement, committed at once), for a
@@ -91,7 +91,7 @@ pub(crate) async fn assign(
     tx: &DatabaseTransaction,
     who: &Access,
     settings: &TenantSettings,
-    member: Uuid,
+    member: MemberId,
     (named, field): (Option<&str>, &str),
     reserved: Option<i64>,
 ) -> Result<String, AppError> {
@@ -136,7 +136,7 @@ pub(crate) async fn assign(
 pub(crate) async fn retire(
     tx: &DatabaseTransaction,
     who: &Access,
-    member: Uuid,
+    member: MemberId,
     card_no: &str,
 ) -> Result<(), AppError> {
     if !store::retire(tx, who.tenant_id, card_no, member, Utc::now()).await? {
@@ -158,11 +158,12 @@ fn decode(raw: &str) -> Result<String, AppError> {
         .ok_or_else(|| FieldError::new("/cursor", "cursor_invalid").into())
 }
 
-/// Pool list filters as given.
+/// Pool list filters and the page wanted (the cursor is the last card number, opaque to callers).
 #[derive(Debug, Clone, Default)]
-pub struct CardListParams {
-    pub status: Option<String>,
+pub struct CardQuery {
+    pub status: Option<CardStatus>,
     pub reserved: Option<bool>,
+    /// Numbers beginning with this.
     pub prefix: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -206,16 +207,12 @@ impl App {
         who.require("card_numbers:write")?;
         let card_no = parse_card_no("/card_no", card_no)?;
         let tx = self.store().begin_write().await?;
-        if store::find(&tx, who.tenant_id, &card_no).await?.is_some() {
-            return Err(AppError::Conflict { code: "card_number.taken", field: Some("/card_no".to_owned()) });
-        }
-        store::insert_special(&tx, who.tenant_id, &card_no, reserved, Utc::now()).await.map_err(|e| {
-            if matches!(e, StoreError::Conflict { .. }) {
-                AppError::Conflict { code: "card_number.taken", field: Some("/card_no".to_owned()) }
-            } else {
-                e.into()
+        let card = match store::insert_special(&tx, who.tenant_id, &card_no, reserved, Utc::now()).await? {
+            Insertion::Inserted(card) => card,
+            Insertion::AlreadyThere => {
+                return Err(AppError::Conflict { code: "card_number.taken", field: Some("/card_no".to_owned()) });
             }
-        })?;
+        };
         audit::record(
             &tx,
             who,
@@ -225,26 +222,27 @@ impl App {
             json!({"card_no": card_no, "reserved": reserved}),
         )
         .await?;
-        let row =
-            store::find(&tx, who.tenant_id, &card_no).await?.ok_or(AppError::Internal("card vanished".to_owned()))?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(row.into())
+        Ok(card.into())
     }
 
     /// The pool in card-number order.
-    pub async fn list_card_numbers(&self, who: &Access, p: CardListParams) -> Result<CardPage, AppError> {
+    pub async fn list_card_numbers(&self, who: &Access, p: CardQuery) -> Result<Page<CardView>, AppError> {
         who.require("card_numbers:read")?;
         let limit = Limit::parse("/limit", p.limit)?;
-        let status = p.status.as_deref().map(|s| CardStatus::parse("/status", s)).transpose()?;
         let after = p.cursor.as_deref().map(decode).transpose()?;
-        let f = CardFilter { status, reserved: p.reserved, prefix: p.prefix.map(|s| s.trim().to_ascii_uppercase()) };
+        let f = CardFilter {
+            status: p.status,
+            reserved: p.reserved,
+            prefix: p.prefix.map(|s| s.trim().to_ascii_uppercase()),
+        };
         let n = limit.get() as usize;
         let mut rows =
             store::page(self.store().conn(), who.tenant_id, &f, after.as_deref(), u64::from(limit.get()) + 1).await?;
         let more = rows.len() > n;
         rows.truncate(n);
         let next_cursor = if more { rows.last().map(|r| encode(&r.card_no)) } else { None };
-        Ok(CardPage { items: rows.into_iter().map(Into::into).collect(), next_cursor })
+        Ok(Page { items: rows.into_iter().map(Into::into).collect(), next_cursor })
     }
 
     /// Deletes an unused number (409 `card_number.in_use` once it was ever assigned).

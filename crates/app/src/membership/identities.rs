@@ -2,21 +2,24 @@
 //! website and mini-programs sign members in by them. Unique per tenant and source; the same
 //! identity may belong to members of other tenants (platform members across stores).
 
-use super::view::{MemberView, view};
+use super::member::{MemberView, NOT_FOUND, view};
 use crate::integration::events;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
+use crm_domain::ids::MemberId;
 use crm_domain::integration::events::{DomainEvent, MemberIdentityLinkedV1, MemberIdentityUnlinkedV1};
 use crm_store::StoreError;
-use crm_store::membership::identities::{self as store, IdentityRow};
+use crm_store::membership::Insertion;
+use crm_store::membership::identities::{self as store, Identity};
 use crm_store::membership::members;
 use serde_json::json;
-use uuid::Uuid;
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "member" };
+fn taken() -> AppError {
+    AppError::Conflict { code: "member_identity.taken", field: Some("/external_id".to_owned()) }
+}
 
 fn parse_key(source: &str, external_id: &str) -> Result<(String, String), AppError> {
     let mut errs = crm_domain::FieldErrors::default();
@@ -37,7 +40,7 @@ impl App {
     pub async fn link_member_identity(
         &self,
         who: &Access,
-        id: Uuid,
+        id: MemberId,
         source: &str,
         external_id: &str,
     ) -> Result<MemberView, AppError> {
@@ -45,45 +48,27 @@ impl App {
         let (source, external_id) = parse_key(source, external_id)?;
         let tx = self.store().begin_write().await?;
         let member = members::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
-        match store::find(&tx, who.tenant_id, &source, &external_id).await? {
-            Some(i) if i.member_id == member.id => {}
-            Some(_) => {
-                return Err(AppError::Conflict {
-                    code: "member_identity.taken",
-                    field: Some("/external_id".to_owned()),
-                });
-            }
-            None => {
-                store::insert(
-                    &tx,
-                    IdentityRow {
-                        tenant_id: who.tenant_id.0,
-                        source: source.clone(),
-                        external_id: external_id.clone(),
-                        member_id: member.id,
-                        linked_at: Utc::now(),
-                    },
-                )
-                .await
-                .map_err(|e| match e {
-                    StoreError::Conflict { .. } => {
-                        AppError::Conflict { code: "member_identity.taken", field: Some("/external_id".to_owned()) }
-                    }
-                    other => other.into(),
-                })?;
+        let identity = Identity {
+            source: source.clone(),
+            external_id: external_id.clone(),
+            member_id: member.id,
+            linked_at: Utc::now(),
+        };
+        match store::insert(&tx, who.tenant_id, identity).await? {
+            Insertion::Inserted(()) => {
                 let changes = json!({"source": source, "external_id": external_id});
-                audit::record(&tx, who, "link_identity", "member", member.id, changes.clone()).await?;
-                let linked = MemberIdentityLinkedV1 { member_id: member.id, source, external_id };
+                audit::record(&tx, who, "link_identity", "member", member.id.0, changes.clone()).await?;
+                let linked = MemberIdentityLinkedV1 { member_id: member.id.0, source, external_id };
                 events::emit(&tx, who, DomainEvent::MemberIdentityLinked(linked)).await?;
             }
+            // Linked before: to this member it is no change, to another a conflict.
+            Insertion::AlreadyThere => match store::find(&tx, who.tenant_id, &source, &external_id).await? {
+                Some(i) if i.member_id == member.id => {}
+                _ => return Err(taken()),
+            },
         }
         let v = view(&tx, who, member).await?;
-        tx.commit().await.map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict { .. } => {
-                AppError::Conflict { code: "member_identity.taken", field: Some("/external_id".to_owned()) }
-            }
-            other => other.into(),
-        })?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(v)
     }
 
@@ -91,7 +76,7 @@ impl App {
     pub async fn unlink_member_identity(
         &self,
         who: &Access,
-        id: Uuid,
+        id: MemberId,
         source: &str,
         external_id: &str,
     ) -> Result<(), AppError> {
@@ -102,9 +87,9 @@ impl App {
             return Err(AppError::NotFound { entity: "member_identity" });
         }
         let changes = json!({"source": source, "external_id": external_id});
-        audit::record(&tx, who, "unlink_identity", "member", member.id, changes.clone()).await?;
+        audit::record(&tx, who, "unlink_identity", "member", member.id.0, changes.clone()).await?;
         let (source, external_id) = (source.to_owned(), external_id.to_owned());
-        let unlinked = MemberIdentityUnlinkedV1 { member_id: member.id, source, external_id };
+        let unlinked = MemberIdentityUnlinkedV1 { member_id: member.id.0, source, external_id };
         events::emit(&tx, who, DomainEvent::MemberIdentityUnlinked(unlinked)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())

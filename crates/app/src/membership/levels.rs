@@ -4,43 +4,44 @@
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
-use crm_domain::customers::customer::parse_text;
-use crm_domain::identity::org::parse_name_within;
-use crm_domain::membership::Multiplier;
-use crm_domain::membership::level::{parse_level_value, parse_upgrade_points};
-use crm_domain::{FieldError, FieldErrors};
+use crm_domain::ids::{LevelId, TenantId};
+use crm_domain::membership::{LevelPatch, LevelSpec, Multiplier};
 use crm_store::UniqueKey;
-use crm_store::membership::levels::{self as store, LevelRow};
+use crm_store::membership::levels::{self as store, Level};
 use crm_store::{ConnectionTrait, StoreError};
+use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "member_level" };
 
-/// A level as the API shows it.
-#[derive(Debug, Clone)]
+/// A level.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelView {
-    pub id: Uuid,
+    pub id: LevelId,
     pub name: String,
+    /// Higher is better; unique in the tenant.
     pub level_value: i32,
+    /// Upgrade points at which a member reaches this level automatically.
     pub upgrade_points: i64,
+    /// Two decimal places (`"1.50"`).
     pub points_multiplier: Multiplier,
     pub benefits: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<LevelRow> for LevelView {
-    fn from(r: LevelRow) -> Self {
+impl From<Level> for LevelView {
+    fn from(l: Level) -> Self {
         Self {
-            id: r.id,
-            name: r.name,
-            level_value: r.level_value,
-            upgrade_points: r.upgrade_points,
-            points_multiplier: Multiplier::from_hundredths(r.multiplier_pct),
-            benefits: r.benefits,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            id: l.id,
+            name: l.spec.name,
+            level_value: l.spec.level_value,
+            upgrade_points: l.spec.upgrade_points,
+            points_multiplier: l.spec.multiplier,
+            benefits: l.spec.benefits,
+            created_at: l.created_at,
+            updated_at: l.updated_at,
         }
     }
 }
@@ -51,51 +52,10 @@ impl LevelView {
     }
 }
 
-/// A new level or a change: absent fields stay (on create, the defaults), `benefits: Some(None)` clears.
-#[derive(Debug, Clone, Default)]
-pub struct LevelInput {
-    pub name: Option<String>,
-    pub level_value: Option<i64>,
-    pub upgrade_points: Option<i64>,
-    /// A decimal string (`"1.5"`).
-    pub points_multiplier: Option<String>,
-    pub benefits: Option<Option<String>>,
-}
-
-fn apply(row: &mut LevelRow, input: &LevelInput) -> Result<(), FieldErrors> {
-    let mut errs = FieldErrors::default();
-    if let Some(n) = &input.name
-        && let Some(n) = errs.check(parse_name_within("/name", n, crm_domain::limits::MEMBER_LEVEL_NAME))
-    {
-        row.name = n;
-    }
-    if let Some(v) = input.level_value
-        && let Some(v) = errs.check(parse_level_value("/level_value", v))
-    {
-        row.level_value = v;
-    }
-    if let Some(v) = input.upgrade_points
-        && let Some(v) = errs.check(parse_upgrade_points("/upgrade_points", v))
-    {
-        row.upgrade_points = v;
-    }
-    if let Some(m) = &input.points_multiplier
-        && let Some(m) = errs.check(Multiplier::parse("/points_multiplier", m))
-    {
-        row.multiplier_pct = m.hundredths();
-    }
-    if let Some(b) = &input.benefits
-        && let Some(b) = errs.check(parse_text("/benefits", b.as_deref(), 2000))
-    {
-        row.benefits = b;
-    }
-    errs.into_result()
-}
-
-fn audit_json(r: &LevelRow) -> serde_json::Value {
+fn audit_json(s: &LevelSpec) -> serde_json::Value {
     json!({
-        "name": r.name, "level_value": r.level_value, "upgrade_points": r.upgrade_points,
-        "points_multiplier": Multiplier::from_hundredths(r.multiplier_pct).to_string(), "benefits": r.benefits,
+        "name": s.name, "level_value": s.level_value, "upgrade_points": s.upgrade_points,
+        "points_multiplier": s.multiplier.to_string(), "benefits": s.benefits,
     })
 }
 
@@ -111,46 +71,20 @@ fn taken(e: StoreError) -> AppError {
 }
 
 /// The level a new member starts at: the lowest `level_value`, if any level exists.
-pub(crate) async fn entry_level(
-    c: &impl ConnectionTrait,
-    tenant: crm_domain::ids::TenantId,
-) -> Result<Option<LevelRow>, AppError> {
+pub(crate) async fn entry_level(c: &impl ConnectionTrait, tenant: TenantId) -> Result<Option<Level>, AppError> {
     Ok(store::list(c, tenant).await?.into_iter().next())
 }
 
 impl App {
-    pub async fn create_member_level(&self, who: &Access, input: LevelInput) -> Result<LevelView, AppError> {
+    pub async fn create_member_level(&self, who: &Access, spec: LevelSpec) -> Result<LevelView, AppError> {
         who.require("member_levels:write")?;
-        let now = Utc::now();
-        let mut row = LevelRow {
-            tenant_id: who.tenant_id.0,
-            id: Uuid::now_v7(),
-            name: String::new(),
-            level_value: 0,
-            upgrade_points: 0,
-            multiplier_pct: Multiplier::ONE.hundredths(),
-            benefits: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut errs = FieldErrors::default();
-        if input.name.is_none() {
-            errs.push(FieldError::new("/name", "required"));
-        }
-        if input.level_value.is_none() {
-            errs.push(FieldError::new("/level_value", "required"));
-        }
-        if let Err(e) = apply(&mut row, &input) {
-            errs.0.extend(e.0);
-        }
-        errs.into_result()?;
         let tx = self.store().begin_write().await?;
-        store::insert(&tx, &row).await.map_err(taken)?;
-        audit::record(&tx, who, "create", "member_level", row.id, audit_json(&row)).await?;
-        // Read back as stored: the database keeps microseconds, and the ETag must match a later GET.
-        let row = store::find(&tx, who.tenant_id, row.id).await?.ok_or(NOT_FOUND)?;
+        let audit = audit_json(&spec);
+        // As stored: the database keeps microseconds, and the ETag must match a later GET.
+        let level = store::insert(&tx, who.tenant_id, LevelId::new(), spec, Utc::now()).await.map_err(taken)?;
+        audit::record(&tx, who, "create", "member_level", level.id.0, audit).await?;
         tx.commit().await.map_err(|e| taken(e.into()))?;
-        Ok(row.into())
+        Ok(level.into())
     }
 
     /// Every level, lowest first.
@@ -159,7 +93,7 @@ impl App {
         Ok(store::list(self.store().conn(), who.tenant_id).await?.into_iter().map(Into::into).collect())
     }
 
-    pub async fn get_member_level(&self, who: &Access, id: Uuid) -> Result<LevelView, AppError> {
+    pub async fn get_member_level(&self, who: &Access, id: LevelId) -> Result<LevelView, AppError> {
         who.require("members:read")?;
         Ok(store::find(self.store().conn(), who.tenant_id, id).await?.ok_or(NOT_FOUND)?.into())
     }
@@ -167,8 +101,8 @@ impl App {
     pub async fn update_member_level(
         &self,
         who: &Access,
-        id: Uuid,
-        input: LevelInput,
+        id: LevelId,
+        patch: LevelPatch,
         if_match: Option<&str>,
     ) -> Result<LevelView, AppError> {
         who.require("member_levels:write")?;
@@ -176,30 +110,29 @@ impl App {
         // Locked, so of two changes made with one ETag the second sees the first's version.
         let before = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, before.updated_at)?;
-        let mut after = before.clone();
-        apply(&mut after, &input)?;
-        if after == before {
+        let mut after = before.spec.clone();
+        patch.apply(&mut after);
+        if after == before.spec {
             return Ok(before.into());
         }
-        after.updated_at = Utc::now();
-        let diff = audit::diff(&audit_json(&before), &audit_json(&after));
-        let row = store::update(&tx, before, after).await.map_err(taken)?;
-        audit::record(&tx, who, "update", "member_level", row.id, diff).await?;
+        let diff = audit::diff(&audit_json(&before.spec), &audit_json(&after));
+        let level = store::update(&tx, who.tenant_id, id, after, Utc::now()).await.map_err(taken)?;
+        audit::record(&tx, who, "update", "member_level", level.id.0, diff).await?;
         tx.commit().await.map_err(|e| taken(e.into()))?;
-        Ok(row.into())
+        Ok(level.into())
     }
 
     /// Deletes a level no member holds (409 `member_level.in_use` otherwise).
-    pub async fn delete_member_level(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
+    pub async fn delete_member_level(&self, who: &Access, id: LevelId) -> Result<(), AppError> {
         who.require("member_levels:write")?;
         let tx = self.store().begin_write().await?;
         // Locked: a member being given the level holds it (`hold`), so the check below and the
         // deletion cannot interleave with an enrollment or level change.
-        let row = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
+        let level = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         if !store::delete_unused(&tx, who.tenant_id, id).await? {
             return Err(AppError::Conflict { code: "member_level.in_use", field: None });
         }
-        audit::record(&tx, who, "delete", "member_level", id, audit_json(&row)).await?;
+        audit::record(&tx, who, "delete", "member_level", id.0, audit_json(&level.spec)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -54,6 +54,67 @@ impl fmt::Display for Multiplier {
     }
 }
 
+/// Sent as its decimal string with two places (`"1.50"`).
+impl serde::Serialize for Multiplier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Multiplier {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A points multiplier, two decimal places (`\"1.50\"` is 1.5x)."))
+            .examples([serde_json::json!("1.50")])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Multiplier {}
+
+/// A level's definition (会员级别): its name, value (higher is better), the upgrade points that
+/// reach it, the points multiplier and the benefits text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelSpec {
+    pub name: String,
+    pub level_value: i32,
+    pub upgrade_points: i64,
+    pub multiplier: Multiplier,
+    pub benefits: Option<String>,
+}
+
+/// A change of a level: absent fields stay; `benefits: Some(None)` clears.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelPatch {
+    pub name: Option<String>,
+    pub level_value: Option<i32>,
+    pub upgrade_points: Option<i64>,
+    pub multiplier: Option<Multiplier>,
+    pub benefits: Option<Option<String>>,
+}
+
+impl LevelPatch {
+    pub fn apply(self, to: &mut LevelSpec) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { to.$f = v; } )* };
+        }
+        set!(name, level_value, upgrade_points, multiplier, benefits);
+    }
+}
+
+/// A level's name: 1 to 100 characters.
+pub fn parse_level_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    crate::identity::org::parse_name_within(field, raw, crate::limits::MEMBER_LEVEL_NAME)
+}
+
+/// A level's benefits text: up to 2000 characters, blank is none.
+pub fn parse_benefits(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    crate::customers::customer::parse_text(field, raw, 2000)
+}
+
 /// A level value: 0 to 1,000,000; higher is better.
 pub fn parse_level_value(field: &str, v: i64) -> Result<i32, FieldError> {
     i32::try_from(v)

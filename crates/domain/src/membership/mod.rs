@@ -1,6 +1,7 @@
-//! Membership (会员): enrollment channels and the review of applications, members and their card
-//! states, card numbers (automatic or a preset pool), and member levels.
+//! Membership (会员): enrollment channels, applicants and the review of applications, members and
+//! their card states, card numbers (automatic or a preset pool), and member levels.
 
+pub mod applicant;
 pub mod card;
 pub mod level;
 pub mod review;
@@ -8,8 +9,9 @@ pub mod status;
 
 use crate::macros::str_enum;
 
+pub use applicant::{Applicant, ApplicantPatch, ApplicantPhone, ExternalKey};
 pub use card::{CardNumberRule, PresetBatch};
-pub use level::Multiplier;
+pub use level::{LevelPatch, LevelSpec, Multiplier};
 pub use review::{Finding, FindingCode, RequiredField};
 pub use status::MemberStatus;
 

@@ -3,9 +3,9 @@
 //! or an existing membership are findings: stored with the application and shown to the staff
 //! who approve or reject it.
 
+use crate::ids::{ApplicationId, MemberId};
 use crate::macros::str_enum;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 str_enum!(
     /// A piece of key information a tenant may require of every application.
@@ -33,28 +33,30 @@ str_enum!(
     }
 );
 
-/// One finding of the review.
+/// One review finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
-    pub code: String,
+    pub code: FindingCode,
+    /// The field concerned (`/phone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// The other pending application (`duplicate_application`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application_id: Option<Uuid>,
+    pub application_id: Option<ApplicationId>,
     /// The existing member (`already_member`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member_id: Option<Uuid>,
+    pub member_id: Option<MemberId>,
 }
 
 impl Finding {
     fn new(code: FindingCode) -> Self {
-        Self { code: code.as_str().to_owned(), field: None, application_id: None, member_id: None }
+        Self { code, field: None, application_id: None, member_id: None }
     }
 
     /// Whether this finding stops an approval until the application is corrected.
     pub fn blocks_approval(&self) -> bool {
-        self.code == FindingCode::MissingField.as_str() || self.code == FindingCode::InvalidPhone.as_str()
+        matches!(self.code, FindingCode::MissingField | FindingCode::InvalidPhone)
     }
 }
 
@@ -73,9 +75,9 @@ pub struct Facts {
     pub present: Vec<RequiredField>,
     pub phone: Option<PhoneFact>,
     /// Other pending applications with the same phone or id number.
-    pub pending_duplicates: Vec<Uuid>,
+    pub pending_duplicates: Vec<ApplicationId>,
     /// Live members with the same phone, id number or customer.
-    pub members: Vec<Uuid>,
+    pub members: Vec<MemberId>,
 }
 
 /// The findings, in a stable order: missing fields (in the order required), phone, duplicates, members.
@@ -115,8 +117,8 @@ mod tests {
 
     #[test]
     fn findings_name_what_is_wrong() {
-        let dup = Uuid::now_v7();
-        let member = Uuid::now_v7();
+        let dup = ApplicationId::new();
+        let member = MemberId::new();
         let f = Facts {
             present: vec![],
             phone: Some(PhoneFact::Invalid),
@@ -125,6 +127,12 @@ mod tests {
         };
         let found = review(&f, &[RequiredField::Name, RequiredField::Phone, RequiredField::IdNumber]);
         let codes: Vec<(&str, Option<&str>)> = found.iter().map(|x| (x.code.as_str(), x.field.as_deref())).collect();
+        let stored = serde_json::to_string(&found[3]).unwrap_or_default();
+        assert_eq!(
+            stored,
+            format!(r#"{{"code":"duplicate_application","application_id":"{dup}"}}"#),
+            "stored as before"
+        );
         assert_eq!(
             codes,
             vec![

@@ -2,20 +2,49 @@
 //! conditional statement, so two approvals never get the same number, and an assigned number
 //! never becomes free again.
 
+use super::{Insertion, stored};
 use crate::StoreError;
 use crate::entities::card_numbers as cn;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::search::prefix_upper_bound;
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{MemberId, TenantId};
 use crm_domain::membership::{CardOrigin, CardStatus};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
+    Statement, TryInsertResult,
 };
-use uuid::Uuid;
 
-pub use cn::Model as CardRow;
+/// A number of the pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub card_no: String,
+    pub status: CardStatus,
+    /// Handed out only by name, never as "the next free number".
+    pub reserved: bool,
+    pub origin: CardOrigin,
+    pub member_id: Option<MemberId>,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<cn::Model> for Card {
+    type Error = StoreError;
+
+    fn try_from(m: cn::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            card_no: m.card_no,
+            status: stored("status", CardStatus::parse("", &m.status))?,
+            reserved: m.reserved,
+            origin: stored("origin", CardOrigin::parse("", &m.origin))?,
+            member_id: m.member_id.map(MemberId),
+            created_at: m.created_at,
+            assigned_at: m.assigned_at,
+            retired_at: m.retired_at,
+        })
+    }
+}
 
 /// Rows per insert statement when creating a batch.
 const CHUNK: usize = 500;
@@ -61,22 +90,28 @@ pub async fn insert_free_batch(
     Ok(created)
 }
 
-/// Adds one special number; a unique conflict means it exists already.
+/// Adds one special number; [`Insertion::AlreadyThere`] when the number exists (in any state).
 pub async fn insert_special(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     card_no: &str,
     reserved: bool,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    cn::Entity::insert(free_row(tenant, card_no.to_owned(), CardOrigin::Special, reserved, now))
+) -> Result<Insertion<Card>, StoreError> {
+    let res = cn::Entity::insert(free_row(tenant, card_no.to_owned(), CardOrigin::Special, reserved, now))
+        .on_conflict_do_nothing_on([cn::Column::TenantId, cn::Column::CardNo])
         .exec_without_returning(c)
         .await?;
-    Ok(())
+    if !matches!(res, TryInsertResult::Inserted(1)) {
+        return Ok(Insertion::AlreadyThere);
+    }
+    let card = find(c, tenant, card_no).await?;
+    card.map(Insertion::Inserted)
+        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("inserted card number".into())))
 }
 
-pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, card_no: &str) -> Result<Option<CardRow>, StoreError> {
-    Ok(cn::Entity::find_by_id((tenant.0, card_no.to_owned())).one(c).await?)
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, card_no: &str) -> Result<Option<Card>, StoreError> {
+    cn::Entity::find_by_id((tenant.0, card_no.to_owned())).one(c).await?.map(Card::try_from).transpose()
 }
 
 /// Assigns the lowest free, unreserved number (byte order) to `member`; `None` when the pool is
@@ -86,7 +121,7 @@ pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, card_no: &str) -> 
 pub async fn take_lowest_free(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    member: Uuid,
+    member: MemberId,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, StoreError> {
     let backend = c.get_database_backend();
@@ -104,7 +139,7 @@ pub async fn take_lowest_free(
             sql,
             [
                 CardStatus::Assigned.as_str().into(),
-                member.into(),
+                member.0.into(),
                 now.into(),
                 tenant.0.into(),
                 CardStatus::Free.as_str().into(),
@@ -123,12 +158,12 @@ pub async fn take_named(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     card_no: &str,
-    member: Uuid,
+    member: MemberId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let res = cn::Entity::update_many()
         .col_expr(cn::Column::Status, CardStatus::Assigned.as_str().into())
-        .col_expr(cn::Column::MemberId, Some(member).into())
+        .col_expr(cn::Column::MemberId, Some(member.0).into())
         .col_expr(cn::Column::AssignedAt, Some(now).into())
         .filter(cn::Column::TenantId.eq(tenant.0))
         .filter(cn::Column::CardNo.eq(card_no))
@@ -144,12 +179,12 @@ pub async fn insert_assigned(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     card_no: &str,
-    member: Uuid,
+    member: MemberId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut row = free_row(tenant, card_no.to_owned(), CardOrigin::Auto, false, now);
     row.status = Set(CardStatus::Assigned.as_str().to_owned());
-    row.member_id = Set(Some(member));
+    row.member_id = Set(Some(member.0));
     row.assigned_at = Set(Some(now));
     let n = cn::Entity::insert(row)
         .on_conflict(OnConflict::columns([cn::Column::TenantId, cn::Column::CardNo]).do_nothing().to_owned())
@@ -164,7 +199,7 @@ pub async fn retire(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     card_no: &str,
-    member: Uuid,
+    member: MemberId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let res = cn::Entity::update_many()
@@ -173,7 +208,7 @@ pub async fn retire(
         .filter(cn::Column::TenantId.eq(tenant.0))
         .filter(cn::Column::CardNo.eq(card_no))
         .filter(cn::Column::Status.eq(CardStatus::Assigned.as_str()))
-        .filter(cn::Column::MemberId.eq(member))
+        .filter(cn::Column::MemberId.eq(member.0))
         .exec(c)
         .await?;
     Ok(res.rows_affected == 1)
@@ -205,7 +240,7 @@ pub async fn page(
     f: &CardFilter,
     after: Option<&str>,
     limit: u64,
-) -> Result<Vec<CardRow>, StoreError> {
+) -> Result<Vec<Card>, StoreError> {
     let mut q = cn::Entity::find().filter(cn::Column::TenantId.eq(tenant.0));
     if let Some(s) = f.status {
         q = q.filter(cn::Column::Status.eq(s.as_str()));
@@ -219,5 +254,5 @@ pub async fn page(
     if let Some(a) = after {
         q = q.filter(cn::Column::CardNo.gt(a));
     }
-    Ok(q.order_by_asc(cn::Column::CardNo).limit(limit).all(c).await?)
+    q.order_by_asc(cn::Column::CardNo).limit(limit).all(c).await?.into_iter().map(Card::try_from).collect()
 }

@@ -1,37 +1,147 @@
-//! Member rows: insert and update whole rows, reads within the data scope (through the member's
-//! customer and its owner), lookups by card number, phone, id number or customer, and lists.
+//! Members: insert and change them, reads within the data scope (through the member's customer
+//! and its owner), lookups by card number, phone, id number or customer, and lists.
 
+use super::stored;
 use crate::StoreError;
 use crate::customers::records::{self, CustomerFilter};
 use crate::entities::members as mb;
 use crate::scope::ScopeFilter;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::search::prefix_upper_bound;
-use crm_domain::ids::TenantId;
-use crm_domain::membership::MemberStatus;
+use crm_domain::ids::{ApplicationId, LevelId, MemberId, TenantId};
+use crm_domain::membership::{Channel, MemberStatus};
+use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use uuid::Uuid;
 
-pub use mb::Model as MemberRow;
+/// A membership as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: MemberId,
+    pub customer_id: Uuid,
+    /// The current card number (earlier ones are retired in the pool).
+    pub card_no: String,
+    pub status: MemberStatus,
+    pub level_id: Option<LevelId>,
+    /// How the member enrolled.
+    pub channel: Channel,
+    pub application_id: Option<ApplicationId>,
+    pub joined_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
 
-pub async fn insert(c: &impl ConnectionTrait, row: &MemberRow) -> Result<(), StoreError> {
-    mb::Entity::insert(row.clone().into_active_model()).exec_without_returning(c).await?;
+/// A new, active member.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub id: MemberId,
+    pub customer_id: Uuid,
+    pub card_no: String,
+    pub level_id: Option<LevelId>,
+    pub channel: Channel,
+    pub application_id: Option<ApplicationId>,
+    pub created_by: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+/// A change of a member; absent parts stay.
+#[derive(Debug, Clone, Default)]
+pub struct MemberChanges {
+    pub status: Option<MemberStatus>,
+    pub card_no: Option<String>,
+    pub level_id: Option<Option<LevelId>>,
+    /// When and why the membership ended.
+    pub cancelled: Option<(DateTime<Utc>, Option<String>)>,
+}
+
+impl TryFrom<mb::Model> for Member {
+    type Error = StoreError;
+
+    fn try_from(m: mb::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: MemberId(m.id),
+            customer_id: m.customer_id,
+            card_no: m.card_no,
+            status: stored("status", MemberStatus::parse("", &m.status))?,
+            level_id: m.level_id.map(LevelId),
+            channel: stored("channel", Channel::parse("", &m.channel))?,
+            application_id: m.application_id.map(ApplicationId),
+            joined_at: m.joined_at,
+            cancelled_at: m.cancelled_at,
+            cancel_reason: m.cancel_reason,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+fn one(m: Option<mb::Model>) -> Result<Option<Member>, StoreError> {
+    m.map(Member::try_from).transpose()
+}
+
+fn all(rows: Vec<mb::Model>) -> Result<Vec<Member>, StoreError> {
+    rows.into_iter().map(Member::try_from).collect()
+}
+
+/// Inserts an active member (a unique conflict on the card number or the customer's live
+/// membership is the caller's to explain).
+pub async fn insert(c: &impl ConnectionTrait, tenant: TenantId, new: NewMember) -> Result<(), StoreError> {
+    let am = mb::ActiveModel {
+        tenant_id: Set(tenant.0),
+        id: Set(new.id.0),
+        customer_id: Set(new.customer_id),
+        card_no: Set(new.card_no),
+        status: Set(MemberStatus::Active.as_str().to_owned()),
+        level_id: Set(new.level_id.map(|l| l.0)),
+        channel: Set(new.channel.as_str().to_owned()),
+        application_id: Set(new.application_id.map(|a| a.0)),
+        joined_at: Set(new.at),
+        cancelled_at: Set(None),
+        cancel_reason: Set(None),
+        created_by: Set(new.created_by),
+        created_at: Set(new.at),
+        updated_at: Set(new.at),
+    };
+    mb::Entity::insert(am).exec_without_returning(c).await?;
     Ok(())
 }
 
-/// Writes every column of `after` that differs from `before`.
-pub async fn update(c: &impl ConnectionTrait, before: MemberRow, after: MemberRow) -> Result<MemberRow, StoreError> {
-    let mut am = before.into_active_model();
-    set_changed!(am, after; customer_id, card_no, status, level_id, cancelled_at, cancel_reason, updated_at);
-    Ok(am.update(c).await?)
+/// Writes `changes` and the change time; returns the member as stored.
+pub async fn update(
+    c: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: MemberId,
+    changes: MemberChanges,
+    at: DateTime<Utc>,
+) -> Result<Member, StoreError> {
+    let mut am = mb::ActiveModel { tenant_id: Unchanged(tenant.0), id: Unchanged(id.0), ..Default::default() };
+    if let Some(s) = changes.status {
+        am.status = Set(s.as_str().to_owned());
+    }
+    if let Some(n) = changes.card_no {
+        am.card_no = Set(n);
+    }
+    if let Some(l) = changes.level_id {
+        am.level_id = Set(l.map(|l| l.0));
+    }
+    if let Some((when, reason)) = changes.cancelled {
+        am.cancelled_at = Set(Some(when));
+        am.cancel_reason = Set(reason);
+    }
+    am.updated_at = Set(at);
+    am.update(c).await?.try_into()
 }
 
 /// One member of the tenant, ignoring scope (for internal checks).
-pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<MemberRow>, StoreError> {
-    Ok(mb::Entity::find_by_id((tenant.0, id)).one(c).await?)
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: MemberId) -> Result<Option<Member>, StoreError> {
+    one(mb::Entity::find_by_id((tenant.0, id.0)).one(c).await?)
 }
 
 fn in_scope(tenant: TenantId, scope: &ScopeFilter) -> Condition {
@@ -41,10 +151,10 @@ fn in_scope(tenant: TenantId, scope: &ScopeFilter) -> Condition {
     }
 }
 
-fn scoped(tenant: TenantId, scope: &ScopeFilter, id: Uuid) -> Select<mb::Entity> {
+fn scoped(tenant: TenantId, scope: &ScopeFilter, id: MemberId) -> Select<mb::Entity> {
     mb::Entity::find()
         .filter(mb::Column::TenantId.eq(tenant.0))
-        .filter(mb::Column::Id.eq(id))
+        .filter(mb::Column::Id.eq(id.0))
         .filter(in_scope(tenant, scope))
 }
 
@@ -53,9 +163,9 @@ pub async fn find_scoped(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     scope: &ScopeFilter,
-    id: Uuid,
-) -> Result<Option<MemberRow>, StoreError> {
-    Ok(scoped(tenant, scope, id).one(c).await?)
+    id: MemberId,
+) -> Result<Option<Member>, StoreError> {
+    one(scoped(tenant, scope, id).one(c).await?)
 }
 
 /// One member whose customer the scope shows, locked until the transaction ends (`FOR UPDATE`
@@ -65,9 +175,9 @@ pub async fn lock_scoped(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     scope: &ScopeFilter,
-    id: Uuid,
-) -> Result<Option<MemberRow>, StoreError> {
-    Ok(scoped(tenant, scope, id).lock_exclusive().one(c).await?)
+    id: MemberId,
+) -> Result<Option<Member>, StoreError> {
+    one(scoped(tenant, scope, id).lock_exclusive().one(c).await?)
 }
 
 /// The member holding a card number (current numbers only: a retired one is on no member).
@@ -76,8 +186,8 @@ pub async fn by_card(
     tenant: TenantId,
     scope: &ScopeFilter,
     card_no: &str,
-) -> Result<Option<MemberRow>, StoreError> {
-    Ok(mb::Entity::find()
+) -> Result<Option<Member>, StoreError> {
+    one(mb::Entity::find()
         .filter(mb::Column::TenantId.eq(tenant.0))
         .filter(mb::Column::CardNo.eq(card_no))
         .filter(in_scope(tenant, scope))
@@ -97,7 +207,7 @@ pub async fn live_matching(
     phone: Option<&str>,
     id_number: Option<&str>,
     customers: &[Uuid],
-) -> Result<Vec<MemberRow>, StoreError> {
+) -> Result<Vec<Member>, StoreError> {
     let mut any = Condition::any();
     if phone.is_some() || id_number.is_some() {
         any = any.add(mb::Column::CustomerId.in_subquery(records::ids_with_key(tenant, phone, id_number)));
@@ -108,7 +218,7 @@ pub async fn live_matching(
     if phone.is_none() && id_number.is_none() && customers.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(mb::Entity::find()
+    all(mb::Entity::find()
         .filter(mb::Column::TenantId.eq(tenant.0))
         .filter(live())
         .filter(any)
@@ -124,8 +234,8 @@ pub async fn live_by_phone(
     tenant: TenantId,
     scope: &ScopeFilter,
     phone: &str,
-) -> Result<Vec<MemberRow>, StoreError> {
-    Ok(mb::Entity::find()
+) -> Result<Vec<Member>, StoreError> {
+    all(mb::Entity::find()
         .filter(mb::Column::TenantId.eq(tenant.0))
         .filter(live())
         .filter(mb::Column::CustomerId.in_subquery(records::ids_with_key(tenant, Some(phone), None)))
@@ -140,8 +250,8 @@ pub async fn live_by_phone(
 #[derive(Debug, Default, Clone)]
 pub struct MemberFilter {
     pub status: Option<MemberStatus>,
-    pub level_id: Option<Uuid>,
-    pub channel: Option<String>,
+    pub level_id: Option<LevelId>,
+    pub channel: Option<Channel>,
     pub joined_from: Option<DateTime<Utc>>,
     pub joined_to: Option<DateTime<Utc>>,
     /// Conditions on the member's customer (tag, owner).
@@ -158,16 +268,16 @@ pub async fn page(
     f: &MemberFilter,
     after: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<MemberRow>, StoreError> {
+) -> Result<Vec<Member>, StoreError> {
     let mut q = mb::Entity::find().filter(mb::Column::TenantId.eq(tenant.0));
     if let Some(s) = f.status {
         q = q.filter(mb::Column::Status.eq(s.as_str()));
     }
     if let Some(l) = f.level_id {
-        q = q.filter(mb::Column::LevelId.eq(l));
+        q = q.filter(mb::Column::LevelId.eq(l.0));
     }
-    if let Some(ch) = &f.channel {
-        q = q.filter(mb::Column::Channel.eq(ch.clone()));
+    if let Some(ch) = f.channel {
+        q = q.filter(mb::Column::Channel.eq(ch.as_str()));
     }
     if let Some(t) = f.joined_from {
         q = q.filter(mb::Column::JoinedAt.gte(t));
@@ -199,7 +309,7 @@ pub async fn page(
     if let Some(a) = after {
         q = q.filter(mb::Column::Id.gt(a));
     }
-    Ok(q.order_by_asc(mb::Column::Id).limit(limit).all(c).await?)
+    all(q.order_by_asc(mb::Column::Id).limit(limit).all(c).await?)
 }
 
 /// Moves the members of one customer to another (a customer merge).
@@ -208,14 +318,17 @@ pub async fn repoint_customer(
     tenant: TenantId,
     from: Uuid,
     to: Uuid,
-) -> Result<Vec<Uuid>, StoreError> {
-    let ids: Vec<Uuid> = mb::Entity::find()
+) -> Result<Vec<MemberId>, StoreError> {
+    let ids: Vec<MemberId> = mb::Entity::find()
+        .select_only()
+        .column(mb::Column::Id)
         .filter(mb::Column::TenantId.eq(tenant.0))
         .filter(mb::Column::CustomerId.eq(from))
+        .into_tuple::<Uuid>()
         .all(c)
         .await?
         .into_iter()
-        .map(|m| m.id)
+        .map(MemberId)
         .collect();
     mb::Entity::update_many()
         .col_expr(mb::Column::CustomerId, sea_orm::sea_query::Expr::value(to))

@@ -1,49 +1,64 @@
-//! A member as callers see it: the membership with its customer's profile (phone masked unless
-//! the caller may see personal data), level and identities.
+//! A member as callers see it (the membership with its customer's profile, phone masked unless
+//! the caller may see personal data, its level and identities), and what the use cases on
+//! members share (`members`, `level_changes`, `identities`).
 
 use crate::customers::view::PII;
 use crate::{Access, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_domain::customers::Phone;
+use crm_domain::customers::{Gender, Phone};
+use crm_domain::ids::{ApplicationId, LevelId, MemberId};
+use crm_domain::membership::{Channel, MemberStatus};
 use crm_store::ConnectionTrait;
 use crm_store::customers::records;
-use crm_store::membership::members::MemberRow;
+use crm_store::membership::members::Member;
 use crm_store::membership::{identities, levels};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+pub(crate) const NOT_FOUND: AppError = AppError::NotFound { entity: "member" };
+
+pub(crate) fn invalid_transition() -> AppError {
+    AppError::Conflict { code: "member.invalid_transition", field: None }
+}
+
 /// The level a member holds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelRef {
-    pub id: Uuid,
+    pub id: LevelId,
     pub name: String,
     pub level_value: i32,
 }
 
 /// An id of the member in another system.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentityView {
     pub source: String,
     pub external_id: String,
     pub linked_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+/// A member. `phone` is masked unless the caller holds `customers:read_pii`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
-    pub id: Uuid,
+    pub id: MemberId,
     pub customer_id: Uuid,
     pub card_no: String,
-    pub status: String,
+    pub status: MemberStatus,
     pub level: Option<LevelRef>,
-    pub channel: String,
-    pub application_id: Option<Uuid>,
+    /// The enrollment channel.
+    pub channel: Channel,
+    pub application_id: Option<ApplicationId>,
     pub joined_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub gender: Option<String>,
+    pub gender: Option<Gender>,
     pub birthday: Option<NaiveDate>,
     pub identities: Vec<IdentityView>,
     pub created_at: DateTime<Utc>,
@@ -61,15 +76,15 @@ impl MemberView {
 pub(crate) async fn views(
     c: &impl ConnectionTrait,
     who: &Access,
-    rows: Vec<MemberRow>,
+    rows: Vec<Member>,
 ) -> Result<Vec<MemberView>, AppError> {
     let tenant = who.tenant_id;
     let customer_ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
     let customers: BTreeMap<Uuid, _> =
         records::find_many(c, tenant, &customer_ids).await?.into_iter().map(|c| (c.id, c)).collect();
-    let levels: BTreeMap<Uuid, _> = levels::list(c, tenant).await?.into_iter().map(|l| (l.id, l)).collect();
-    let member_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut ids: BTreeMap<Uuid, Vec<IdentityView>> = BTreeMap::new();
+    let levels: BTreeMap<LevelId, _> = levels::list(c, tenant).await?.into_iter().map(|l| (l.id, l)).collect();
+    let member_ids: Vec<MemberId> = rows.iter().map(|r| r.id).collect();
+    let mut ids: BTreeMap<MemberId, Vec<IdentityView>> = BTreeMap::new();
     for i in identities::of_members(c, tenant, &member_ids).await? {
         ids.entry(i.member_id).or_default().push(IdentityView {
             source: i.source,
@@ -91,8 +106,8 @@ pub(crate) async fn views(
                 status: r.status,
                 level: r.level_id.and_then(|l| levels.get(&l)).map(|l| LevelRef {
                     id: l.id,
-                    name: l.name.clone(),
-                    level_value: l.level_value,
+                    name: l.spec.name.clone(),
+                    level_value: l.spec.level_value,
                 }),
                 channel: r.channel,
                 application_id: r.application_id,
@@ -102,7 +117,7 @@ pub(crate) async fn views(
                 name: cu.map(|c| c.name.clone()).unwrap_or_default(),
                 phone: cu.and_then(|c| c.phone.clone()).map(|p| if pii { p } else { Phone::from_e164(&p).masked() }),
                 email: cu.and_then(|c| c.email.clone()),
-                gender: cu.and_then(|c| c.gender.clone()),
+                gender: cu.and_then(|c| c.gender.as_deref()).and_then(|g| Gender::parse("/gender", g).ok()),
                 birthday: cu.and_then(|c| c.birthday),
                 identities: ids.remove(&r.id).unwrap_or_default(),
                 created_at: r.created_at,
@@ -112,6 +127,6 @@ pub(crate) async fn views(
         .collect())
 }
 
-pub(crate) async fn view(c: &impl ConnectionTrait, who: &Access, row: MemberRow) -> Result<MemberView, AppError> {
+pub(crate) async fn view(c: &impl ConnectionTrait, who: &Access, row: Member) -> Result<MemberView, AppError> {
     views(c, who, vec![row]).await?.pop().ok_or_else(|| AppError::Internal("view of nothing".to_owned()))
 }

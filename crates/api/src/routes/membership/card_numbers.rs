@@ -1,17 +1,18 @@
 //! The card-number pool (会员卡号管理): batch creation by prefix and serial width, special numbers
 //! one by one, the pool list, and deleting unused numbers.
 
-use super::ApiResult;
+use super::super::ApiResult;
 use crate::extract::{Allowed, Json, Path, Query};
 use crate::perm::{CardNumbersRead, CardNumbersWrite};
 use crate::problem::ApiError;
 use crate::state::ApiState;
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
-use crm_app::membership::cards::{BatchCreated, CardListParams, CardView};
-use serde::{Deserialize, Serialize};
+use crm_app::membership::cards::{BatchCreated, CardQuery, CardView};
+use crm_app::paging::Page;
+use crm_domain::membership::CardStatus;
+use crm_domain::{FieldError, FieldErrors};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 use validator::Validate;
 
 /// 批量新增: `count` numbers `prefix` + serial (zero-padded to `serial_width`) from `start`.
@@ -35,22 +36,6 @@ pub struct CardBatchRequest {
     pub check_digit: bool,
 }
 
-/// What a batch did.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CardBatchResponse {
-    pub created: u64,
-    /// Numbers of the batch that existed already and were left as they were.
-    pub skipped: u64,
-    pub first: String,
-    pub last: String,
-}
-
-impl From<BatchCreated> for CardBatchResponse {
-    fn from(b: BatchCreated) -> Self {
-        Self { created: b.created, skipped: b.skipped, first: b.first, last: b.last }
-    }
-}
-
 /// A special number.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,48 +49,12 @@ pub struct CardNumberRequest {
     pub reserved: bool,
 }
 
-/// A number of the pool.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CardNumberResponse {
-    pub card_no: String,
-    /// `free`, `assigned` or `retired` (never free again once assigned).
-    pub status: String,
-    pub reserved: bool,
-    /// `batch`, `special` or `auto`.
-    pub origin: String,
-    pub member_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub assigned_at: Option<DateTime<Utc>>,
-    pub retired_at: Option<DateTime<Utc>>,
-}
-
-impl From<CardView> for CardNumberResponse {
-    fn from(c: CardView) -> Self {
-        Self {
-            card_no: c.card_no,
-            status: c.status,
-            reserved: c.reserved,
-            origin: c.origin,
-            member_id: c.member_id,
-            created_at: c.created_at,
-            assigned_at: c.assigned_at,
-            retired_at: c.retired_at,
-        }
-    }
-}
-
-/// A page of the pool, in card-number order.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CardNumberPage {
-    pub items: Vec<CardNumberResponse>,
-    pub next_cursor: Option<String>,
-}
-
 /// Pool filters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CardNumberParams {
-    /// `free`, `assigned` or `retired`.
+    #[param(value_type = Option<CardStatus>)]
     pub status: Option<String>,
     pub reserved: Option<bool>,
     /// Numbers beginning with this.
@@ -113,6 +62,15 @@ pub struct CardNumberParams {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+}
+
+impl TryFrom<CardNumberParams> for CardQuery {
+    type Error = FieldError;
+
+    fn try_from(q: CardNumberParams) -> Result<Self, FieldError> {
+        let status = q.status.as_deref().map(|s| CardStatus::parse("/status", s)).transpose()?;
+        Ok(CardQuery { status, reserved: q.reserved, prefix: q.prefix, limit: q.limit, cursor: q.cursor })
+    }
 }
 
 /// A card number in the path.
@@ -124,7 +82,7 @@ pub struct CardNoPath {
 
 /// Creates free numbers in bulk; numbers that exist already are skipped, never duplicated.
 #[utoipa::path(tag = "membership", security(("bearer" = ["card_numbers:write"])), request_body = CardBatchRequest,
-    responses((status = 201, description = "Created", body = CardBatchResponse)))]
+    responses((status = 201, description = "Created", body = BatchCreated)))]
 #[post("/card-numbers/batch")]
 pub async fn create_batch(
     state: web::Data<ApiState>,
@@ -133,12 +91,12 @@ pub async fn create_batch(
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
     let r = state.app.create_card_batch(&who.0, &b.prefix, b.serial_width, b.start, b.count, b.check_digit).await?;
-    Ok(HttpResponse::Created().json(CardBatchResponse::from(r)))
+    Ok(HttpResponse::Created().json(r))
 }
 
 /// Adds one special number (409 `card_number.taken` when it exists in any state).
 #[utoipa::path(tag = "membership", security(("bearer" = ["card_numbers:write"])), request_body = CardNumberRequest,
-    responses((status = 201, description = "Created", body = CardNumberResponse)))]
+    responses((status = 201, description = "Created", body = CardView)))]
 #[post("/card-numbers")]
 pub async fn add_card_number(
     state: web::Data<ApiState>,
@@ -147,26 +105,20 @@ pub async fn add_card_number(
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
     let c = state.app.add_card_number(&who.0, &b.card_no, b.reserved).await?;
-    Ok(HttpResponse::Created().json(CardNumberResponse::from(c)))
+    Ok(HttpResponse::Created().json(c))
 }
 
 /// The pool, in card-number order.
 #[utoipa::path(tag = "membership", security(("bearer" = ["card_numbers:read"])), params(CardNumberParams),
-    responses((status = 200, description = "A page of card numbers", body = CardNumberPage)))]
+    responses((status = 200, description = "A page of card numbers, in card-number order", body = Page<CardView>)))]
 #[get("/card-numbers")]
 pub async fn list_card_numbers(
     state: web::Data<ApiState>,
     who: Allowed<CardNumbersRead>,
     q: Query<CardNumberParams>,
-) -> ApiResult<web::Json<CardNumberPage>> {
-    let q = q.0;
-    let p =
-        CardListParams { status: q.status, reserved: q.reserved, prefix: q.prefix, limit: q.limit, cursor: q.cursor };
-    let page = state.app.list_card_numbers(&who.0, p).await.map_err(ApiError::in_query)?;
-    Ok(web::Json(CardNumberPage {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
+) -> ApiResult<web::Json<Page<CardView>>> {
+    let p = CardQuery::try_from(q.0).map_err(|e| ApiError::in_query(FieldErrors::from(e).into()))?;
+    Ok(web::Json(state.app.list_card_numbers(&who.0, p).await.map_err(ApiError::in_query)?))
 }
 
 /// Deletes an unused number (409 `card_number.in_use` once it was ever assigned).

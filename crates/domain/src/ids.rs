@@ -59,3 +59,23 @@ id_type!(
     /// An integration client (client credentials).
     ApiClientId
 );
+id_type!(
+    /// A customer (a person or an organization) of one tenant.
+    CustomerId
+);
+id_type!(
+    /// A contact person of an organization customer.
+    ContactId
+);
+id_type!(
+    /// An interaction (跟进记录) with a customer.
+    InteractionId
+);
+id_type!(
+    /// A tag customers carry.
+    TagId
+);
+id_type!(
+    /// A customer segment.
+    SegmentId
+);

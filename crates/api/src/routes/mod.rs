@@ -1,4 +1,5 @@
-//! HTTP handlers, one file per endpoint group. A handler parses, calls one use case, maps the result.
+//! HTTP handlers, one file per endpoint group (a context's groups in its folder). A handler parses,
+//! calls one use case, maps the result.
 
 pub mod api_clients;
 pub mod audit;
@@ -7,9 +8,6 @@ pub mod batch;
 pub mod card_numbers;
 pub mod common;
 pub mod custom_fields;
-pub mod customer_activity;
-pub mod customer_duplicates;
-pub mod customer_pool;
 pub mod customers;
 pub mod enrollment;
 pub mod fallback;
@@ -19,9 +17,7 @@ pub mod members;
 pub mod org_units;
 pub mod outbox;
 pub mod positions;
-pub mod segments;
 pub mod settings;
-pub mod tags;
 pub mod tenants;
 pub mod users;
 

@@ -1,48 +1,64 @@
-//! Batch upsert by `(source, external_id)`: up to 1000 items, each answered on its own; one bad
-//! item never rejects the others, and re-sending the same batch changes nothing.
+//! Batch upsert by `(source, external_id)`: up to [`MAX_ITEMS`](crate::batch::MAX_ITEMS) items, each answered on its own
+//! under its index in the request; one bad item never rejects the others, and re-sending the
+//! same batch changes nothing.
 //!
 //! New customers (keys the tenant does not know, each once in the batch) are validated one by one
-//! and written together: multi-row inserts of the rows, their first grades and their audit
+//! and written together: multi-row inserts of the rows (`ON CONFLICT DO NOTHING`: a key a
+//! concurrent batch wrote first is left to the per-item path), their first grades and their audit
 //! entries, with the change numbers reserved at once. Every other item (a known key, a key
 //! repeated in the batch, or any item when the tenant refuses duplicates) runs in its own
 //! savepoint: the key lookup, the row, its grade history and its audit entry. Per batch, not per
 //! item: the owner checks (each owner is looked up once), the custom field definitions and the
 //! duplicate policy.
 
-use super::duplicates::{candidates, lock_keys, new_keys, refuse_new_duplicates, refuses};
 use super::input::{CustomerInput, apply, required, same_content};
-use super::records::{CHANGES, blank, check_owner, insert_new, insert_new_many, write_change, write_tags};
+use super::records::{
+    CHANGES, blank, candidates, check_owner, external_id_taken, insert_new, insert_new_many, lock_keys, new_keys,
+    refuse_new_duplicates, refuses, write_change, write_tags,
+};
 use super::tags::check_tags;
+use crate::batch::{ItemResult, check_size};
 use crate::platform::custom_fields::Definitions;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{CustomerId, TenantId, UserId};
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Customer, Insert};
 use crm_store::platform::counters;
 use crm_store::{DatabaseTransaction, ScopeFilter, TransactionTrait};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use uuid::Uuid;
 
-/// The most items one batch may carry.
-pub const MAX_BATCH: usize = 1000;
-
-/// One item: the source system's id and the fields it sends.
+/// One item: its index in the request, the source system's id for the customer (trimmed, 1 to
+/// 128 characters) and the fields it sends.
 #[derive(Debug, Clone)]
 pub struct BatchItem {
+    pub index: usize,
     pub external_id: String,
     pub input: CustomerInput,
 }
 
 /// What happened to one item.
-#[derive(Debug)]
-pub enum ItemOutcome {
-    Created(Uuid),
-    Updated(Uuid),
-    Unchanged(Uuid),
-    Failed(AppError),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UpsertStatus {
+    Created,
+    Updated,
+    Unchanged,
+    Failed,
 }
+
+/// The customer an item created or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Upserted {
+    pub id: CustomerId,
+}
+
+/// One item's result.
+pub type UpsertResult = ItemResult<UpsertStatus, Upserted>;
 
 /// Change numbers reserved by this batch's transaction, handed out in item order. The counter
 /// row stays locked until the batch commits, so the numbers still follow commit order; numbers
@@ -77,30 +93,29 @@ struct Batch<'a> {
     source: String,
     seqs: ChangeSeqs,
     /// Owners already found to be users of the tenant.
-    owners: BTreeSet<Uuid>,
+    owners: BTreeSet<UserId>,
     defs: Definitions,
     refuse_duplicates: bool,
 }
 
 impl App {
+    /// Upserts `items` (those of the request that could be read, each with its request index).
     pub async fn batch_upsert_customers(
         &self,
         who: &Access,
         source: &str,
         items: Vec<BatchItem>,
-    ) -> Result<Vec<ItemOutcome>, AppError> {
+    ) -> Result<Vec<UpsertResult>, AppError> {
         who.require("customers:write")?;
         let source = parse_text("/source", Some(source), crm_domain::limits::SOURCE)?
             .ok_or_else(|| FieldError::new("/source", "required"))?;
-        if items.is_empty() || items.len() > MAX_BATCH {
-            return Err(FieldError::new("/items", "range").with("min", 1).with("max", MAX_BATCH).into());
-        }
+        check_size("/items", items.len())?;
         let count = items.len();
         let tx = self.store().begin_write().await?;
         let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
         let refuse_duplicates = refuses(&tx, who.tenant_id).await?;
         let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
-        let mut out: Vec<Option<ItemOutcome>> = (0..count).map(|_| None).collect();
+        let mut out: Vec<Option<UpsertResult>> = (0..count).map(|_| None).collect();
         // Locks in the one order every customer write keeps: duplicate keys, then the customers
         // the batch will change (ascending id), then (per item, later) the change counter.
         let known = lock_batch(&tx, &batch, &items).await?;
@@ -108,41 +123,53 @@ impl App {
         if !batch.refuse_duplicates && who.scope == ScopeFilter::All {
             create_new_in_bulk(&tx, &mut batch, &items, &known, &mut out).await?;
         }
-        for (i, item) in items.into_iter().enumerate() {
-            if out[i].is_some() {
+        for (k, item) in items.iter().enumerate() {
+            if out[k].is_some() {
                 continue;
             }
-            // Each item in its own savepoint: a failure rolls back that item only.
-            // A concurrent batch may insert the same key between our read and our insert; the
-            // unique index refuses ours, and the second attempt finds theirs and updates it.
-            let mut attempt = 0;
-            loop {
-                let seqs = batch.seqs;
-                let sp = tx.begin().await.map_err(crm_store::StoreError::from)?;
-                match upsert_one(&sp, &mut batch, i, count - i, item.clone()).await {
-                    Ok(o) => {
-                        sp.commit().await.map_err(crm_store::StoreError::from)?;
-                        out[i] = Some(o);
-                        break;
-                    }
-                    Err(e) => {
-                        sp.rollback().await.map_err(crm_store::StoreError::from)?;
-                        batch.seqs = seqs;
-                        if matches!(e, AppError::Conflict { .. }) && attempt == 0 {
-                            attempt += 1;
-                            continue;
-                        }
-                        out[i] = Some(ItemOutcome::Failed(e));
-                        break;
-                    }
-                }
-            }
+            out[k] = Some(run_item(&tx, &mut batch, item, count - k).await?);
         }
         tx.commit().await.map_err(crm_store::StoreError::from)?;
         Ok(out
             .into_iter()
-            .map(|o| o.unwrap_or_else(|| ItemOutcome::Failed(AppError::Internal("item not run".to_owned()))))
+            .zip(&items)
+            .map(|(o, item)| {
+                o.unwrap_or_else(|| ItemResult::failed(item.index, AppError::Internal("item not run".to_owned())))
+            })
             .collect())
+    }
+}
+
+/// One item in its own savepoint: a failure rolls back that item only. A concurrent batch may
+/// insert the same key between our read and our insert: ours then finds the key taken (nothing
+/// written), and the second attempt finds theirs and updates it. A change that meets a concurrent
+/// change of the same customer is tried once more too.
+async fn run_item(
+    tx: &DatabaseTransaction,
+    batch: &mut Batch<'_>,
+    item: &BatchItem,
+    remaining: usize,
+) -> Result<UpsertResult, AppError> {
+    let mut attempt = 0;
+    loop {
+        let seqs = batch.seqs;
+        let sp = tx.begin().await.map_err(crm_store::StoreError::from)?;
+        let outcome = upsert_one(&sp, batch, item, remaining).await;
+        if let Ok(Some((status, id))) = outcome {
+            sp.commit().await.map_err(crm_store::StoreError::from)?;
+            return Ok(ItemResult::ok(item.index, status, Upserted { id }));
+        }
+        sp.rollback().await.map_err(crm_store::StoreError::from)?;
+        batch.seqs = seqs;
+        let error = match outcome {
+            Ok(_) => external_id_taken(),
+            Err(e) => e,
+        };
+        if attempt == 0 && matches!(error, AppError::Conflict { .. }) {
+            attempt += 1;
+            continue;
+        }
+        return Ok(ItemResult::failed(item.index, error));
     }
 }
 
@@ -150,32 +177,28 @@ impl App {
 /// keys are looked up in one query, every item whose key is new (and appears once in the batch)
 /// is validated, and the valid ones are written with multi-row inserts in one savepoint, with the
 /// change numbers reserved at once. Invalid items are answered here; everything else (known keys,
-/// repeated keys) is left for the per-item path. If a concurrent batch inserted one of the keys
-/// first, the savepoint rolls back and those items take the per-item path too, which retries.
+/// repeated keys, keys a concurrent batch wrote first) is left for the per-item path.
 async fn create_new_in_bulk(
     tx: &DatabaseTransaction,
     batch: &mut Batch<'_>,
     items: &[BatchItem],
     known: &BTreeSet<String>,
-    out: &mut [Option<ItemOutcome>],
+    out: &mut [Option<UpsertResult>],
 ) -> Result<(), AppError> {
     let who = batch.who;
-    let keys: Vec<Option<String>> = items.iter().enumerate().map(|(i, it)| item_key(i, it).ok()).collect();
     let mut occurrences: BTreeMap<&str, usize> = BTreeMap::new();
-    for k in keys.iter().flatten() {
-        *occurrences.entry(k.as_str()).or_default() += 1;
+    for it in items {
+        *occurrences.entry(it.external_id.as_str()).or_default() += 1;
     }
-    let mut fresh: Vec<(usize, CustomerRow, Option<Vec<Uuid>>)> = Vec::new();
-    for (i, (item, key)) in items.iter().zip(&keys).enumerate() {
-        let Some(key) = key else { continue };
-        if known.contains(key) || occurrences.get(key.as_str()).copied().unwrap_or_default() > 1 {
+    let mut fresh: Vec<(usize, Customer, &BatchItem)> = Vec::new();
+    for (k, item) in items.iter().enumerate() {
+        let key = item.external_id.as_str();
+        if known.contains(key) || occurrences.get(key).copied().unwrap_or_default() > 1 {
             continue;
         }
-        let mut input = item.input.clone();
-        input.source = None;
-        match prepare_new(tx, batch, &format!("/items/{i}"), key.clone(), &input).await {
-            Ok(row) => fresh.push((i, row, input.tag_ids)),
-            Err(e) => out[i] = Some(ItemOutcome::Failed(e)),
+        match prepare_new(tx, batch, item).await {
+            Ok(row) => fresh.push((k, row, item)),
+            Err(e) => out[k] = Some(ItemResult::failed(item.index, e)),
         }
     }
     if fresh.is_empty() {
@@ -185,24 +208,24 @@ async fn create_new_in_bulk(
     let written = async {
         let n = i64::try_from(fresh.len()).unwrap_or(i64::MAX);
         let last = counters::take(&sp, who.tenant_id, CHANGES, n).await?;
-        let mut rows: Vec<CustomerRow> = Vec::with_capacity(fresh.len());
+        let mut rows: Vec<Customer> = Vec::with_capacity(fresh.len());
         for (k, (_, row, _)) in fresh.iter().enumerate() {
             let mut row = row.clone();
             row.change_seq = last - n + 1 + i64::try_from(k).unwrap_or_default();
             rows.push(row);
         }
-        insert_new_many(&sp, who, &rows).await?;
-        for (_, row, tags) in &fresh {
-            write_tags(&sp, who, row.id, tags.as_deref()).await?;
+        let written = insert_new_many(&sp, who, &rows).await?;
+        for (_, row, item) in fresh.iter().filter(|(_, r, _)| written.contains(&r.id)) {
+            write_tags(&sp, who, row.id, item.input.tag_ids.as_deref()).await?;
         }
-        Ok::<(), AppError>(())
+        Ok::<Vec<CustomerId>, AppError>(written)
     }
     .await;
     match written {
-        Ok(()) => {
+        Ok(written) => {
             sp.commit().await.map_err(crm_store::StoreError::from)?;
-            for (i, row, _) in fresh {
-                out[i] = Some(ItemOutcome::Created(row.id));
+            for (k, row, item) in fresh.into_iter().filter(|(_, r, _)| written.contains(&r.id)) {
+                out[k] = Some(ItemResult::ok(item.index, UpsertStatus::Created, Upserted { id: row.id }));
             }
             Ok(())
         }
@@ -226,13 +249,15 @@ async fn lock_batch(
 ) -> Result<BTreeSet<String>, AppError> {
     let who = batch.who;
     let tenant = who.tenant_id;
-    let wanted: BTreeSet<String> = items.iter().enumerate().filter_map(|(i, it)| item_key(i, it).ok()).collect();
+    let wanted: BTreeSet<String> = items.iter().map(|it| it.external_id.clone()).collect();
     let wanted: Vec<String> = wanted.into_iter().collect();
     let found = customers::find_external_many(tx, tenant, &batch.source, &wanted).await?;
-    let by_key: BTreeMap<String, Uuid> = found.iter().filter_map(|r| Some((r.external_id.clone()?, r.id))).collect();
-    let mut rows: BTreeMap<Uuid, CustomerRow> = found.into_iter().map(|r| (r.id, r)).collect();
+    let by_key: BTreeMap<String, CustomerId> =
+        found.iter().filter_map(|r| Some((r.external_id.clone()?, r.id))).collect();
+    let mut rows: BTreeMap<CustomerId, Customer> = found.into_iter().map(|r| (r.id, r)).collect();
     for _ in 0..MAX_MERGE_HOPS {
-        let next: Vec<Uuid> = rows.values().filter_map(|r| r.merged_into).filter(|id| !rows.contains_key(id)).collect();
+        let next: Vec<CustomerId> =
+            rows.values().filter_map(|r| r.merged_into).filter(|id| !rows.contains_key(id)).collect();
         if next.is_empty() {
             break;
         }
@@ -249,14 +274,12 @@ async fn lock_batch(
             }
             row
         };
-        let changed: Vec<CustomerRow> = items
+        let changed: Vec<Customer> = items
             .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let base = item_key(i, item).ok().and_then(|k| resolve(&k).cloned());
-                let mut row = base.unwrap_or_else(|| blank(tenant, who));
+            .map(|item| {
+                let mut row = resolve(&item.external_id).cloned().unwrap_or_else(|| blank(tenant, who));
                 // Only the keys matter here; the item's own errors are reported when it runs.
-                let _ = apply(&mut row, &item.input, "");
+                apply(&mut row, &item.input);
                 row
             })
             .collect();
@@ -273,28 +296,17 @@ const MAX_MERGE_HOPS: usize = 8;
 /// when their scope is narrower than the tenant (creating by key is tenant-wide).
 const KEY_OUT_OF_SCOPE: AppError = AppError::Forbidden { code: "customer.key_out_of_scope", permission: None };
 
-/// An item's `external_id`, trimmed and checked.
-fn item_key(i: usize, item: &BatchItem) -> Result<String, AppError> {
-    let field = format!("/items/{i}/external_id");
-    Ok(parse_text(&field, Some(&item.external_id), crm_domain::limits::EXTERNAL_ID)?
-        .ok_or_else(|| FieldError::new(field, "required"))?)
-}
-
-/// One item, inside its savepoint; `remaining` counts it and the items after it.
+/// One item, inside its savepoint; `remaining` counts it and the items after it. `None`: the key
+/// was new when read, but a concurrent batch wrote it first (nothing was written; run it again).
 async fn upsert_one(
     tx: &DatabaseTransaction,
     batch: &mut Batch<'_>,
-    i: usize,
+    item: &BatchItem,
     remaining: usize,
-    item: BatchItem,
-) -> Result<ItemOutcome, AppError> {
+) -> Result<Option<(UpsertStatus, CustomerId)>, AppError> {
     let who = batch.who;
-    let prefix = format!("/items/{i}");
-    let external_id = item_key(i, &item)?;
-    let mut input = item.input;
-    // The batch's source is the key's; an item cannot move itself to another source.
-    input.source = None;
-    let mut existing = customers::find_external(tx, who.tenant_id, &batch.source, &external_id).await?;
+    let prefix = format!("/items/{}", item.index);
+    let mut existing = customers::find_external(tx, who.tenant_id, &batch.source, &item.external_id).await?;
     // A merged customer's key resolves to the customer it was merged into.
     for _ in 0..MAX_MERGE_HOPS {
         match existing.as_ref().and_then(|r| r.merged_into) {
@@ -315,81 +327,77 @@ async fn upsert_one(
             return Err(KEY_OUT_OF_SCOPE);
         }
     }
-    let mut errs = FieldErrors::default();
-    match existing {
-        Some(before) if before.deleted_at.is_some() => {
-            // Never an update of a deleted row: a soft-deleted customer is restored first.
-            Err(AppError::Conflict { code: "customer.deleted", field: Some(format!("{prefix}/external_id")) })
+    let Some(before) = existing else {
+        let mut row = prepare_new(tx, batch, item).await?;
+        if batch.refuse_duplicates {
+            let found = candidates(tx, who, &row).await?;
+            if !found.is_empty() {
+                return Err(AppError::Duplicate { candidates: found });
+            }
         }
-        Some(before) => {
-            let mut after = before.clone();
-            if let Err(e) = apply(&mut after, &input, &prefix) {
-                errs.0.extend(e.0);
-            }
-            if input.custom_fields.is_some() {
-                match batch.defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), &prefix, false) {
-                    Ok(c) => after.custom_fields = c,
-                    Err(e) => errs.0.extend(e.0),
-                }
-            }
-            if input.owner_id.is_some() {
-                check_owner_once(tx, batch, &after, &format!("{prefix}/owner_id"), &mut errs).await?;
-            }
-            if let Some(t) = &input.tag_ids {
-                check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
-            }
-            errs.into_result()?;
-            if batch.refuse_duplicates && !new_keys(&before, &after).is_empty() {
-                // Held since the batch began unless the customer changed in between.
-                lock_keys(tx, who, &[&after]).await?;
-                refuse_new_duplicates(tx, who, &before, &after).await?;
-            }
-            let id = before.id;
-            let changed = !same_content(&before, &after);
-            if changed {
-                after.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
-                write_change(tx, who, before, after, "update").await?;
-            }
-            write_tags(tx, who, id, input.tag_ids.as_deref()).await?;
-            Ok(if changed { ItemOutcome::Updated(id) } else { ItemOutcome::Unchanged(id) })
+        row.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
+        if insert_new(tx, who, &row).await? == Insert::AlreadyThere {
+            return Ok(None);
         }
-        None => {
-            let tag_ids = input.tag_ids.clone();
-            let mut row = prepare_new(tx, batch, &prefix, external_id, &input).await?;
-            if batch.refuse_duplicates {
-                let found = candidates(tx, who, &row).await?;
-                if !found.is_empty() {
-                    return Err(AppError::Duplicate { candidates: found });
-                }
-            }
-            row.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
-            insert_new(tx, who, &row).await?;
-            write_tags(tx, who, row.id, tag_ids.as_deref()).await?;
-            Ok(ItemOutcome::Created(row.id))
+        write_tags(tx, who, row.id, item.input.tag_ids.as_deref()).await?;
+        return Ok(Some((UpsertStatus::Created, row.id)));
+    };
+    if before.deleted_at.is_some() {
+        // Never an update of a deleted row: a soft-deleted customer is restored first.
+        return Err(AppError::Conflict { code: "customer.deleted", field: Some(format!("{prefix}/external_id")) });
+    }
+    let input = of_source(&item.input);
+    let mut errs = FieldErrors(input.invalid_under(&prefix));
+    let mut after = before.clone();
+    apply(&mut after, &input);
+    if input.custom_fields.is_some() {
+        match batch.defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), &prefix, false) {
+            Ok(c) => after.custom_fields = c,
+            Err(e) => errs.0.extend(e.0),
         }
     }
+    if input.owner_id.is_some() {
+        check_owner_once(tx, batch, &after, &format!("{prefix}/owner_id"), &mut errs).await?;
+    }
+    if let Some(t) = &input.tag_ids {
+        check_tags(tx, who, t, &format!("{prefix}/tag_ids"), &mut errs).await?;
+    }
+    errs.into_result()?;
+    if batch.refuse_duplicates && !new_keys(&before, &after).is_empty() {
+        // Held since the batch began unless the customer changed in between.
+        lock_keys(tx, who, &[&after]).await?;
+        refuse_new_duplicates(tx, who, &before, &after).await?;
+    }
+    let id = before.id;
+    let changed = !same_content(&before, &after);
+    if changed {
+        after.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
+        write_change(tx, who, before, after, "update").await?;
+    }
+    write_tags(tx, who, id, input.tag_ids.as_deref()).await?;
+    Ok(Some((if changed { UpsertStatus::Updated } else { UpsertStatus::Unchanged }, id)))
 }
 
-/// The row of a new customer from an item, validated (reads only: owners, tags).
-async fn prepare_new(
-    tx: &DatabaseTransaction,
-    batch: &mut Batch<'_>,
-    prefix: &str,
-    external_id: String,
-    input: &CustomerInput,
-) -> Result<CustomerRow, AppError> {
+/// An item's fields without `source`: the batch's source is the key's, so an item cannot move
+/// itself to another source.
+fn of_source(input: &CustomerInput) -> CustomerInput {
+    CustomerInput { source: None, ..input.clone() }
+}
+
+/// The record of a new customer from an item, validated (reads only: owners, tags).
+async fn prepare_new(tx: &DatabaseTransaction, batch: &mut Batch<'_>, item: &BatchItem) -> Result<Customer, AppError> {
     let who = batch.who;
-    let mut errs = FieldErrors::default();
+    let prefix = format!("/items/{}", item.index);
+    let input = of_source(&item.input);
+    let mut errs = FieldErrors(input.invalid_under(&prefix));
     let mut row = blank(who.tenant_id, who);
     row.source = Some(batch.source.clone());
-    row.external_id = Some(external_id);
-    if input.name.is_none() {
+    row.external_id = Some(item.external_id.clone());
+    if input.lacks_name() {
         errs.push(required(format!("{prefix}/name")));
     }
-    if let Err(e) = apply(&mut row, input, prefix) {
-        errs.0.extend(e.0);
-    }
-    match batch.defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), prefix, true) {
+    apply(&mut row, &input);
+    match batch.defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), &prefix, true) {
         Ok(c) => row.custom_fields = c,
         Err(e) => errs.0.extend(e.0),
     }
@@ -405,7 +413,7 @@ async fn prepare_new(
 async fn check_owner_once(
     tx: &DatabaseTransaction,
     batch: &mut Batch<'_>,
-    row: &CustomerRow,
+    row: &Customer,
     field: &str,
     errs: &mut FieldErrors,
 ) -> Result<(), AppError> {

@@ -3,22 +3,25 @@
 
 use super::records::views;
 use super::view::CustomerView;
-use crate::paging::{Page, PageRequest};
+use crate::paging::{Items, Page, PageRequest};
 use crate::platform::audit;
 use crate::platform::custom_fields::Definitions;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Duration, Utc};
-use crm_domain::customers::customer::parse_text;
-use crm_domain::customers::segments::{self as rules, CustomTest, Facts, Rules, SegmentKind, Test, TextField};
+use crm_domain::customers::segments::{
+    self as rules, CustomTest, Facts, MatchMode, Rules, SegmentKind, Test, TextField,
+};
+use crm_domain::ids::{CustomerId, SegmentId};
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::UniqueKey;
 use crm_store::customers::criteria::Criterion;
-use crm_store::customers::records::{self as customers, CustomerFilter, CustomerRow};
-use crm_store::customers::segments::{self as store, SegmentRow};
+use crm_store::customers::records::{self as customers, Customer, CustomerFilter};
+use crm_store::customers::segments::{self as store, Segment};
 use crm_store::customers::tags;
 use crm_store::platform::custom_fields::ValueCondition;
 use crm_store::{ConnectionTrait, StoreError};
+use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -27,23 +30,27 @@ const CUSTOMER_NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
 /// The most customers one add or remove call takes.
 pub const MAX_MEMBER_BATCH: usize = 1000;
 
-/// A segment as the API shows it.
-#[derive(Debug, Clone)]
+/// A segment.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SegmentView {
-    pub id: Uuid,
+    pub id: SegmentId,
     pub name: String,
-    pub kind: String,
+    pub kind: SegmentKind,
     pub description: Option<String>,
     /// The normalized rules of a rule-based segment.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub rules: Option<Value>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Sent as the `ETag` header.
+    #[serde(skip)]
     pub etag: String,
 }
 
-impl From<SegmentRow> for SegmentView {
-    fn from(r: SegmentRow) -> Self {
+impl From<Segment> for SegmentView {
+    fn from(r: Segment) -> Self {
         Self {
             id: r.id,
             etag: etag::of(r.updated_at),
@@ -58,55 +65,69 @@ impl From<SegmentRow> for SegmentView {
     }
 }
 
-/// A new segment.
-#[derive(Debug, Clone, Default)]
+/// A new segment, its fields valid.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewSegment {
+    /// Trimmed, 1 to 200 characters; unique in the tenant.
     pub name: String,
-    /// `static` or `rule`.
-    pub kind: String,
     pub description: Option<String>,
-    /// Required for (and only allowed on) rule-based segments.
-    pub rules: Option<Value>,
+    pub members: Members,
 }
 
-/// A change of a segment (its kind never changes).
-#[derive(Debug, Clone, Default)]
+/// What selects a segment's members.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Members {
+    /// A static list, changed by adding and removing customers.
+    Static,
+    /// Rules, as sent (the use case checks them against the tenant's custom fields and tags).
+    Rules(Value),
+}
+
+/// A change of a segment (its kind never changes); absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SegmentPatch {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
     pub rules: Option<Value>,
 }
 
-/// One condition's outcome for one customer.
-#[derive(Debug, Clone)]
+/// One condition's outcome for the customer.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConditionOutcome {
+    /// Position in `rules.conditions`.
     pub index: usize,
     pub field: String,
     pub op: String,
+    /// The condition's value as given (a string, number, array or `null`).
     pub value: Value,
     pub matched: bool,
-    /// The customer's value the condition looked at.
+    /// The customer's value the condition looked at (days since the last interaction for
+    /// `last_interaction_days`, tag ids for `tags`, the values of a custom field); any JSON, `null`
+    /// when the customer has none.
     pub actual: Value,
 }
 
-/// Why a customer is or is not in a segment.
-#[derive(Debug, Clone)]
+/// Why a customer is (or is not) in a segment.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SegmentExplanation {
-    pub segment_id: Uuid,
-    pub customer_id: Uuid,
-    pub kind: String,
+    pub segment_id: SegmentId,
+    pub customer_id: CustomerId,
+    pub kind: SegmentKind,
     /// Whether the customer is a member.
     pub member: bool,
-    /// `all` or `any` (rule-based only).
-    pub match_mode: Option<String>,
+    /// How the conditions combine (rule-based segments).
+    #[serde(rename = "match")]
+    pub match_mode: Option<MatchMode>,
     /// Each condition (empty for a static segment).
     pub conditions: Vec<ConditionOutcome>,
 }
 
-/// Outcome of adding or removing static members.
-#[derive(Debug, Clone, Copy)]
+/// How many customers a membership change added or removed (ones already in, or not in, do not count).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MembershipChange {
-    /// Customers that were added or removed (ones already in, or not in, do not count).
     pub changed: u64,
 }
 
@@ -118,17 +139,6 @@ fn name_taken(e: StoreError) -> AppError {
     }
 }
 
-fn parse_name(field: &str, raw: &str, errs: &mut FieldErrors) -> Option<String> {
-    match errs.check(parse_text(field, Some(raw), crm_domain::limits::SEGMENT_NAME)) {
-        Some(Some(n)) => Some(n),
-        Some(None) => {
-            errs.push(FieldError::new(field, "required"));
-            None
-        }
-        None => None,
-    }
-}
-
 /// Parses rules against the custom fields the caller may use, and checks that tags exist.
 async fn parse_rules(c: &impl ConnectionTrait, who: &Access, v: &Value) -> Result<(Rules, Definitions), AppError> {
     let defs = Definitions::load(c, who.tenant_id, ObjectType::Customer).await?;
@@ -137,7 +147,7 @@ async fn parse_rules(c: &impl ConnectionTrait, who: &Access, v: &Value) -> Resul
     for (i, cond) in parsed.conditions.iter().enumerate() {
         if let Test::Tags { ids, .. } = &cond.test {
             for (j, t) in ids.iter().enumerate() {
-                if tags::find(c, who.tenant_id, *t).await?.is_none() {
+                if tags::find(c, who.tenant_id, crm_domain::ids::TagId(*t)).await?.is_none() {
                     errs.push(FieldError::new(format!("/rules/conditions/{i}/value/{j}"), "not_found"));
                 }
             }
@@ -187,12 +197,12 @@ fn compile(who: &Access, defs: &Definitions, r: &Rules, now: DateTime<Utc>) -> R
 async fn members_filter(
     c: &impl ConnectionTrait,
     who: &Access,
-    seg: &SegmentRow,
+    seg: &Segment,
     now: DateTime<Utc>,
 ) -> Result<(CustomerFilter, Option<(Rules, Definitions)>), AppError> {
-    if seg.kind == SegmentKind::Static.as_str() {
+    if seg.kind == SegmentKind::Static {
         return Ok((
-            CustomerFilter { criteria: vec![Criterion::InSegment(seg.id)], ..CustomerFilter::default() },
+            CustomerFilter { criteria: vec![Criterion::InSegment(seg.id.0)], ..CustomerFilter::default() },
             None,
         ));
     }
@@ -206,21 +216,21 @@ async fn members_filter(
     Ok((f, Some((r, defs))))
 }
 
-fn facts(row: &CustomerRow, tag_ids: Vec<Uuid>, defs: &Definitions, now: DateTime<Utc>) -> Facts {
+fn facts(row: &Customer, tag_ids: Vec<Uuid>, defs: &Definitions, now: DateTime<Utc>) -> Facts {
     Facts {
         text: rules::text_facts([
-            (TextField::Kind, Some(row.kind.clone())),
-            (TextField::Grade, Some(row.grade.clone())),
+            (TextField::Kind, Some(row.kind.as_str().to_owned())),
+            (TextField::Grade, Some(row.grade.as_str().to_owned())),
             (TextField::Level, row.level.clone()),
             (TextField::Source, row.source.clone()),
             (TextField::Industry, row.industry.clone()),
-            (TextField::Gender, row.gender.clone()),
+            (TextField::Gender, row.gender.map(|g| g.as_str().to_owned())),
             (TextField::Province, row.province.clone()),
             (TextField::City, row.city.clone()),
             (TextField::District, row.district.clone()),
             (TextField::Company, row.company.clone()),
         ]),
-        owner_id: row.owner_id,
+        owner_id: row.owner_id.map(|o| o.0),
         tag_ids,
         birthday: row.birthday,
         created_at: row.created_at,
@@ -230,13 +240,13 @@ fn facts(row: &CustomerRow, tag_ids: Vec<Uuid>, defs: &Definitions, now: DateTim
     }
 }
 
-fn audit_json(r: &SegmentRow) -> Value {
+fn audit_json(r: &Segment) -> Value {
     json!({"name": r.name, "kind": r.kind, "description": r.description,
         "rules": r.rules.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok())})
 }
 
 /// Parses a list of customer ids to add or remove: 1 to [`MAX_MEMBER_BATCH`], each visible to the caller.
-async fn visible_customers(c: &impl ConnectionTrait, who: &Access, ids: &[Uuid]) -> Result<(), AppError> {
+async fn visible_customers(c: &impl ConnectionTrait, who: &Access, ids: &[CustomerId]) -> Result<(), AppError> {
     if ids.is_empty() || ids.len() > MAX_MEMBER_BATCH {
         return Err(FieldError::new("/customer_ids", "range").with("min", 1).with("max", MAX_MEMBER_BATCH).into());
     }
@@ -253,51 +263,38 @@ async fn visible_customers(c: &impl ConnectionTrait, who: &Access, ids: &[Uuid])
 impl App {
     pub async fn create_segment(&self, who: &Access, input: NewSegment) -> Result<SegmentView, AppError> {
         who.require("segments:write")?;
-        let mut errs = FieldErrors::default();
-        let name = parse_name("/name", &input.name, &mut errs);
-        let kind = errs.check(SegmentKind::parse("/kind", &input.kind));
-        let description = errs.check(parse_text("/description", input.description.as_deref(), 2000)).flatten();
         let db = self.store().conn();
-        let mut stored_rules = None;
-        match (kind, &input.rules) {
-            (Some(SegmentKind::Rule), None) => errs.push(FieldError::new("/rules", "required")),
-            (Some(SegmentKind::Static), Some(_)) => errs.push(FieldError::new("/rules", "not_allowed")),
-            (Some(SegmentKind::Rule), Some(v)) => match parse_rules(db, who, v).await {
-                Ok((r, _)) => stored_rules = Some(r.to_json().to_string()),
-                Err(AppError::Invalid(e)) => errs.0.extend(e.0),
-                Err(e) => return Err(e),
-            },
-            _ => {}
-        }
-        errs.into_result()?;
-        let (Some(name), Some(kind)) = (name, kind) else {
-            return Err(AppError::Internal("validated field missing".to_owned()));
+        let (kind, rules) = match &input.members {
+            Members::Static => (SegmentKind::Static, None),
+            Members::Rules(v) => (SegmentKind::Rule, Some(parse_rules(db, who, v).await?.0.to_json().to_string())),
         };
         let now = Utc::now();
-        let row = SegmentRow {
-            tenant_id: who.tenant_id.0,
-            id: Uuid::now_v7(),
-            name,
-            kind: kind.as_str().to_owned(),
-            description,
-            rules: stored_rules,
+        let row = Segment {
+            tenant_id: who.tenant_id,
+            id: SegmentId::new(),
+            name: input.name,
+            kind,
+            description: input.description,
+            rules,
             created_by: who.actor.id(),
             created_at: now,
             updated_at: now,
         };
         let tx = self.store().begin_write().await?;
         let row = store::insert(&tx, row).await.map_err(name_taken)?;
-        audit::record(&tx, who, "create", "segment", row.id, audit_json(&row)).await?;
+        audit::record(&tx, who, "create", "segment", row.id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from).map_err(name_taken)?;
         Ok(row.into())
     }
 
-    pub async fn list_segments(&self, who: &Access) -> Result<Vec<SegmentView>, AppError> {
+    /// The tenant's segments by name.
+    pub async fn list_segments(&self, who: &Access) -> Result<Items<SegmentView>, AppError> {
         who.require("segments:read")?;
-        Ok(store::list(self.store().conn(), who.tenant_id).await?.into_iter().map(Into::into).collect())
+        let items = store::list(self.store().conn(), who.tenant_id).await?.into_iter().map(Into::into).collect();
+        Ok(Items { items })
     }
 
-    pub async fn get_segment(&self, who: &Access, id: Uuid) -> Result<SegmentView, AppError> {
+    pub async fn get_segment(&self, who: &Access, id: SegmentId) -> Result<SegmentView, AppError> {
         who.require("segments:read")?;
         Ok(store::find(self.store().conn(), who.tenant_id, id).await?.ok_or(NOT_FOUND)?.into())
     }
@@ -305,7 +302,7 @@ impl App {
     pub async fn update_segment(
         &self,
         who: &Access,
-        id: Uuid,
+        id: SegmentId,
         patch: SegmentPatch,
         if_match: Option<&str>,
     ) -> Result<SegmentView, AppError> {
@@ -314,27 +311,18 @@ impl App {
         let before = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, before.updated_at)?;
         let mut after = before.clone();
-        let mut errs = FieldErrors::default();
-        if let Some(n) = &patch.name
-            && let Some(n) = parse_name("/name", n, &mut errs)
-        {
-            after.name = n;
+        if let Some(n) = &patch.name {
+            after.name.clone_from(n);
         }
         if let Some(d) = &patch.description {
-            after.description = errs.check(parse_text("/description", d.as_deref(), 2000)).flatten();
+            after.description.clone_from(d);
         }
         if let Some(v) = &patch.rules {
-            if before.kind == SegmentKind::Static.as_str() {
-                errs.push(FieldError::new("/rules", "not_allowed"));
-            } else {
-                match parse_rules(&tx, who, v).await {
-                    Ok((r, _)) => after.rules = Some(r.to_json().to_string()),
-                    Err(AppError::Invalid(e)) => errs.0.extend(e.0),
-                    Err(e) => return Err(e),
-                }
+            if before.kind == SegmentKind::Static {
+                return Err(FieldError::new("/rules", "not_allowed").into());
             }
+            after.rules = Some(parse_rules(&tx, who, v).await?.0.to_json().to_string());
         }
-        errs.into_result()?;
         after.updated_at = Utc::now().max(before.updated_at + Duration::microseconds(1));
         let row = store::update(&tx, after).await.map_err(name_taken)?;
         audit::record(
@@ -342,7 +330,7 @@ impl App {
             who,
             "update",
             "segment",
-            id,
+            id.0,
             json!({"before": audit_json(&before), "after": audit_json(&row)}),
         )
         .await?;
@@ -351,13 +339,13 @@ impl App {
     }
 
     /// Deletes a segment (and the membership of a static one).
-    pub async fn delete_segment(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
+    pub async fn delete_segment(&self, who: &Access, id: SegmentId, if_match: Option<&str>) -> Result<(), AppError> {
         who.require("segments:write")?;
         let tx = self.store().begin_write().await?;
         let row = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         store::delete(&tx, who.tenant_id, id).await?;
-        audit::record(&tx, who, "delete", "segment", id, audit_json(&row)).await?;
+        audit::record(&tx, who, "delete", "segment", id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -372,7 +360,7 @@ impl App {
     }
 
     /// How many members of the segment the caller's scope shows.
-    pub async fn count_segment(&self, who: &Access, id: Uuid) -> Result<u64, AppError> {
+    pub async fn count_segment(&self, who: &Access, id: SegmentId) -> Result<u64, AppError> {
         who.require("segments:read")?;
         let db = self.store().conn();
         let seg = store::find(db, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
@@ -384,15 +372,16 @@ impl App {
     pub async fn segment_members(
         &self,
         who: &Access,
-        id: Uuid,
+        id: SegmentId,
         page: PageRequest,
     ) -> Result<Page<CustomerView>, AppError> {
         who.require("segments:read")?;
         let db = self.store().conn();
         let seg = store::find(db, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         let (f, _) = members_filter(db, who, &seg, Utc::now()).await?;
-        let rows = customers::page(db, who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
-        let page = page.finish(rows, |r| r.id, |r| r);
+        let after = page.after.map(CustomerId);
+        let rows = customers::page(db, who.tenant_id, &who.scope, &f, after, page.fetch_size()).await?;
+        let page = page.finish(rows, |r| r.id.0, |r| r);
         Ok(Page { items: views(db, who, page.items).await?, next_cursor: page.next_cursor })
     }
 
@@ -400,8 +389,8 @@ impl App {
     pub async fn add_segment_members(
         &self,
         who: &Access,
-        id: Uuid,
-        customer_ids: &[Uuid],
+        id: SegmentId,
+        customer_ids: &[CustomerId],
     ) -> Result<MembershipChange, AppError> {
         self.change_members(who, id, customer_ids, true).await
     }
@@ -410,8 +399,8 @@ impl App {
     pub async fn remove_segment_members(
         &self,
         who: &Access,
-        id: Uuid,
-        customer_ids: &[Uuid],
+        id: SegmentId,
+        customer_ids: &[CustomerId],
     ) -> Result<MembershipChange, AppError> {
         self.change_members(who, id, customer_ids, false).await
     }
@@ -419,14 +408,14 @@ impl App {
     async fn change_members(
         &self,
         who: &Access,
-        id: Uuid,
-        customer_ids: &[Uuid],
+        id: SegmentId,
+        customer_ids: &[CustomerId],
         add: bool,
     ) -> Result<MembershipChange, AppError> {
         who.require("segments:write")?;
         let tx = self.store().begin_write().await?;
         let seg = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
-        if seg.kind != SegmentKind::Static.as_str() {
+        if seg.kind != SegmentKind::Static {
             return Err(AppError::Conflict { code: "segment.not_static", field: None });
         }
         if add && !customer_ids.is_empty() && customer_ids.len() <= MAX_MEMBER_BATCH {
@@ -440,7 +429,7 @@ impl App {
             store::remove_members(&tx, who.tenant_id, id, customer_ids).await?
         };
         let action = if add { "add_members" } else { "remove_members" };
-        audit::record(&tx, who, action, "segment", id, json!({"customer_ids": customer_ids, "changed": changed}))
+        audit::record(&tx, who, action, "segment", id.0, json!({"customer_ids": customer_ids, "changed": changed}))
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(MembershipChange { changed })
@@ -450,8 +439,8 @@ impl App {
     pub async fn explain_segment(
         &self,
         who: &Access,
-        id: Uuid,
-        customer_id: Uuid,
+        id: SegmentId,
+        customer_id: CustomerId,
     ) -> Result<SegmentExplanation, AppError> {
         who.require("segments:read")?;
         let db = self.store().conn();
@@ -474,14 +463,14 @@ impl App {
             });
         };
         let tag_ids =
-            tags::of_customers(db, who.tenant_id, &[customer_id]).await?.into_iter().map(|(_, t)| t.id).collect();
+            tags::of_customers(db, who.tenant_id, &[customer_id]).await?.into_iter().map(|(_, t)| t.id.0).collect();
         let x = rules::explain(&r, &facts(&row, tag_ids, &defs, now));
         Ok(SegmentExplanation {
             segment_id: id,
             customer_id,
             kind: seg.kind,
             member: x.matched,
-            match_mode: Some(if r.all { "all" } else { "any" }.to_owned()),
+            match_mode: Some(if r.all { MatchMode::All } else { MatchMode::Any }),
             conditions: x
                 .conditions
                 .into_iter()

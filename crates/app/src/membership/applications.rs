@@ -4,7 +4,7 @@
 //! own `source` + `external_id` can retry a submission safely: the first application is returned.
 
 use super::approval::{ApproveInput, approve_in, is_out_of_scope, sees};
-use crate::customers::view::PII;
+use crate::customers::records::PII;
 use crate::paging::{Page, PageRequest};
 use crate::platform::{audit, events, settings};
 use crate::{Access, Actor, App, AppError, etag};
@@ -15,7 +15,7 @@ use crm_domain::identity::org::parse_name_within;
 use crm_domain::membership::review::{Facts, PhoneFact, review};
 use crm_domain::membership::{ApplicationStatus, Channel, Finding, FindingCode, RequiredField};
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Customer as CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationFilter, ApplicationRow};
 use crm_store::membership::members;
 use crm_store::scope::ScopeFilter;
@@ -222,7 +222,10 @@ fn fill_from(row: &mut ApplicationRow, c: &CustomerRow) {
     macro_rules! fill {
         ($($f:ident),*) => { $( if row.$f.is_none() { row.$f.clone_from(&c.$f); } )* };
     }
-    fill!(email, gender, birthday, province, city, district, address);
+    fill!(email, birthday, province, city, district, address);
+    if row.gender.is_none() {
+        row.gender = c.gender.map(|g| g.as_str().to_owned());
+    }
     // A customer's id number can be longer than an application holds; such a one is not copied.
     if row.id_number.is_none() {
         row.id_number = c.id_number.clone().filter(|i| i.chars().count() <= crm_domain::limits::APPLICATION_ID_NUMBER);
@@ -294,7 +297,7 @@ async fn named_customer(
     input: &ApplicationInput,
 ) -> Result<Option<CustomerRow>, AppError> {
     let (mut found, field) = match (&input.customer_id, &input.customer) {
-        (Some(id), _) => (customers::find(c, who.tenant_id, *id).await?, "/customer_id"),
+        (Some(id), _) => (customers::find(c, who.tenant_id, crm_domain::ids::CustomerId(*id)).await?, "/customer_id"),
         (None, Some((source, external_id))) => {
             (customers::find_external(c, who.tenant_id, source, external_id).await?, "/customer")
         }
@@ -400,8 +403,8 @@ impl App {
         let tx = self.store().begin_write().await?;
         if let Some(c) = named_customer(&tx, who, &input).await? {
             fill_from(&mut row, &c);
-            row.customer_id = Some(c.id);
-            row.owner_id = c.owner_id;
+            row.customer_id = Some(c.id.0);
+            row.owner_id = c.owner_id.map(|o| o.0);
         }
         run_review(&tx, who, &mut row).await?;
         match store::insert(&tx, &row).await {
@@ -559,8 +562,8 @@ impl App {
         apply(&mut after, &input)?;
         if input.customer_id.is_some() || input.customer.is_some() {
             let c = named_customer(&tx, who, &input).await?;
-            after.customer_id = c.as_ref().map(|c| c.id);
-            after.owner_id = c.and_then(|c| c.owner_id);
+            after.customer_id = c.as_ref().map(|c| c.id.0);
+            after.owner_id = c.and_then(|c| c.owner_id).map(|o| o.0);
         }
         run_review(&tx, who, &mut after).await?;
         if after == before {

@@ -7,8 +7,7 @@ use super::applications::{ApplicationView, application_json, completeness};
 use super::cards;
 use super::levels::entry_level;
 use super::members::record_level_change;
-use crate::customers::input::{CustomerInput, apply};
-use crate::customers::records::{blank, write_change, write_new};
+use crate::customers::records::{CustomerInput, apply, blank, write_change, write_new};
 use crate::platform::settings::{self, TenantSettings};
 use crate::platform::{audit, events};
 use crate::{Access, App, AppError};
@@ -17,7 +16,7 @@ use crm_domain::FieldError;
 use crm_domain::customers::customer::parse_text;
 use crm_domain::membership::{ApplicationStatus, LevelChangeSource, MemberStatus};
 use crm_store::UniqueKey;
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Customer as CustomerRow};
 use crm_store::membership::applications::{self as store, ApplicationRow};
 use crm_store::membership::members::{self, MemberRow};
 use crm_store::membership::{levels, person_locks};
@@ -77,9 +76,10 @@ fn already_enrolled() -> AppError {
 fn customer_input(a: &ApplicationRow) -> CustomerInput {
     CustomerInput {
         name: a.name.clone(),
-        phone: a.phone.clone().map(Some),
+        // Stored as the application's own validation left them (E.164, a gender's string).
+        phone: a.phone.as_deref().map(|p| Some(crm_domain::customers::Phone::from_e164(p))),
         email: a.email.clone().map(Some),
-        gender: a.gender.clone().map(Some),
+        gender: a.gender.as_deref().and_then(|g| crm_domain::customers::Gender::parse("/gender", g).ok()).map(Some),
         birthday: a.birthday.map(Some),
         id_number: a.id_number.clone().map(Some),
         province: a.province.clone().map(Some),
@@ -111,7 +111,7 @@ async fn person_for(
     let tenant = who.tenant_id;
     let existing = match named.or(a.customer_id) {
         Some(id) => Some(
-            customers::find(tx, tenant, id)
+            customers::find(tx, tenant, crm_domain::ids::CustomerId(id))
                 .await?
                 .filter(|c| c.deleted_at.is_none())
                 .ok_or_else(|| FieldError::new("/customer_id", "not_found"))?,
@@ -141,13 +141,13 @@ async fn person_for(
             }
             keep_own!(phone, email, gender, birthday, id_number, province, city, district, address);
             let mut after = before.clone();
-            apply(&mut after, &input, "")?;
+            apply(&mut after, &input);
             Ok(Person { before: Some(before), after })
         }
         None => {
             let mut row = blank(tenant, who);
             row.source = Some("enrollment".to_owned());
-            apply(&mut row, &customer_input(a), "")?;
+            apply(&mut row, &customer_input(a));
             Ok(Person { before: None, after: row })
         }
     }
@@ -204,7 +204,7 @@ pub(crate) async fn approve_in(
     person_locks::lock(tx, tenant, &keys).await?;
     let person = person_for(tx, who, &a, input.customer_id).await?;
     if let Some(before) = &person.before
-        && !members::live_matching(tx, tenant, None, None, &[before.id]).await?.is_empty()
+        && !members::live_matching(tx, tenant, None, None, &[before.id.0]).await?.is_empty()
     {
         return Err(already_enrolled());
     }
@@ -213,8 +213,8 @@ pub(crate) async fn approve_in(
     // The row as stored now (status approved), with the decision.
     let before = ApplicationRow { status: ApplicationStatus::Approved.as_str().to_owned(), ..a };
     let mut after = before.clone();
-    after.customer_id = Some(person.after.id);
-    after.owner_id = person.after.owner_id;
+    after.customer_id = Some(person.after.id.0);
+    after.owner_id = person.after.owner_id.map(|o| o.0);
     after.member_id = Some(member_id);
     after.level_id = level.as_ref().map(|l| l.id);
     after.decided_at = Some(now);
@@ -241,7 +241,7 @@ pub(crate) async fn approve_in(
     let member = MemberRow {
         tenant_id: tenant.0,
         id: member_id,
-        customer_id: customer.id,
+        customer_id: customer.id.0,
         card_no: card_no.clone(),
         status: MemberStatus::Active.as_str().to_owned(),
         level_id,

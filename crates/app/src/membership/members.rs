@@ -5,9 +5,7 @@
 
 use super::cards;
 use super::view::{MemberView, view, views};
-use crate::customers::filters::ListFilters;
-use crate::customers::input::{CustomerInput, apply};
-use crate::customers::records::write_change;
+use crate::customers::records::{CustomerInput, ListFilters, apply, write_change};
 use crate::paging::{Page, PageRequest};
 use crate::platform::{audit, events, settings};
 use crate::{Access, App, AppError, etag};
@@ -90,6 +88,38 @@ pub struct ProfileInput {
     pub city: Option<Option<String>>,
     pub district: Option<Option<String>>,
     pub address: Option<Option<String>>,
+}
+
+/// A profile change as a change of the member's customer, each field parsed as a customer's.
+fn profile_input(p: ProfileInput) -> Result<CustomerInput, FieldErrors> {
+    use crm_domain::customers::customer::{parse_email, parse_id_number, unless_blank};
+    use crm_domain::customers::{Gender, customer::parse_text as text};
+    use crm_domain::limits::{ADDRESS, CITY, DISTRICT, PROVINCE};
+    let mut e = FieldErrors::default();
+    let name = p.name.and_then(|n| e.check(crm_domain::identity::org::parse_name("/name", &n)));
+    let phone = p.phone.map(|v| v.and_then(|v| e.check(unless_blank(&v, |s| Phone::parse("/phone", s))).flatten()));
+    let email = p.email.map(|v| v.and_then(|v| e.check(unless_blank(&v, |s| parse_email("/email", s))).flatten()));
+    let gender = p.gender.map(|v| v.and_then(|v| e.check(Gender::parse("/gender", &v))));
+    let id_number =
+        p.id_number.map(|v| v.and_then(|v| e.check(unless_blank(&v, |s| parse_id_number("/id_number", s))).flatten()));
+    let province = p.province.map(|v| e.check(text("/province", v.as_deref(), PROVINCE)).flatten());
+    let city = p.city.map(|v| e.check(text("/city", v.as_deref(), CITY)).flatten());
+    let district = p.district.map(|v| e.check(text("/district", v.as_deref(), DISTRICT)).flatten());
+    let address = p.address.map(|v| e.check(text("/address", v.as_deref(), ADDRESS)).flatten());
+    e.into_result()?;
+    Ok(CustomerInput {
+        name,
+        phone,
+        email,
+        gender,
+        birthday: p.birthday,
+        id_number,
+        province,
+        city,
+        district,
+        address,
+        ..CustomerInput::default()
+    })
 }
 
 /// Records a level change of `member` from `from` to `to`.
@@ -202,11 +232,11 @@ impl App {
         let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let customer_filters = ListFilters {
             q: q.and_then(crm_domain::customers::SearchQuery::parse),
-            owner_id: f.owner_id,
-            tag_id: f.tag_id,
+            owner_id: f.owner_id.map(crm_domain::ids::UserId),
+            tag_id: f.tag_id.map(crm_domain::ids::TagId),
             ..ListFilters::default()
         };
-        let customer = crate::customers::filters::store_filter(db, who, customer_filters).await?;
+        let customer = crate::customers::records::store_filter(db, who, customer_filters).await?;
         let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
         let filter = MemberFilter {
             status,
@@ -271,22 +301,9 @@ impl App {
         let member = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let current = view(&tx, who, member.clone()).await?;
         etag::check(if_match, current.updated_at)?;
-        let before = customers::find(&tx, who.tenant_id, member.customer_id).await?.ok_or(NOT_FOUND)?;
+        let before = customers::find(&tx, who.tenant_id, crm_domain::ids::CustomerId(member.customer_id)).await?.ok_or(NOT_FOUND)?;
         let mut after = before.clone();
-        let input = CustomerInput {
-            name: input.name,
-            phone: input.phone,
-            email: input.email,
-            gender: input.gender,
-            birthday: input.birthday,
-            id_number: input.id_number,
-            province: input.province,
-            city: input.city,
-            district: input.district,
-            address: input.address,
-            ..CustomerInput::default()
-        };
-        apply(&mut after, &input, "")?;
+        apply(&mut after, &profile_input(input)?);
         let (_, changed) = write_change(&tx, who, before, after, "update").await?;
         if changed {
             events::emit(&tx, who, "member.updated", "member", member.id, json!({"customer_id": member.customer_id}))

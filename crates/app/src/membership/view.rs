@@ -1,7 +1,7 @@
 //! A member as callers see it: the membership with its customer's profile (phone masked unless
 //! the caller may see personal data), level and identities.
 
-use crate::customers::view::PII;
+use crate::customers::records::PII;
 use crate::{Access, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::Phone;
@@ -66,7 +66,11 @@ pub(crate) async fn views(
     let tenant = who.tenant_id;
     let customer_ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
     let customers: BTreeMap<Uuid, _> =
-        records::find_many(c, tenant, &customer_ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        records::find_many(c, tenant, &customer_ids.iter().map(|i| crm_domain::ids::CustomerId(*i)).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|c| (c.id.0, c))
+            .collect();
     let levels: BTreeMap<Uuid, _> = levels::list(c, tenant).await?.into_iter().map(|l| (l.id, l)).collect();
     let member_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut ids: BTreeMap<Uuid, Vec<IdentityView>> = BTreeMap::new();
@@ -102,7 +106,7 @@ pub(crate) async fn views(
                 name: cu.map(|c| c.name.clone()).unwrap_or_default(),
                 phone: cu.and_then(|c| c.phone.clone()).map(|p| if pii { p } else { Phone::from_e164(&p).masked() }),
                 email: cu.and_then(|c| c.email.clone()),
-                gender: cu.and_then(|c| c.gender.clone()),
+                gender: cu.and_then(|c| c.gender).map(|g| g.as_str().to_owned()),
                 birthday: cu.and_then(|c| c.birthday),
                 identities: ids.remove(&r.id).unwrap_or_default(),
                 created_at: r.created_at,

@@ -3,6 +3,7 @@
 //! The store compiles the same rules to SQL; integration tests prove the two agree.
 
 use crate::customers::{CustomerKind, Gender, LifecycleGrade};
+use crate::macros::str_enum;
 use crate::platform::custom_fields::{FieldDef, FieldType, IndexValue, parse_value};
 use crate::{FieldError, FieldErrors};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -13,29 +14,15 @@ use uuid::Uuid;
 /// The most conditions one rule set may have.
 pub const MAX_CONDITIONS: usize = 50;
 
-/// A segment is a static list or defined by rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SegmentKind {
-    Static,
-    Rule,
-}
+str_enum!(
+    /// A segment is a static list or defined by rules.
+    SegmentKind { Static => "static", Rule => "rule" }
+);
 
-impl SegmentKind {
-    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
-        match s {
-            "static" => Ok(SegmentKind::Static),
-            "rule" => Ok(SegmentKind::Rule),
-            _ => Err(FieldError::new(field, "invalid_value").with("allowed", "static, rule")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SegmentKind::Static => "static",
-            SegmentKind::Rule => "rule",
-        }
-    }
-}
+str_enum!(
+    /// How a rule set's conditions combine: every one must hold, or any one.
+    MatchMode { All => "all", Any => "any" }
+);
 
 /// The plain text fields of a customer a rule can test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -217,10 +217,9 @@ impl From<AppError> for ApiError {
             AppError::RateLimited { code, retry_after_secs } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code)
                 .arg("retry_after", retry_after_secs)
                 .header(header::RETRY_AFTER, retry_after_secs),
-            AppError::Duplicate { candidates } => ApiError {
-                duplicates: candidates,
-                ..ApiError::new(StatusCode::CONFLICT, "customer.duplicate")
-            },
+            AppError::Duplicate { candidates } => {
+                ApiError { duplicates: candidates, ..ApiError::new(StatusCode::CONFLICT, "customer.duplicate") }
+            }
             AppError::PreconditionFailed => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "resource.precondition_failed")
             }

@@ -205,7 +205,11 @@ impl App {
     }
 
     /// Every grade the customer has had, oldest first.
-    pub async fn customer_grade_history(&self, who: &Access, id: CustomerId) -> Result<Items<GradeChangeView>, AppError> {
+    pub async fn customer_grade_history(
+        &self,
+        who: &Access,
+        id: CustomerId,
+    ) -> Result<Items<GradeChangeView>, AppError> {
         who.require("customers:read")?;
         customers::find_scoped(self.store().conn(), who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let items = grade_history::of_customer(self.store().conn(), who.tenant_id, id)

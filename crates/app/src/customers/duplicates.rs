@@ -242,8 +242,9 @@ impl App {
         let mut gone = Vec::with_capacity(dups.len());
         for dup in dups {
             // A customer holds one live membership: two members cannot become one customer.
-            let live = crm_store::membership::members::live_matching(&tx, who.tenant_id, None, None, &[target.0, dup.id.0])
-                .await?;
+            let live =
+                crm_store::membership::members::live_matching(&tx, who.tenant_id, None, None, &[target.0, dup.id.0])
+                    .await?;
             if live.iter().any(|m| m.customer_id == target.0) && live.iter().any(|m| m.customer_id == dup.id.0) {
                 return Err(AppError::Conflict {
                     code: "customer.merge_both_members",
@@ -251,7 +252,8 @@ impl App {
                 });
             }
             let moved = merge::move_linked(&tx, who.tenant_id, dup.id, target).await?;
-            let members = crm_store::membership::members::repoint_customer(&tx, who.tenant_id, dup.id.0, target.0).await?;
+            let members =
+                crm_store::membership::members::repoint_customer(&tx, who.tenant_id, dup.id.0, target.0).await?;
             crm_store::membership::applications::repoint_customer(&tx, who.tenant_id, dup.id.0, target.0).await?;
             custom_values::move_missing_values(&tx, who.tenant_id, dup.id.0, target.0).await?;
             let filled = fill_empty(&mut after, &dup);

@@ -52,11 +52,7 @@ fn text(column: TextColumn, v: String) -> Criterion {
 }
 
 /// The store's filter for `f`; a value that cannot match any customer is an error naming the parameter.
-pub async fn store_filter(
-    c: &impl ConnectionTrait,
-    who: &Access,
-    f: ListFilters,
-) -> Result<CustomerFilter, AppError> {
+pub async fn store_filter(c: &impl ConnectionTrait, who: &Access, f: ListFilters) -> Result<CustomerFilter, AppError> {
     let mut errs = FieldErrors::default();
     let mut out = Vec::new();
     for (column, v) in [

@@ -2,9 +2,9 @@
 //! into it), and how it applies to the record.
 
 use chrono::NaiveDate;
-use crm_domain::{FieldError, FieldErrors};
 use crm_domain::customers::{CustomerKind, Gender, LifecycleGrade, Phone};
 use crm_domain::ids::{TagId, UserId};
+use crm_domain::{FieldError, FieldErrors};
 use crm_store::customers::records::Customer;
 
 /// The fields a caller writes, each valid. On create, absent fields are empty; on change, absent

@@ -91,7 +91,8 @@ impl App {
     /// The tenant's tags by category and name.
     pub async fn list_tags(&self, who: &Access, category: Option<TagCategory>) -> Result<Items<TagView>, AppError> {
         who.require("customers:read")?;
-        let items = tags::list(self.store().conn(), who.tenant_id, category).await?.into_iter().map(Into::into).collect();
+        let items =
+            tags::list(self.store().conn(), who.tenant_id, category).await?.into_iter().map(Into::into).collect();
         Ok(Items { items })
     }
 

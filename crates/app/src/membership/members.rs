@@ -301,7 +301,9 @@ impl App {
         let member = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let current = view(&tx, who, member.clone()).await?;
         etag::check(if_match, current.updated_at)?;
-        let before = customers::find(&tx, who.tenant_id, crm_domain::ids::CustomerId(member.customer_id)).await?.ok_or(NOT_FOUND)?;
+        let before = customers::find(&tx, who.tenant_id, crm_domain::ids::CustomerId(member.customer_id))
+            .await?
+            .ok_or(NOT_FOUND)?;
         let mut after = before.clone();
         apply(&mut after, &profile_input(input)?);
         let (_, changed) = write_change(&tx, who, before, after, "update").await?;

@@ -65,12 +65,15 @@ pub(crate) async fn views(
 ) -> Result<Vec<MemberView>, AppError> {
     let tenant = who.tenant_id;
     let customer_ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
-    let customers: BTreeMap<Uuid, _> =
-        records::find_many(c, tenant, &customer_ids.iter().map(|i| crm_domain::ids::CustomerId(*i)).collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .map(|c| (c.id.0, c))
-            .collect();
+    let customers: BTreeMap<Uuid, _> = records::find_many(
+        c,
+        tenant,
+        &customer_ids.iter().map(|i| crm_domain::ids::CustomerId(*i)).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|c| (c.id.0, c))
+    .collect();
     let levels: BTreeMap<Uuid, _> = levels::list(c, tenant).await?.into_iter().map(|l| (l.id, l)).collect();
     let member_ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut ids: BTreeMap<Uuid, Vec<IdentityView>> = BTreeMap::new();

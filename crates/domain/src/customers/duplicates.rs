@@ -47,7 +47,11 @@ impl DuplicateKeys {
 
     /// Every reason `self` and `other` match on, in [`DuplicateReason::ALL_VALUES`] order.
     pub fn reasons(&self, other: &DuplicateKeys) -> Vec<DuplicateReason> {
-        DuplicateReason::ALL_VALUES.iter().copied().filter(|r| self.key(*r).is_some_and(|k| other.key(*r) == Some(k))).collect()
+        DuplicateReason::ALL_VALUES
+            .iter()
+            .copied()
+            .filter(|r| self.key(*r).is_some_and(|k| other.key(*r) == Some(k)))
+            .collect()
     }
 }
 

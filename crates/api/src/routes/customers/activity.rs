@@ -113,9 +113,13 @@ impl TryFrom<CreateInteractionRequest> for NewInteraction {
         };
         let next_step = e.check(parse_text("/next_step", b.next_step.as_deref(), 2000)).flatten();
         match (kind, summary) {
-            (Some(kind), Some(summary)) if e.is_empty() => {
-                Ok(NewInteraction { kind, occurred_at: b.occurred_at, summary, next_step, next_contact_on: b.next_contact_on })
-            }
+            (Some(kind), Some(summary)) if e.is_empty() => Ok(NewInteraction {
+                kind,
+                occurred_at: b.occurred_at,
+                summary,
+                next_step,
+                next_contact_on: b.next_contact_on,
+            }),
             _ => Err(e),
         }
     }

@@ -47,8 +47,12 @@ fn item(index: usize, v: serde_json::Value) -> Result<BatchItem, ApiError> {
     };
     // An item that is not an object has no key either; both are said.
     if !v.is_object() {
-        let mut e = parse_json_value::<BatchUpsertItem>(v, &prefix).err().unwrap_or_else(|| ApiError::validation(vec![]));
-        e.fields.insert(0, FieldIssue { field: format!("{prefix}/external_id"), code: "required".to_owned(), params: vec![] });
+        let mut e =
+            parse_json_value::<BatchUpsertItem>(v, &prefix).err().unwrap_or_else(|| ApiError::validation(vec![]));
+        e.fields.insert(
+            0,
+            FieldIssue { field: format!("{prefix}/external_id"), code: "required".to_owned(), params: vec![] },
+        );
         return Err(ApiError::validation(e.fields));
     }
     let mut fields = parse_json_value::<BatchUpsertItem>(v, &prefix)?;

@@ -50,11 +50,8 @@ pub async fn list_duplicates(
     q: Query<DuplicatesParams>,
 ) -> ApiResult<web::Json<Page<DuplicateGroup>>> {
     let q = q.0;
-    let page = state
-        .app
-        .list_duplicates(&who.0, q.reason, q.cursor.as_deref(), q.limit)
-        .await
-        .map_err(ApiError::in_query)?;
+    let page =
+        state.app.list_duplicates(&who.0, q.reason, q.cursor.as_deref(), q.limit).await.map_err(ApiError::in_query)?;
     Ok(web::Json(page))
 }
 

@@ -103,11 +103,10 @@ impl CustomerQuery {
         let q = self.params;
         let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
         // A `q` of four or more letters and digits may also be (the beginning of) a card number.
-        let card_no = q
-            .q
-            .as_deref()
-            .and_then(|raw| crm_domain::membership::card::parse_card_no("/q", raw).ok())
-            .filter(|c| c.len() >= 4);
+        let card_no =
+            q.q.as_deref()
+                .and_then(|raw| crm_domain::membership::card::parse_card_no("/q", raw).ok())
+                .filter(|c| c.len() >= 4);
         let filters = ListFilters {
             q: q.q.as_deref().and_then(SearchQuery::parse),
             owner_id: q.owner_id.map(UserId),

@@ -239,7 +239,11 @@ pub async fn find_external_many(
 /// row is still at `before`'s change number; `None` (nothing written) when another change came
 /// first. The condition is part of the `UPDATE`, so the check and the write are one step on any
 /// database.
-pub async fn update(c: &impl ConnectionTrait, before: &Customer, after: &Customer) -> Result<Option<Customer>, StoreError> {
+pub async fn update(
+    c: &impl ConnectionTrait,
+    before: &Customer,
+    after: &Customer,
+) -> Result<Option<Customer>, StoreError> {
     let seq = before.change_seq;
     let am = merge(model(before).into_active_model(), model(after));
     match cu::Entity::update(am).validate()?.filter(cu::Column::ChangeSeq.eq(seq)).exec(c).await {
@@ -364,9 +368,10 @@ pub async fn find_scoped(
 }
 
 pub(super) fn scoped(tenant: TenantId, filter: &ScopeFilter, id: CustomerId) -> sea_orm::Select<cu::Entity> {
-    cu::Entity::find().filter(cu::Column::TenantId.eq(tenant.0)).filter(cu::Column::Id.eq(id.0)).filter(
-        scope::by_owner(tenant.0, filter, cu::Column::OwnerId),
-    )
+    cu::Entity::find()
+        .filter(cu::Column::TenantId.eq(tenant.0))
+        .filter(cu::Column::Id.eq(id.0))
+        .filter(scope::by_owner(tenant.0, filter, cu::Column::OwnerId))
 }
 
 /// The customer a source system knows by `external_id`.

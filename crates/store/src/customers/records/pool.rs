@@ -88,10 +88,7 @@ pub async fn release_if_idle(
 ) -> Result<bool, StoreError> {
     let res = cu::Entity::update_many()
         .col_expr(cu::Column::OwnerId, Expr::value(Option::<uuid::Uuid>::None))
-        .col_expr(
-            cu::Column::OwnedSince,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(cu::Column::OwnedSince, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(cu::Column::TenantId.eq(tenant.0))
         .filter(cu::Column::Id.eq(id.0))
         .filter(cu::Column::OwnerId.eq(owner.0))

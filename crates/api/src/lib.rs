@@ -14,10 +14,14 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, Error, web};
+use routes::customers::{
+    activity as customer_activity, batch as customer_batch, duplicates as customer_duplicates, list as customer_list,
+    pool as customer_pool, records as customers, segments, tags,
+};
 use routes::identity::{api_clients, auth, org_units, positions, users};
 use routes::membership::{card_numbers, enrollment, level_changes, member_levels, members};
 use routes::platform::{audit, custom_fields, health, settings, tenants};
-use routes::{customer_activity, customer_duplicates, customer_pool, customers, fallback, integration, segments, tags};
+use routes::{fallback, integration};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -65,10 +69,10 @@ where
             .service(api_clients::revoke_api_client)
             .service(audit::audit_log)
             .service(customers::create_customer)
-            .service(customers::list_customers)
+            .service(customer_list::list_customers)
             // Fixed paths before `/customers/{id}`, which would otherwise take them.
             .service(customers::customer_changes)
-            .service(customers::batch_upsert)
+            .service(customer_batch::batch_upsert)
             .service(customer_pool::list_pool)
             .service(customer_duplicates::list_duplicates)
             .service(customers::get_customer)

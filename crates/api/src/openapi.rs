@@ -104,7 +104,7 @@ pub fn complete(mut api: Doc) -> Doc {
             }
         }
     }
-    batch_item_schema(api)
+    api
 }
 
 /// Whether the literal path `other` is one that the template `path` also matches, so a request
@@ -115,38 +115,6 @@ fn shadows(other: &str, path: &str) -> bool {
         && a.len() == b.len()
         && a.iter().zip(&b).any(|(x, y)| y.starts_with('{') && !x.starts_with('{'))
         && a.iter().zip(&b).all(|(x, y)| x == y || y.starts_with('{'))
-}
-
-/// `BatchUpsertItem` = `CustomerFields` plus a required `external_id`, one closed object.
-fn batch_item_schema(mut api: Doc) -> Doc {
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
-    let Some(components) = api.components.as_mut() else { return api };
-    let Some(RefOr::T(Schema::Object(fields))) = components.schemas.get("CustomerFields").cloned() else { return api };
-    let mut item = fields;
-    item.description = Some(
-        "One item: `external_id` (the upsert key with the batch's `source`) and the customer's fields.".to_owned(),
-    );
-    item.example = None;
-    item.properties.insert(
-        "external_id".to_owned(),
-        RefOr::T(Schema::Object(
-            ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(128)).build(),
-        )),
-    );
-    item.required = vec!["external_id".to_owned()];
-    components.schemas.insert("BatchUpsertItem".to_owned(), RefOr::T(Schema::Object(item)));
-    if let Some(RefOr::T(Schema::Object(req))) = components.schemas.get_mut("BatchUpsertRequest")
-        && let Some(RefOr::T(Schema::Array(items))) = req.properties.get_mut("items")
-    {
-        let mut a = ArrayBuilder::new()
-            .items(Ref::from_schema_name("BatchUpsertItem"))
-            .min_items(Some(1))
-            .max_items(Some(1000))
-            .build();
-        a.description = items.description.clone();
-        *items = a;
-    }
-    api
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

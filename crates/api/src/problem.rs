@@ -56,20 +56,8 @@ pub struct Problem {
     pub duplicates: Vec<DuplicateRef>,
 }
 
-/// An existing customer that a new one probably duplicates.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DuplicateRef {
-    /// `null` when the customer is outside the caller's data scope.
-    pub customer_id: Option<uuid::Uuid>,
-    /// `phone`, `email`, `id_number`, `name_and_company`.
-    pub reasons: Vec<String>,
-}
-
-impl From<crm_app::customers::duplicates::DuplicateCandidate> for DuplicateRef {
-    fn from(c: crm_app::customers::duplicates::DuplicateCandidate) -> Self {
-        Self { customer_id: c.customer_id, reasons: c.reasons.iter().map(|r| r.as_str().to_owned()).collect() }
-    }
-}
+/// An existing customer that a new one probably duplicates (the customers context's view).
+pub use crm_app::customers::records::DuplicateCandidate as DuplicateRef;
 
 /// A field error before it is rendered in a language.
 #[derive(Debug, Clone)]
@@ -241,10 +229,9 @@ impl From<AppError> for ApiError {
             AppError::RateLimited { code, retry_after_secs } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code)
                 .arg("retry_after", retry_after_secs)
                 .header(header::RETRY_AFTER, retry_after_secs),
-            AppError::Duplicate { candidates } => ApiError {
-                duplicates: candidates.into_iter().map(Into::into).collect(),
-                ..ApiError::new(StatusCode::CONFLICT, "customer.duplicate")
-            },
+            AppError::Duplicate { candidates } => {
+                ApiError { duplicates: candidates, ..ApiError::new(StatusCode::CONFLICT, "customer.duplicate") }
+            }
             AppError::PreconditionFailed => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "resource.precondition_failed")
             }

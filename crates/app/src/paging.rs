@@ -1,4 +1,5 @@
-//! Cursor pages: `{items, next_cursor}` with an opaque cursor over a time-ordered id.
+//! Cursor pages: `{items, next_cursor}` with an opaque cursor over a time-ordered id; and
+//! `{items}` for lists that are never paged.
 
 use crate::AppError;
 use base64::Engine;
@@ -14,6 +15,13 @@ use uuid::Uuid;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// A whole list in one answer, `{items}` (a list short enough never to be paged).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Items<T> {
+    pub items: Vec<T>,
 }
 
 /// Where a list starts and how much it returns.

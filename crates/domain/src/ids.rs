@@ -83,3 +83,23 @@ id_type!(
     /// A member level (会员级别).
     LevelId
 );
+id_type!(
+    /// A customer (a person or an organization) of one tenant.
+    CustomerId
+);
+id_type!(
+    /// A contact person of an organization customer.
+    ContactId
+);
+id_type!(
+    /// An interaction (跟进记录) with a customer.
+    InteractionId
+);
+id_type!(
+    /// A tag customers carry.
+    TagId
+);
+id_type!(
+    /// A customer segment.
+    SegmentId
+);

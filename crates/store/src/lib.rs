@@ -13,7 +13,7 @@ macro_rules! set_changed {
 
 pub mod customers;
 pub mod db;
-pub mod entities;
+mod entities;
 pub mod error;
 pub mod identity;
 pub mod integration;

@@ -10,6 +10,7 @@ on_both_dbs!(
     custom_fields_are_validated_stored_and_filterable,
     custom_fields_are_visible_only_with_their_permission,
     list_filters_cover_every_listed_field,
+    unknown_list_parameters_are_refused_by_name,
     settings_have_defaults_and_changes_are_audited,
 );
 
@@ -300,6 +301,44 @@ async fn list_filters_cover_every_listed_field(db: Db) {
     let res = app.get_auth("/api/v1/customers?gender=robot", &t).await;
     let p = problem(res, 400, "request.invalid_query").await;
     assert_eq!(p["errors"][0]["field"], "/gender");
+}
+
+/// A parameter a list does not know is a 400 naming it, never silently ignored: a custom field
+/// filter sent as `key=value` instead of the documented `custom[key]=value` (what a generated
+/// client that flattens the deepObject sends) would otherwise answer every customer.
+async fn unknown_list_parameters_are_refused_by_name(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let def = json!({"object_type": "customer", "key": "house_type", "label": "户型", "field_type": "select", "options": ["villa", "apartment"]});
+    app.create("/api/v1/custom-fields", &t, def).await;
+    app.create("/api/v1/customers", &t, json!({"name": "甲", "custom_fields": {"house_type": "villa"}})).await;
+    app.create("/api/v1/customers", &t, json!({"name": "乙", "custom_fields": {"house_type": "apartment"}})).await;
+
+    // The documented form filters.
+    assert_eq!(names(&app, &t, "custom[house_type]=villa").await, set(&["甲"]));
+    assert_eq!(names(&app, &t, "custom%5Bhouse_type%5D=villa&limit=10").await, set(&["甲"]));
+    let pool: Value = app.get_auth("/api/v1/customers/pool?custom[house_type]=villa", &t).await.json().await.unwrap();
+    assert!(pool["items"].as_array().is_some(), "{pool}");
+
+    // The flattened form, or any other unknown parameter, is refused by name.
+    for (path, field) in [
+        ("/api/v1/customers?house_type=villa", "/house_type"),
+        ("/api/v1/customers?q=甲&colour=red", "/colour"),
+        ("/api/v1/customers/pool?house_type=villa", "/house_type"),
+        ("/api/v1/customers/changes?since_seq=1", "/since_seq"),
+        ("/api/v1/customers/duplicates?reasons=phone", "/reasons"),
+        ("/api/v1/tags?kind=region", "/kind"),
+        ("/api/v1/segments/00000000-0000-7000-8000-000000000000/members?page=2", "/page"),
+    ] {
+        let p = problem(app.get_auth(path, &t).await, 400, "request.invalid_query").await;
+        let got = (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str());
+        assert_eq!(got, (Some(field), Some("unknown_field")), "{path}: {p}");
+    }
+    // A NUL character in a custom filter is refused like one in any parameter.
+    let p =
+        problem(app.get_auth("/api/v1/customers?custom[house_type]=vi%00lla", &t).await, 400, "request.invalid_query")
+            .await;
+    assert_eq!(p["errors"][0]["field"], "/custom[house_type]");
 }
 
 async fn settings_have_defaults_and_changes_are_audited(db: Db) {

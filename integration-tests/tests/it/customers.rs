@@ -12,6 +12,7 @@ on_both_dbs!(
     personal_data_is_masked_without_permission,
     batch_upsert_is_keyed_by_external_id_and_idempotent,
     concurrent_batches_of_the_same_keys_never_duplicate,
+    batch_upsert_errors_keep_the_request_index_and_name_the_field,
     change_feed_lists_changes_in_order_with_tombstones,
     self_scoped_users_see_only_their_customers_everywhere,
     contacts_interactions_and_the_timeline,
@@ -243,6 +244,45 @@ async fn batch_upsert_is_keyed_by_external_id_and_idempotent(db: Db) {
     let too_many: Vec<Value> = (0..1001).map(|i| json!({"external_id": format!("E{i}"), "name": "n"})).collect();
     let res = app.post_auth("/api/v1/customers/batch-upsert", &t, &json!({"source": "x", "items": too_many})).await;
     problem(res, 422, "validation.failed").await;
+}
+
+/// Errors come back under the item's index in the request, also after an unreadable item, and
+/// name the field (a value that cannot be read as well as a rule the value breaks).
+async fn batch_upsert_errors_keep_the_request_index_and_name_the_field(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let r = upsert(
+        &app,
+        &t,
+        "crm-x",
+        json!([
+            {"external_id": "a", "birthday": "bad"},
+            {"external_id": "b", "name": ""},
+            {"external_id": "c", "name": "好", "gender": "robot", "phone": "x"}
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&r), vec!["failed", "failed", "failed"]);
+    let at = |i: usize| -> Vec<(String, String)> {
+        r[i]["error"]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let indexes: Vec<u64> = r.iter().map(|i| i["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, vec![0, 1, 2]);
+    assert_eq!(at(0), vec![("/items/0/birthday".to_owned(), "invalid_value".to_owned())]);
+    assert_eq!(at(1), vec![("/items/1/name".to_owned(), "length".to_owned())]);
+    // Every invalid field at once; an enum names its allowed values.
+    let mut fields: Vec<String> = at(2).into_iter().map(|(f, _)| f).collect();
+    fields.sort();
+    assert_eq!(fields, vec!["/items/2/gender".to_owned(), "/items/2/phone".to_owned()], "{:?}", r[2]);
+    let errors = r[2]["error"]["errors"].as_array().unwrap();
+    let gender = errors.iter().find(|e| e["field"] == "/items/2/gender").unwrap();
+    assert!(gender["message"].as_str().is_some_and(|m| m.contains("female")), "{gender}");
+    assert!(names(&app, &t, "").await.is_empty(), "nothing created");
 }
 
 async fn concurrent_batches_of_the_same_keys_never_duplicate(db: Db) {

@@ -9,7 +9,7 @@ mod strict;
 
 pub use auth::{Allowed, Authenticated};
 pub use json::{Json, parse_json_value};
-pub use params::{Path, Query};
+pub use params::{Path, Query, parse_query};
 pub use precondition::IfMatch;
 
 use crate::problem::FieldIssue;

@@ -21,22 +21,36 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let invalid = |issue| {
-            let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query");
-            err.fields.push(issue);
-            err.into()
-        };
-        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
-        if let Some(issue) = nul_issue(pairs.map(|(k, v)| (k.clone(), k + v))) {
-            return ready(Err(invalid(issue)));
-        }
-        let de = serde_urlencoded::Deserializer::new(pairs);
-        ready(serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let message = e.inner().to_string();
-            let issue = serde_issue(e.path(), &message);
-            invalid(if issue.field == "/" { named_in_message(&message) } else { issue })
-        }))
+        ready(parse_query(req.query_string(), |_| false).map(Query).map_err(Into::into))
     }
+}
+
+/// Reads a query string as `T`, as [`Query`] does, leaving out the parameters `skip` names (a
+/// `deepObject` parameter such as `custom[key]`, which the caller reads itself); every parameter
+/// is checked for NUL characters.
+pub fn parse_query<T: DeserializeOwned>(query: &str, skip: impl Fn(&str) -> bool) -> Result<T, ApiError> {
+    let invalid = |issue| {
+        let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query");
+        err.fields.push(issue);
+        err
+    };
+    let pairs = form_urlencoded::parse(query.as_bytes());
+    if let Some(issue) = nul_issue(pairs.map(|(k, v)| (k.clone(), k + v))) {
+        return Err(invalid(issue));
+    }
+    let kept: String;
+    let pairs = if pairs.clone().any(|(k, _)| skip(&k)) {
+        kept = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.filter(|(k, _)| !skip(k))).finish();
+        form_urlencoded::parse(kept.as_bytes())
+    } else {
+        pairs
+    };
+    let de = serde_urlencoded::Deserializer::new(pairs);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let message = e.inner().to_string();
+        let issue = serde_issue(e.path(), &message);
+        invalid(if issue.field == "/" { named_in_message(&message) } else { issue })
+    })
 }
 
 /// Path parameters, deserialized from the matched route (`/users/{id}` -> `id`).

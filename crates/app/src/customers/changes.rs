@@ -7,22 +7,27 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use crm_domain::FieldError;
+use crm_domain::ids::CustomerId;
 use crm_domain::paging::Limit;
 use crm_store::customers::records as customers;
-use uuid::Uuid;
+use serde::Serialize;
 
-/// One change.
-#[derive(Debug, Clone)]
+/// One changed customer.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerChange {
-    pub id: Uuid,
+    pub id: CustomerId,
+    /// Position in the tenant's change order.
     pub seq: i64,
+    /// A tombstone: the customer was deleted (it may be restored later, which is a new change).
     pub deleted: bool,
     pub updated_at: DateTime<Utc>,
 }
 
-/// A page of changes; pass `next_cursor` as `since` to continue. It is returned even when the
-/// page is empty, so a poller keeps its place.
-#[derive(Debug, Clone)]
+/// Changes in order; continue with `since=next_cursor`. The cursor is returned even when the page
+/// is empty, so a poller keeps its place.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePage {
     pub items: Vec<CustomerChange>,
     pub next_cursor: String,

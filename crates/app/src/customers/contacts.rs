@@ -1,25 +1,26 @@
 //! Contacts of organization customers: add, list, change, remove.
 
 use super::view::{masked_phone, shown_phone};
+use crate::paging::Items;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Utc};
-use crm_domain::customers::customer::{parse_email, parse_text};
+use crm_domain::FieldError;
 use crm_domain::customers::{CustomerKind, Phone};
-use crm_domain::identity::org::parse_name;
-use crm_domain::{FieldError, FieldErrors};
+use crm_domain::ids::{ContactId, CustomerId};
 use crm_store::StoreError;
-use crm_store::customers::contacts::{self, ContactRow};
+use crm_store::customers::contacts::{self, Contact};
 use crm_store::customers::records as customers;
+use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
-/// A contact as the API shows it: the phone masked like a customer's unless the caller holds
-/// `customers:read_pii`.
-#[derive(Debug, Clone)]
+/// A contact. The phone (E.164) is masked like a customer's (`+86 138****5678`) unless the caller
+/// holds `customers:read_pii`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactView {
-    pub id: Uuid,
-    pub customer_id: Uuid,
+    pub id: ContactId,
+    pub customer_id: CustomerId,
     pub name: String,
     pub title: Option<String>,
     pub phone: Option<String>,
@@ -31,7 +32,7 @@ pub struct ContactView {
 }
 
 impl ContactView {
-    fn new(r: ContactRow, who: &Access) -> Self {
+    fn new(r: Contact, who: &Access) -> Self {
         Self {
             id: r.id,
             customer_id: r.customer_id,
@@ -47,54 +48,41 @@ impl ContactView {
     }
 }
 
-/// Contact fields; on change, absent fields stay and `Some(None)` clears.
-#[derive(Debug, Clone, Default)]
+/// Contact fields, each valid; on change, absent fields stay and `Some(None)` clears.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContactInput {
+    /// Required on create.
     pub name: Option<String>,
     pub title: Option<Option<String>>,
-    pub phone: Option<Option<String>>,
+    pub phone: Option<Option<Phone>>,
     pub email: Option<Option<String>>,
     pub is_primary: Option<bool>,
     pub notes: Option<Option<String>>,
 }
 
-fn apply(row: &mut ContactRow, input: &ContactInput) -> Result<(), FieldErrors> {
-    let mut errs = FieldErrors::default();
-    if let Some(n) = &input.name
-        && let Some(n) = errs.check(parse_name("/name", n))
-    {
-        row.name = n;
+fn apply(r: &mut Contact, input: &ContactInput) {
+    if let Some(n) = &input.name {
+        r.name.clone_from(n);
     }
-    if let Some(t) = &input.title
-        && let Some(t) = errs.check(parse_text("/title", t.as_deref(), crm_domain::limits::CONTACT_TITLE))
-    {
-        row.title = t;
+    if let Some(t) = &input.title {
+        r.title.clone_from(t);
     }
     if let Some(p) = &input.phone {
-        row.phone = match p.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(raw) => errs.check(Phone::parse("/phone", raw)).map(|p| p.e164().to_owned()),
-        };
+        r.phone = p.as_ref().map(|p| p.e164().to_owned());
     }
     if let Some(e) = &input.email {
-        row.email = match e.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(raw) => errs.check(parse_email("/email", raw)),
-        };
+        r.email.clone_from(e);
     }
     if let Some(p) = input.is_primary {
-        row.is_primary = p;
+        r.is_primary = p;
     }
-    if let Some(n) = &input.notes
-        && let Some(n) = errs.check(parse_text("/notes", n.as_deref(), 10_000))
-    {
-        row.notes = n;
+    if let Some(n) = &input.notes {
+        r.notes.clone_from(n);
     }
-    errs.into_result()
 }
 
 /// The audit form of a contact: the phone masked, as in a customer's entries.
-fn audit_json(r: &ContactRow) -> serde_json::Value {
+fn audit_json(r: &Contact) -> serde_json::Value {
     json!({"customer_id": r.customer_id, "name": r.name, "title": r.title,
         "phone": r.phone.as_deref().map(masked_phone), "email": r.email, "is_primary": r.is_primary})
 }
@@ -106,14 +94,17 @@ impl App {
     pub async fn add_contact(
         &self,
         who: &Access,
-        customer: Uuid,
+        customer: CustomerId,
         input: ContactInput,
     ) -> Result<ContactView, AppError> {
         who.require("customers:write")?;
+        if input.name.is_none() {
+            return Err(FieldError::new("/name", "required").into());
+        }
         let now = Utc::now();
-        let mut row = ContactRow {
-            tenant_id: who.tenant_id.0,
-            id: Uuid::now_v7(),
+        let mut row = Contact {
+            tenant_id: who.tenant_id,
+            id: ContactId::new(),
             customer_id: customer,
             name: String::new(),
             title: None,
@@ -124,44 +115,39 @@ impl App {
             created_at: now,
             updated_at: now,
         };
-        let mut errs = FieldErrors::default();
-        if input.name.is_none() {
-            errs.push(FieldError::new("/name", "required"));
-        }
-        if let Err(e) = apply(&mut row, &input) {
-            errs.0.extend(e.0);
-        }
-        errs.into_result()?;
+        apply(&mut row, &input);
         let tx = self.store().begin_write().await?;
         // The customer stays live (not deleted or merged away) until this commits.
         let c = customers::lock_scoped(&tx, who.tenant_id, &who.scope, customer)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(CUSTOMER_NOT_FOUND)?;
-        if c.kind != CustomerKind::Organization.as_str() {
+        if c.kind != CustomerKind::Organization {
             return Err(AppError::Conflict { code: "customer.not_organization", field: None });
         }
         let row = contacts::insert(&tx, row).await?;
         if row.is_primary {
             contacts::clear_primary(&tx, who.tenant_id, customer, row.id).await?;
         }
-        audit::record(&tx, who, "create", "contact", row.id, audit_json(&row)).await?;
+        audit::record(&tx, who, "create", "contact", row.id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ContactView::new(row, who))
     }
 
-    pub async fn list_contacts(&self, who: &Access, customer: Uuid) -> Result<Vec<ContactView>, AppError> {
+    /// A customer's contacts, primary first.
+    pub async fn list_contacts(&self, who: &Access, customer: CustomerId) -> Result<Items<ContactView>, AppError> {
         who.require("customers:read")?;
         let db = self.store().conn();
         customers::find_scoped(db, who.tenant_id, &who.scope, customer)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(CUSTOMER_NOT_FOUND)?;
-        Ok(contacts::of_customer(db, who.tenant_id, customer)
+        let items = contacts::of_customer(db, who.tenant_id, customer)
             .await?
             .into_iter()
             .map(|r| ContactView::new(r, who))
-            .collect())
+            .collect();
+        Ok(Items { items })
     }
 
     /// Finds and locks a contact whose customer the caller may see, locking the customer first
@@ -170,8 +156,8 @@ impl App {
         &self,
         tx: &crm_store::DatabaseTransaction,
         who: &Access,
-        id: Uuid,
-    ) -> Result<ContactRow, AppError> {
+        id: ContactId,
+    ) -> Result<Contact, AppError> {
         let row = contacts::find(tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         customers::lock_scoped(tx, who.tenant_id, &who.scope, row.customer_id)
             .await?
@@ -181,28 +167,34 @@ impl App {
         contacts::lock_of_customer(tx, who.tenant_id, id, row.customer_id).await?.ok_or(NOT_FOUND)
     }
 
-    pub async fn update_contact(&self, who: &Access, id: Uuid, input: ContactInput) -> Result<ContactView, AppError> {
+    pub async fn update_contact(
+        &self,
+        who: &Access,
+        id: ContactId,
+        input: ContactInput,
+    ) -> Result<ContactView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
         let before = self.scoped_contact(&tx, who, id).await?;
         let mut after = before.clone();
-        apply(&mut after, &input)?;
+        apply(&mut after, &input);
         after.updated_at = Utc::now();
         let row = contacts::update(&tx, after).await?;
         if row.is_primary {
             contacts::clear_primary(&tx, who.tenant_id, row.customer_id, row.id).await?;
         }
-        audit::record(&tx, who, "update", "contact", id, audit::diff(&audit_json(&before), &audit_json(&row))).await?;
+        let diff = audit::diff(&audit_json(&before), &audit_json(&row));
+        audit::record(&tx, who, "update", "contact", id.0, diff).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ContactView::new(row, who))
     }
 
-    pub async fn delete_contact(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
+    pub async fn delete_contact(&self, who: &Access, id: ContactId) -> Result<(), AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
         let row = self.scoped_contact(&tx, who, id).await?;
         contacts::delete(&tx, who.tenant_id, id).await?;
-        audit::record(&tx, who, "delete", "contact", id, audit_json(&row)).await?;
+        audit::record(&tx, who, "delete", "contact", id.0, audit_json(&row)).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

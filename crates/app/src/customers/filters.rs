@@ -5,6 +5,7 @@ use crate::platform::custom_fields::{Definitions, value_condition};
 use crate::{Access, AppError};
 use chrono::{Duration, NaiveDate, Utc};
 use crm_domain::customers::{CustomerKind, Gender, LifecycleGrade};
+use crm_domain::ids::{TagId, UserId};
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::ConnectionTrait;
@@ -16,16 +17,16 @@ use crm_store::customers::records::CustomerFilter;
 pub struct ListFilters {
     /// Free text: name, pinyin, initials, phone, email.
     pub q: Option<crm_domain::customers::SearchQuery>,
-    pub owner_id: Option<uuid::Uuid>,
-    pub tag_id: Option<uuid::Uuid>,
+    pub owner_id: Option<UserId>,
+    pub tag_id: Option<TagId>,
     /// The trash instead of the live customers.
     pub deleted: bool,
-    pub kind: Option<String>,
-    pub grade: Option<String>,
+    pub kind: Option<CustomerKind>,
+    pub grade: Option<LifecycleGrade>,
     pub level: Option<String>,
     pub source: Option<String>,
     pub industry: Option<String>,
-    pub gender: Option<String>,
+    pub gender: Option<Gender>,
     pub province: Option<String>,
     pub city: Option<String>,
     pub district: Option<String>,
@@ -51,29 +52,13 @@ fn text(column: TextColumn, v: String) -> Criterion {
 }
 
 /// The store's filter for `f`; a value that cannot match any customer is an error naming the parameter.
-pub(crate) async fn store_filter(
-    c: &impl ConnectionTrait,
-    who: &Access,
-    f: ListFilters,
-) -> Result<CustomerFilter, AppError> {
+pub async fn store_filter(c: &impl ConnectionTrait, who: &Access, f: ListFilters) -> Result<CustomerFilter, AppError> {
     let mut errs = FieldErrors::default();
     let mut out = Vec::new();
-    if let Some(k) = f.kind
-        && errs.check(CustomerKind::parse("/kind", &k)).is_some()
-    {
-        out.push(text(TextColumn::Kind, k));
-    }
-    if let Some(g) = f.grade
-        && errs.check(LifecycleGrade::parse("/grade", &g)).is_some()
-    {
-        out.push(text(TextColumn::Grade, g));
-    }
-    if let Some(g) = f.gender
-        && errs.check(Gender::parse("/gender", &g)).is_some()
-    {
-        out.push(text(TextColumn::Gender, g));
-    }
     for (column, v) in [
+        (TextColumn::Kind, f.kind.map(|k| k.as_str().to_owned())),
+        (TextColumn::Grade, f.grade.map(|g| g.as_str().to_owned())),
+        (TextColumn::Gender, f.gender.map(|g| g.as_str().to_owned())),
         (TextColumn::Level, f.level),
         (TextColumn::Source, f.source),
         (TextColumn::Industry, f.industry),

@@ -1,28 +1,32 @@
 //! Interactions (跟进记录) and the customer timeline: one newest-first feed merging
 //! interactions and grade changes (purchases, tickets and points join it as they arrive).
 
+use crate::paging::Page;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use crm_domain::customers::InteractionKind;
-use crm_domain::customers::customer::parse_text;
+use crm_domain::FieldError;
+use crm_domain::customers::{InteractionKind, LifecycleGrade};
+use crm_domain::ids::{CustomerId, InteractionId};
 use crm_domain::paging::Limit;
-use crm_domain::{FieldError, FieldErrors};
 use crm_store::StoreError;
-use crm_store::customers::interactions::{self, InteractionRow};
+use crm_store::customers::interactions::{self, Interaction};
 use crm_store::customers::{grade_history, records as customers};
+use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-/// An interaction as the API shows it.
-#[derive(Debug, Clone)]
+/// An interaction.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InteractionView {
-    pub id: Uuid,
-    pub customer_id: Uuid,
-    pub kind: String,
+    pub id: InteractionId,
+    pub customer_id: CustomerId,
+    pub kind: InteractionKind,
     pub occurred_at: DateTime<Utc>,
+    /// Who recorded it: `user`, `api_client` or `system`.
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
     pub summary: String,
@@ -31,8 +35,8 @@ pub struct InteractionView {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<InteractionRow> for InteractionView {
-    fn from(r: InteractionRow) -> Self {
+impl From<Interaction> for InteractionView {
+    fn from(r: Interaction) -> Self {
         Self {
             id: r.id,
             customer_id: r.customer_id,
@@ -48,51 +52,39 @@ impl From<InteractionRow> for InteractionView {
     }
 }
 
-/// A new interaction; `occurred_at` defaults to now.
-#[derive(Debug, Clone)]
+/// A new interaction, each field valid; `occurred_at` defaults to now.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewInteraction {
-    pub kind: String,
+    pub kind: InteractionKind,
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Trimmed, 1 to 10000 characters.
     pub summary: String,
     pub next_step: Option<String>,
     pub next_contact_on: Option<NaiveDate>,
 }
 
-/// One timeline entry.
-#[derive(Debug, Clone)]
-pub enum TimelineEvent {
-    Interaction(InteractionView),
-    GradeChange {
-        id: Uuid,
-        at: DateTime<Utc>,
-        from: Option<String>,
-        to: String,
-        actor_type: String,
-        actor_id: Option<Uuid>,
-    },
+/// What a timeline entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineEntryType {
+    Interaction,
+    GradeChange,
 }
 
-impl TimelineEvent {
-    pub fn at(&self) -> DateTime<Utc> {
-        match self {
-            TimelineEvent::Interaction(i) => i.occurred_at,
-            TimelineEvent::GradeChange { at, .. } => *at,
-        }
-    }
-
-    pub fn id(&self) -> Uuid {
-        match self {
-            TimelineEvent::Interaction(i) => i.id,
-            TimelineEvent::GradeChange { id, .. } => *id,
-        }
-    }
-}
-
-/// A page of the timeline, newest first.
-#[derive(Debug, Clone)]
-pub struct TimelinePage {
-    pub items: Vec<TimelineEvent>,
-    pub next_cursor: Option<String>,
+/// One entry of the timeline: `type` says which fields are set.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineEntry {
+    #[serde(rename = "type")]
+    pub type_: TimelineEntryType,
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub interaction: Option<InteractionView>,
+    pub grade_from: Option<LifecycleGrade>,
+    pub grade_to: Option<LifecycleGrade>,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
 }
 
 fn encode(at: DateTime<Utc>, id: Uuid) -> String {
@@ -113,31 +105,15 @@ impl App {
     pub async fn add_interaction(
         &self,
         who: &Access,
-        customer: Uuid,
+        customer: CustomerId,
         cmd: NewInteraction,
     ) -> Result<InteractionView, AppError> {
         who.require("customers:write")?;
-        let mut errs = FieldErrors::default();
-        let kind = errs.check(InteractionKind::parse("/kind", &cmd.kind));
-        let summary = match parse_text("/summary", Some(&cmd.summary), 10_000) {
-            Ok(Some(s)) => Some(s),
-            Ok(None) => {
-                errs.push(FieldError::new("/summary", "required"));
-                None
-            }
-            Err(e) => {
-                errs.push(e);
-                None
-            }
-        };
-        let next_step = errs.check(parse_text("/next_step", cmd.next_step.as_deref(), 2000)).flatten();
         let now = Utc::now();
         let occurred_at = cmd.occurred_at.unwrap_or(now);
         if occurred_at > now + chrono::Duration::minutes(5) {
-            errs.push(FieldError::new("/occurred_at", "in_future"));
+            return Err(FieldError::new("/occurred_at", "in_future").into());
         }
-        errs.into_result()?;
-        let (Some(kind), Some(summary)) = (kind, summary) else { return Err(AppError::Internal("unreachable".into())) };
         let tx = self.store().begin_write().await?;
         // The customer stays live (not deleted or merged away) until this commits.
         customers::lock_scoped(&tx, who.tenant_id, &who.scope, customer)
@@ -146,23 +122,23 @@ impl App {
             .ok_or(CUSTOMER_NOT_FOUND)?;
         let row = interactions::insert(
             &tx,
-            InteractionRow {
-                tenant_id: who.tenant_id.0,
-                id: Uuid::now_v7(),
+            Interaction {
+                tenant_id: who.tenant_id,
+                id: InteractionId::new(),
                 customer_id: customer,
-                kind: kind.as_str().to_owned(),
+                kind: cmd.kind,
                 occurred_at,
                 actor_type: who.actor.kind().to_owned(),
                 actor_id: who.actor.id(),
-                summary,
-                next_step,
+                summary: cmd.summary,
+                next_step: cmd.next_step,
                 next_contact_on: cmd.next_contact_on,
                 created_at: now,
             },
         )
         .await?;
         customers::touch_interaction(&tx, who.tenant_id, customer, occurred_at).await?;
-        audit::record(&tx, who, "create", "interaction", row.id, json!({"customer_id": customer, "kind": row.kind}))
+        audit::record(&tx, who, "create", "interaction", row.id.0, json!({"customer_id": customer, "kind": row.kind}))
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(row.into())
@@ -172,35 +148,46 @@ impl App {
     pub async fn customer_timeline(
         &self,
         who: &Access,
-        customer: Uuid,
+        customer: CustomerId,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<TimelinePage, AppError> {
+    ) -> Result<Page<TimelineEntry>, AppError> {
         who.require("customers:read")?;
         let limit = Limit::parse("/limit", limit)?.get() as usize;
         let before = cursor.map(decode).transpose()?;
         let db = self.store().conn();
         customers::find_scoped(db, who.tenant_id, &who.scope, customer).await?.ok_or(CUSTOMER_NOT_FOUND)?;
         let fetch = limit as u64 + 1;
-        let mut events: Vec<TimelineEvent> = interactions::page(db, who.tenant_id, customer, before, fetch)
+        let mut entries: Vec<TimelineEntry> = interactions::page(db, who.tenant_id, customer, before, fetch)
             .await?
             .into_iter()
-            .map(|r| TimelineEvent::Interaction(r.into()))
+            .map(|r| TimelineEntry {
+                type_: TimelineEntryType::Interaction,
+                id: r.id.0,
+                at: r.occurred_at,
+                actor_type: r.actor_type.clone(),
+                actor_id: r.actor_id,
+                interaction: Some(r.into()),
+                grade_from: None,
+                grade_to: None,
+            })
             .collect();
-        events.extend(grade_history::page(db, who.tenant_id, customer, before, fetch).await?.into_iter().map(|g| {
-            TimelineEvent::GradeChange {
+        entries.extend(grade_history::page(db, who.tenant_id, customer, before, fetch).await?.into_iter().map(|g| {
+            TimelineEntry {
+                type_: TimelineEntryType::GradeChange,
                 id: g.id,
                 at: g.changed_at,
-                from: g.from_grade,
-                to: g.to_grade,
+                interaction: None,
+                grade_from: g.from,
+                grade_to: Some(g.to),
                 actor_type: g.actor_type,
                 actor_id: g.actor_id,
             }
         }));
-        events.sort_by_key(|e| std::cmp::Reverse((e.at(), e.id())));
-        let more = events.len() > limit;
-        events.truncate(limit);
-        let next_cursor = if more { events.last().map(|e| encode(e.at(), e.id())) } else { None };
-        Ok(TimelinePage { items: events, next_cursor })
+        entries.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
+        let more = entries.len() > limit;
+        entries.truncate(limit);
+        let next_cursor = if more { entries.last().map(|e| encode(e.at, e.id)) } else { None };
+        Ok(Page { items: entries, next_cursor })
     }
 }

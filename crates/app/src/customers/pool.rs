@@ -7,19 +7,18 @@
 //! claim limit, the claiming user's key) before it checks, and the job locks its batch up front.
 
 use super::filters::{ListFilters, store_filter};
-use super::records::{views, write_change};
+use super::records::{view, views, write_change};
 use super::view::CustomerView;
 use crate::paging::{Page, PageRequest};
 use crate::platform::settings::{self, POOL_RETURN_DAYS};
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Duration, Utc};
 use crm_domain::customers::customer::parse_text;
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{CustomerId, TenantId};
 use crm_store::ScopeFilter;
 use crm_store::customers::criteria::{Criterion, SetOp};
 use crm_store::customers::records as customers;
 use crm_store::platform::{key_locks, tenant_settings};
-use uuid::Uuid;
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
 /// The key-lock namespace of a user's claims from the pool.
@@ -39,20 +38,21 @@ impl App {
         let db = self.store().conn();
         let mut f = store_filter(db, who, ListFilters { deleted: false, in_pool: None, ..filters }).await?;
         f.criteria.push(Criterion::Owner { op: SetOp::IsNotSet, ids: Vec::new() });
-        let rows = customers::page(db, who.tenant_id, &ScopeFilter::All, &f, page.after, page.fetch_size()).await?;
-        let page = page.finish(rows, |r| r.id, |r| r);
+        let after = page.after.map(CustomerId);
+        let rows = customers::page(db, who.tenant_id, &ScopeFilter::All, &f, after, page.fetch_size()).await?;
+        let page = page.finish(rows, |r| r.id.0, |r| r);
         Ok(Page { items: views(db, who, page.items).await?, next_cursor: page.next_cursor })
     }
 
     /// Takes a customer from the pool: the caller becomes its owner.
-    pub async fn claim_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
+    pub async fn claim_customer(&self, who: &Access, id: CustomerId) -> Result<CustomerView, AppError> {
         who.require("customers:pool")?;
         let user = who.user_id().ok_or(AppError::Forbidden { code: "auth.user_required", permission: None })?;
         let tx = self.store().begin_write().await?;
         let limit = settings::load(&tx, who.tenant_id).await?.pool_claim_limit;
         if limit.is_some() {
             // One user's claims run one at a time, so two claims cannot both count one below the limit.
-            key_locks::lock(&tx, CLAIMS, who.tenant_id, &[&user.0.to_string()]).await?;
+            key_locks::lock(&tx, CLAIMS, who.tenant_id, &[&user.to_string()]).await?;
         }
         let before =
             customers::lock(&tx, who.tenant_id, id).await?.filter(|r| r.deleted_at.is_none()).ok_or(NOT_FOUND)?;
@@ -64,25 +64,25 @@ impl App {
             return Err(AppError::Conflict { code: "customer.already_owned", field: None });
         }
         if let Some(limit) = limit
-            && customers::count_owned(&tx, who.tenant_id, user.0).await? >= u64::from(limit)
+            && customers::count_owned(&tx, who.tenant_id, user).await? >= u64::from(limit)
         {
             return Err(AppError::Conflict { code: "customer.claim_limit_reached", field: None });
         }
         let now = Utc::now();
-        if !customers::claim_if_unowned(&tx, who.tenant_id, id, user.0, now).await? {
+        if !customers::claim_if_unowned(&tx, who.tenant_id, id, user, now).await? {
             return Err(AppError::Conflict { code: "customer.already_owned", field: None });
         }
         let mut after = before.clone();
-        after.owner_id = Some(user.0);
+        after.owner_id = Some(user);
         after.owned_since = Some(now);
         let (row, _) = write_change(&tx, who, before, after, "claim").await?;
-        let v = super::records::view(&tx, who, row).await?;
+        let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(crm_store::StoreError::from)?;
         Ok(v)
     }
 
     /// Puts an owned customer (within the caller's scope) into the pool, with an optional reason.
-    pub async fn release_customer(&self, who: &Access, id: Uuid, reason: Option<&str>) -> Result<(), AppError> {
+    pub async fn release_customer(&self, who: &Access, id: CustomerId, reason: Option<&str>) -> Result<(), AppError> {
         who.require("customers:write")?;
         let reason = parse_text("/reason", reason, 500)?;
         let tx = self.store().begin_write().await?;
@@ -103,7 +103,7 @@ impl App {
                 who,
                 "release_reason",
                 "customer",
-                row.id,
+                row.id.0,
                 serde_json::json!({"reason": r}),
             )
             .await?;

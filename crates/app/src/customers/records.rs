@@ -1,69 +1,52 @@
-//! The customer record: create, read within the data scope, change (with `If-Match`), soft
-//! delete and restore, and the lifecycle-grade history. Every write takes the next change
-//! sequence number and is audited in its transaction.
+//! The customer record's shared helpers, and the one door other contexts (membership) use to
+//! read and write customers: a blank record, writing a new one or a change (each with the next
+//! change number, custom values, grade history and audit entry in the caller's transaction),
+//! views with tags, and the duplicate keys a refusal is decided under.
 
-use super::duplicates::{DuplicateCandidate, candidates, lock_keys, new_keys, refuse_new_duplicates, refuses};
-use super::input::{CustomerInput, apply, required, same_content};
-use super::view::{CustomerView, audit_json};
-use crate::paging::{Page, PageRequest};
+pub use super::filters::{ListFilters, store_filter};
+pub use super::input::{CustomerInput, apply};
+pub use super::view::{CustomerView, DuplicateCandidate, PII};
+pub use crm_store::customers::records::Customer;
+
+use super::input::same_content;
+use super::view::audit_json;
 use crate::platform::audit;
 use crate::platform::custom_fields::{Definitions, sync_values};
-use crate::{Access, App, AppError, etag};
-use chrono::{DateTime, Utc};
+use crate::{Access, AppError};
+use chrono::Utc;
 use crm_domain::FieldErrors;
+use crm_domain::customers::duplicates::{DuplicateKeys, DuplicateReason};
 use crm_domain::customers::{CustomerKind, LifecycleGrade};
-use crm_domain::ids::{TenantId, UserId};
+use crm_domain::ids::{CustomerId, TagId, TenantId};
 use crm_domain::platform::custom_fields::ObjectType;
-use crm_store::UniqueKey;
-use crm_store::customers::grade_history;
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Insert};
+use crm_store::customers::{duplicates as store_duplicates, grade_history};
 use crm_store::identity::users;
+use crm_store::membership::person_locks;
 use crm_store::platform::counters;
-use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};
-use uuid::Uuid;
+use crm_store::{ConnectionTrait, DatabaseTransaction};
 
 /// The counter behind the change feed.
 pub(crate) const CHANGES: &str = "customer_changes";
-const NOT_FOUND: AppError = AppError::NotFound { entity: "customer" };
 /// Another change of the customer came between the caller's read and its write.
 const CHANGED: AppError = AppError::Conflict { code: "customer.changed_concurrently", field: None };
+/// The most candidates reported for one customer.
+const MAX_CANDIDATES: u64 = 20;
 
-/// A created customer and the probable duplicates it was created beside.
-#[derive(Debug, Clone)]
-pub struct Created {
-    pub customer: CustomerView,
-    pub warnings: Vec<DuplicateCandidate>,
-}
-
-/// A grade change as the API shows it.
-#[derive(Debug, Clone)]
-pub struct GradeChange {
-    pub from: Option<String>,
-    pub to: String,
-    pub changed_at: DateTime<Utc>,
-    pub actor_type: String,
-    pub actor_id: Option<Uuid>,
-}
-
-/// An empty row for a new customer.
-pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
+/// An empty record for a new customer, owned by the creating user.
+pub(crate) fn blank(tenant: TenantId, who: &Access) -> Customer {
     let now = Utc::now();
-    CustomerRow {
-        tenant_id: tenant.0,
-        id: Uuid::now_v7(),
-        kind: CustomerKind::Person.as_str().to_owned(),
+    Customer {
+        tenant_id: tenant,
+        id: CustomerId::new(),
+        kind: CustomerKind::Person,
         name: String::new(),
-        name_norm: String::new(),
-        name_pinyin: String::new(),
-        name_initials: String::new(),
         phone: None,
-        phone_last4: None,
         email: None,
         gender: None,
         birthday: None,
         id_number: None,
         company: None,
-        company_key: None,
         province: None,
         city: None,
         district: None,
@@ -72,8 +55,8 @@ pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
         external_id: None,
         industry: None,
         level: None,
-        grade: LifecycleGrade::Prospect.as_str().to_owned(),
-        owner_id: who.user_id().map(|u| u.0),
+        grade: LifecycleGrade::Prospect,
+        owner_id: who.user_id(),
         owned_since: who.user_id().map(|_| now),
         notes: None,
         custom_fields: "{}".to_owned(),
@@ -91,12 +74,12 @@ pub(crate) fn blank(tenant: TenantId, who: &Access) -> CustomerRow {
 pub(crate) async fn check_owner(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    row: &CustomerRow,
+    r: &Customer,
     field: &str,
     errs: &mut FieldErrors,
 ) -> Result<(), AppError> {
-    if let Some(o) = row.owner_id
-        && users::find(c, tenant, UserId(o)).await?.is_none()
+    if let Some(o) = r.owner_id
+        && users::find(c, tenant, o).await?.is_none()
     {
         errs.push(crm_domain::FieldError::new(field, "not_found"));
     }
@@ -107,9 +90,9 @@ pub(crate) async fn check_owner(
 pub(crate) async fn views(
     c: &impl ConnectionTrait,
     who: &Access,
-    rows: Vec<CustomerRow>,
+    rows: Vec<Customer>,
 ) -> Result<Vec<CustomerView>, AppError> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<CustomerId> = rows.iter().map(|r| r.id).collect();
     let mut tags = super::tags::tags_by_customer(c, who, &ids).await?;
     let defs = Definitions::load(c, who.tenant_id, ObjectType::Customer).await?;
     Ok(rows
@@ -121,7 +104,7 @@ pub(crate) async fn views(
         .collect())
 }
 
-pub(crate) async fn view(c: &impl ConnectionTrait, who: &Access, row: CustomerRow) -> Result<CustomerView, AppError> {
+pub(crate) async fn view(c: &impl ConnectionTrait, who: &Access, row: Customer) -> Result<CustomerView, AppError> {
     views(c, who, vec![row]).await?.pop().ok_or_else(|| AppError::Internal("view of nothing".to_owned()))
 }
 
@@ -129,14 +112,14 @@ pub(crate) async fn view(c: &impl ConnectionTrait, who: &Access, row: CustomerRo
 pub(crate) async fn write_tags(
     tx: &DatabaseTransaction,
     who: &Access,
-    customer: Uuid,
-    tag_ids: Option<&[Uuid]>,
+    customer: CustomerId,
+    tag_ids: Option<&[TagId]>,
 ) -> Result<(), AppError> {
     let Some(ids) = tag_ids else { return Ok(()) };
-    let mut unique: Vec<Uuid> = ids.to_vec();
+    let mut unique: Vec<TagId> = ids.to_vec();
     unique.sort();
     unique.dedup();
-    let before: Vec<Uuid> = crm_store::customers::tags::of_customers(tx, who.tenant_id, &[customer])
+    let before: Vec<TagId> = crm_store::customers::tags::of_customers(tx, who.tenant_id, &[customer])
         .await?
         .into_iter()
         .map(|(_, t)| t.id)
@@ -156,7 +139,7 @@ pub(crate) async fn write_tags(
         who,
         "tag",
         "customer",
-        customer,
+        customer.0,
         serde_json::json!({"tags": {"from": sorted_before, "to": unique}}),
     )
     .await?;
@@ -165,55 +148,68 @@ pub(crate) async fn write_tags(
 
 /// Inserts a new customer with the next change number (unless the caller reserved one), its
 /// custom values, first grade and audit entry, and reads it back as stored.
-pub(crate) async fn write_new(
-    tx: &DatabaseTransaction,
-    who: &Access,
-    mut row: CustomerRow,
-) -> Result<CustomerRow, AppError> {
+pub(crate) async fn write_new(tx: &DatabaseTransaction, who: &Access, mut row: Customer) -> Result<Customer, AppError> {
     if row.change_seq == 0 {
         row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
     }
-    insert_new(tx, who, &row).await?;
+    if insert_new(tx, who, &row).await? == Insert::AlreadyThere {
+        return Err(external_id_taken());
+    }
     customers::find(tx, who.tenant_id, row.id).await?.ok_or_else(|| AppError::Internal("customer vanished".to_owned()))
 }
 
-/// What [`write_new`] writes, for a row whose change number is set, without reading it back.
-pub(crate) async fn insert_new(tx: &DatabaseTransaction, who: &Access, row: &CustomerRow) -> Result<(), AppError> {
-    customers::insert(tx, row).await?;
-    if row.custom_fields != "{}" {
-        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
-    }
-    grade_history::append(tx, who.tenant_id, row.id, None, &row.grade, who.actor.kind(), who.actor.id()).await?;
-    audit::record(tx, who, "create", "customer", row.id, audit_json(row)).await?;
-    Ok(())
+/// The source system's key names another customer already.
+pub(crate) fn external_id_taken() -> AppError {
+    AppError::Conflict { code: "customer.external_id_taken", field: Some("/external_id".to_owned()) }
 }
 
-/// What [`insert_new`] writes, for many rows at once (multi-row inserts of the rows, their first
-/// grades and their audit entries; custom values per row that has any).
+/// What [`write_new`] writes, for a record whose change number is set, without reading it back.
+/// A record carrying a source system's key is written only if the key is new (`AlreadyThere`
+/// otherwise, and nothing is written).
+pub(crate) async fn insert_new(tx: &DatabaseTransaction, who: &Access, row: &Customer) -> Result<Insert, AppError> {
+    if row.external_id.is_some() {
+        if customers::insert_keyed(tx, row).await? == Insert::AlreadyThere {
+            return Ok(Insert::AlreadyThere);
+        }
+    } else {
+        customers::insert(tx, row).await?;
+    }
+    if row.custom_fields != "{}" {
+        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id.0, &row.custom_fields).await?;
+    }
+    grade_history::append(tx, who.tenant_id, row.id, None, row.grade, who.actor.kind(), who.actor.id()).await?;
+    audit::record(tx, who, "create", "customer", row.id.0, audit_json(row)).await?;
+    Ok(Insert::Inserted(row.id))
+}
+
+/// What [`insert_new`] writes, for many keyed records at once (multi-row inserts of the rows,
+/// their first grades and their audit entries; custom values per row that has any). Returns the
+/// ids written: a record whose key its source has already is left out.
 pub(crate) async fn insert_new_many(
     tx: &DatabaseTransaction,
     who: &Access,
-    rows: &[CustomerRow],
-) -> Result<(), AppError> {
-    customers::insert_many(tx, rows).await?;
+    rows: &[Customer],
+) -> Result<Vec<CustomerId>, AppError> {
+    let written = customers::insert_many_keyed(tx, rows).await?;
+    let rows: Vec<&Customer> = rows.iter().filter(|r| written.contains(&r.id)).collect();
     for row in rows.iter().filter(|r| r.custom_fields != "{}") {
-        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
+        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id.0, &row.custom_fields).await?;
     }
-    let first: Vec<(Uuid, &str)> = rows.iter().map(|r| (r.id, r.grade.as_str())).collect();
+    let first: Vec<(CustomerId, LifecycleGrade)> = rows.iter().map(|r| (r.id, r.grade)).collect();
     grade_history::append_first(tx, who.tenant_id, &first, who.actor.kind(), who.actor.id()).await?;
-    audit::record_many(tx, who, "create", "customer", rows.iter().map(|r| (r.id, audit_json(r))).collect()).await?;
-    Ok(())
+    audit::record_many(tx, who, "create", "customer", rows.iter().map(|r| (r.id.0, audit_json(r))).collect()).await?;
+    Ok(written)
 }
 
 /// Writes a change unless nothing differs (with the next change number unless the caller set
-/// one); returns the row and whether it changed.
+/// one); returns the record and whether it changed.
 pub(crate) async fn write_change(
     tx: &DatabaseTransaction,
     who: &Access,
-    before: CustomerRow,
-    mut after: CustomerRow,
+    before: Customer,
+    mut after: Customer,
     action: &str,
-) -> Result<(CustomerRow, bool), AppError> {
+) -> Result<(Customer, bool), AppError> {
     if same_content(&before, &after) {
         return Ok((before, false));
     }
@@ -231,230 +227,100 @@ pub(crate) async fn write_change(
         after.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
     }
     let diff = audit::diff(&audit_json(&before), &audit_json(&after));
-    let grade_from = (before.grade != after.grade).then(|| before.grade.clone());
+    let grade_from = (before.grade != after.grade).then_some(before.grade);
     let custom_changed = before.custom_fields != after.custom_fields;
-    let row = customers::update(tx, before, after).await?.ok_or(CHANGED)?;
+    let row = customers::update(tx, &before, &after).await?.ok_or(CHANGED)?;
     if custom_changed {
-        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id, &row.custom_fields).await?;
+        sync_values(tx, who.tenant_id, ObjectType::Customer, row.id.0, &row.custom_fields).await?;
     }
     if let Some(from) = grade_from {
-        grade_history::append(tx, who.tenant_id, row.id, Some(&from), &row.grade, who.actor.kind(), who.actor.id())
+        grade_history::append(tx, who.tenant_id, row.id, Some(from), row.grade, who.actor.kind(), who.actor.id())
             .await?;
     }
-    audit::record(tx, who, action, "customer", row.id, diff).await?;
+    audit::record(tx, who, action, "customer", row.id.0, diff).await?;
     Ok((row, true))
 }
 
-fn commit_err(e: crm_store::DbErr) -> AppError {
-    external_taken(StoreError::from(e))
-}
-
-fn external_taken(e: StoreError) -> AppError {
-    if e.is_conflict_on(UniqueKey::CustomerExternal) {
-        AppError::Conflict { code: "customer.external_id_taken", field: Some("/external_id".to_owned()) }
-    } else {
-        e.into()
+/// The keys duplicate detection compares.
+pub(crate) fn keys_of(r: &Customer) -> DuplicateKeys {
+    DuplicateKeys {
+        phone: r.phone.clone(),
+        email: r.email.clone(),
+        id_number: r.id_number.clone(),
+        name_pinyin: r.name_pinyin(),
+        company_key: r.company_key(),
     }
 }
 
-impl App {
-    /// Creates a customer; probable duplicates come back as warnings, or refuse the creation when
-    /// the tenant's duplicate policy says so.
-    pub async fn create_customer(&self, who: &Access, input: CustomerInput) -> Result<Created, AppError> {
-        who.require("customers:write")?;
-        let mut row = blank(who.tenant_id, who);
-        let mut errs = FieldErrors::default();
-        if input.name.is_none() {
-            errs.push(required("/name".to_owned()));
+/// The probable duplicates of `row` among the tenant's live customers.
+pub(crate) async fn candidates(
+    c: &impl ConnectionTrait,
+    who: &Access,
+    row: &Customer,
+) -> Result<Vec<DuplicateCandidate>, AppError> {
+    let keys = keys_of(row);
+    let mut out = Vec::new();
+    for other in store_duplicates::candidates(c, who.tenant_id, &keys, Some(row.id), MAX_CANDIDATES).await? {
+        let reasons = keys.reasons(&keys_of(&other));
+        if reasons.is_empty() {
+            continue;
         }
-        if let Err(e) = apply(&mut row, &input, "") {
-            errs.0.extend(e.0);
-        }
-        let defs = Definitions::load(self.store().conn(), who.tenant_id, ObjectType::Customer).await?;
-        match defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), "", true) {
-            Ok(c) => row.custom_fields = c,
-            Err(e) => errs.0.extend(e.0),
-        }
-        check_owner(self.store().conn(), who.tenant_id, &row, "/owner_id", &mut errs).await?;
-        if let Some(t) = &input.tag_ids {
-            super::tags::check_tags(self.store().conn(), who, t, "/tag_ids", &mut errs).await?;
-        }
-        errs.into_result()?;
-        let tx = self.store().begin_write().await?;
-        // A refusal is decided under the locks of the new customer's keys, so two creates with one
-        // phone cannot both find none; a warning is advisory and needs no lock.
-        let refuse = refuses(&tx, who.tenant_id).await?;
-        if refuse {
-            lock_keys(&tx, who, &[&row]).await?;
-        }
-        let warnings = candidates(&tx, who, &row).await?;
-        if refuse && !warnings.is_empty() {
-            return Err(AppError::Duplicate { candidates: warnings });
-        }
-        let row = write_new(&tx, who, row).await?;
-        write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
-        let v = view(&tx, who, row).await?;
-        tx.commit().await.map_err(commit_err)?;
-        Ok(Created { customer: v, warnings })
+        let visible = customers::find_scoped(c, who.tenant_id, &who.scope, other.id).await?.is_some();
+        out.push(DuplicateCandidate { customer_id: visible.then_some(other.id), reasons });
     }
+    Ok(out)
+}
 
-    /// One live customer within the caller's data scope, or in the public pool when the caller
-    /// may see the pool.
-    pub async fn get_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
-        who.require("customers:read")?;
-        let db = self.store().conn();
-        let mut row = customers::find_scoped(db, who.tenant_id, &who.scope, id).await?;
-        if row.is_none() && who.permissions.contains("customers:pool") {
-            row = customers::find(db, who.tenant_id, id).await?.filter(|r| r.owner_id.is_none());
-        }
-        let row = row.filter(|r| r.deleted_at.is_none()).ok_or(NOT_FOUND)?;
-        view(db, who, row).await
-    }
+/// The keys of `row` that duplicate refusal is decided on, as `person` key-lock names: the
+/// phone (E.164), email and id number as stored (the same strings membership approval locks for
+/// the same person), and the company key with the name pinyin.
+fn person_keys(row: &Customer) -> Vec<String> {
+    let keys = keys_of(row);
+    DuplicateReason::ALL_VALUES.iter().filter_map(|r| keys.key(*r)).collect()
+}
 
-    /// Customers within the caller's data scope, oldest first, filtered and searched.
-    pub async fn list_customers(
-        &self,
-        who: &Access,
-        filters: super::filters::ListFilters,
-        page: PageRequest,
-    ) -> Result<Page<CustomerView>, AppError> {
-        who.require("customers:read")?;
-        let db = self.store().conn();
-        let f = super::filters::store_filter(db, who, filters).await?;
-        let rows = customers::page(db, who.tenant_id, &who.scope, &f, page.after, page.fetch_size()).await?;
-        let page = page.finish(rows, |r| r.id, |r| r);
-        Ok(Page { items: views(db, who, page.items).await?, next_cursor: page.next_cursor })
-    }
+/// The reasons on which `after` has a key that `before` did not have (what a change could make
+/// a new duplicate on).
+pub(crate) fn new_keys(before: &Customer, after: &Customer) -> Vec<DuplicateReason> {
+    let (b, a) = (keys_of(before), keys_of(after));
+    DuplicateReason::ALL_VALUES.iter().copied().filter(|r| a.key(*r).is_some_and(|k| b.key(*r) != Some(k))).collect()
+}
 
-    pub async fn update_customer(
-        &self,
-        who: &Access,
-        id: Uuid,
-        input: CustomerInput,
-        if_match: Option<&str>,
-    ) -> Result<CustomerView, AppError> {
-        who.require("customers:write")?;
-        let tx = self.store().begin_write().await?;
-        let refuse = refuses(&tx, who.tenant_id).await?;
-        if refuse {
-            self.lock_new_keys(&tx, who, id, &input).await?;
-        }
-        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id)
-            .await?
-            .filter(|r| r.deleted_at.is_none())
-            .ok_or(NOT_FOUND)?;
-        etag::check(if_match, before.updated_at)?;
-        let mut after = before.clone();
-        let mut errs = FieldErrors::default();
-        if let Err(e) = apply(&mut after, &input, "") {
-            errs.0.extend(e.0);
-        }
-        if input.custom_fields.is_some() {
-            let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
-            match defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), "", false) {
-                Ok(c) => after.custom_fields = c,
-                Err(e) => errs.0.extend(e.0),
-            }
-        }
-        if input.owner_id.is_some() {
-            check_owner(&tx, who.tenant_id, &after, "/owner_id", &mut errs).await?;
-        }
-        if let Some(t) = &input.tag_ids {
-            super::tags::check_tags(&tx, who, t, "/tag_ids", &mut errs).await?;
-        }
-        errs.into_result()?;
-        if refuse && !new_keys(&before, &after).is_empty() {
-            // Normally held already; a concurrent change of the name or company may add one.
-            lock_keys(&tx, who, &[&after]).await?;
-            refuse_new_duplicates(&tx, who, &before, &after).await?;
-        }
-        let (row, _) = write_change(&tx, who, before, after, "update").await?;
-        write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
-        let v = view(&tx, who, row).await?;
-        tx.commit().await.map_err(commit_err)?;
-        Ok(v)
+/// Under `duplicate_policy: refuse`, refuses a change that gives the customer a key another live
+/// customer has (keys it had already are not held against it). Lock the keys first.
+pub(crate) async fn refuse_new_duplicates(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    before: &Customer,
+    after: &Customer,
+) -> Result<(), AppError> {
+    let new = new_keys(before, after);
+    if new.is_empty() {
+        return Ok(());
     }
+    let found: Vec<DuplicateCandidate> = candidates(tx, who, after)
+        .await?
+        .into_iter()
+        .filter_map(|mut c| {
+            c.reasons.retain(|r| new.contains(r));
+            (!c.reasons.is_empty()).then_some(c)
+        })
+        .collect();
+    if found.is_empty() { Ok(()) } else { Err(AppError::Duplicate { candidates: found }) }
+}
 
-    /// Under `duplicate_policy: refuse`, locks the keys a change would give the customer, before
-    /// the customer's row is locked (key locks come first in every transaction): derived from an
-    /// unlocked read, which the caller re-checks under the row lock.
-    async fn lock_new_keys(
-        &self,
-        tx: &DatabaseTransaction,
-        who: &Access,
-        id: Uuid,
-        input: &CustomerInput,
-    ) -> Result<(), AppError> {
-        let Some(peek) = customers::find_scoped(tx, who.tenant_id, &who.scope, id).await? else { return Ok(()) };
-        let mut after = peek.clone();
-        // Only the keys matter here; errors are reported after the real read.
-        let _ = apply(&mut after, input, "");
-        if new_keys(&peek, &after).is_empty() {
-            return Ok(());
-        }
-        lock_keys(tx, who, &[&after]).await
-    }
+/// Whether the tenant refuses probable duplicates (`duplicate_policy: refuse`), read in the
+/// transaction that decides under the key locks.
+pub(crate) async fn refuses(c: &impl ConnectionTrait, tenant: TenantId) -> Result<bool, AppError> {
+    Ok(crate::platform::settings::load(c, tenant).await?.duplicate_policy
+        == crm_domain::platform::settings::DuplicatePolicy::Refuse)
+}
 
-    /// Soft delete: the customer leaves lists and reads, keeps its history, and can be restored.
-    pub async fn delete_customer(&self, who: &Access, id: Uuid, if_match: Option<&str>) -> Result<(), AppError> {
-        who.require("customers:write")?;
-        let tx = self.store().begin_write().await?;
-        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id)
-            .await?
-            .filter(|r| r.deleted_at.is_none())
-            .ok_or(NOT_FOUND)?;
-        etag::check(if_match, before.updated_at)?;
-        let mut after = before.clone();
-        after.deleted_at = Some(Utc::now());
-        write_change(&tx, who, before, after, "delete").await?;
-        tx.commit().await.map_err(commit_err)?;
-        Ok(())
-    }
-
-    pub async fn restore_customer(&self, who: &Access, id: Uuid) -> Result<CustomerView, AppError> {
-        who.require("customers:write")?;
-        let tx = self.store().begin_write().await?;
-        // A restored customer is live again: under the refuse policy its keys are checked like a
-        // new customer's, under their locks (taken before the row lock).
-        let refuse = refuses(&tx, who.tenant_id).await?;
-        if refuse && let Some(peek) = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await? {
-            lock_keys(&tx, who, &[&peek]).await?;
-        }
-        let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
-        if before.deleted_at.is_none() {
-            return Err(AppError::Conflict { code: "customer.not_deleted", field: None });
-        }
-        if before.merged_into.is_some() {
-            return Err(AppError::Conflict { code: "customer.merged", field: None });
-        }
-        if refuse {
-            let found = candidates(&tx, who, &before).await?;
-            if !found.is_empty() {
-                return Err(AppError::Duplicate { candidates: found });
-            }
-        }
-        let mut after = before.clone();
-        after.deleted_at = None;
-        let (row, _) = write_change(&tx, who, before, after, "restore").await?;
-        let v = view(&tx, who, row).await?;
-        tx.commit().await.map_err(commit_err)?;
-        Ok(v)
-    }
-
-    /// Every grade the customer has had, oldest first.
-    pub async fn customer_grade_history(&self, who: &Access, id: Uuid) -> Result<Vec<GradeChange>, AppError> {
-        who.require("customers:read")?;
-        customers::find_scoped(self.store().conn(), who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
-        Ok(grade_history::of_customer(self.store().conn(), who.tenant_id, id)
-            .await?
-            .into_iter()
-            .map(|g| GradeChange {
-                from: g.from_grade,
-                to: g.to_grade,
-                changed_at: g.changed_at,
-                actor_type: g.actor_type,
-                actor_id: g.actor_id,
-            })
-            .collect())
-    }
+/// Locks the duplicate keys of every record for the rest of the transaction (all at once, in one
+/// sorted order), so that "no live customer has this key, so insert" is decided by one
+/// transaction at a time. Taken before any customer row lock.
+pub(crate) async fn lock_keys(tx: &DatabaseTransaction, who: &Access, rows: &[&Customer]) -> Result<(), AppError> {
+    let keys: Vec<String> = rows.iter().flat_map(|r| person_keys(r)).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    Ok(person_locks::lock(tx, who.tenant_id, &keys).await?)
 }

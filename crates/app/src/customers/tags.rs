@@ -1,31 +1,41 @@
 //! Tags with categories: create, list, delete, and the tags a customer carries.
 
+use crate::paging::Items;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Utc};
 use crm_domain::customers::TagCategory;
-use crm_domain::customers::customer::parse_text;
+use crm_domain::ids::{CustomerId, TagId};
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::UniqueKey;
-use crm_store::customers::tags::{self, TagRow};
+use crm_store::customers::tags::{self, Tag};
 use crm_store::{ConnectionTrait, StoreError};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
-/// A tag as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagView {
-    pub id: Uuid,
+    pub id: TagId,
     pub name: String,
-    pub category: String,
+    pub category: TagCategory,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<TagRow> for TagView {
-    fn from(r: TagRow) -> Self {
+impl From<Tag> for TagView {
+    fn from(r: Tag) -> Self {
         Self { id: r.id, name: r.name, category: r.category, created_at: r.created_at }
     }
+}
+
+/// A new tag, each field valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTag {
+    /// Trimmed, 1 to 100 characters; unique within its category.
+    pub name: String,
+    pub category: TagCategory,
 }
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "tag" };
@@ -42,7 +52,7 @@ fn taken(e: StoreError) -> AppError {
 pub(crate) async fn check_tags(
     c: &impl ConnectionTrait,
     who: &Access,
-    ids: &[Uuid],
+    ids: &[TagId],
     field: &str,
     errs: &mut FieldErrors,
 ) -> Result<(), AppError> {
@@ -58,9 +68,9 @@ pub(crate) async fn check_tags(
 pub(crate) async fn tags_by_customer(
     c: &impl ConnectionTrait,
     who: &Access,
-    customers: &[Uuid],
-) -> Result<BTreeMap<Uuid, Vec<TagView>>, AppError> {
-    let mut out: BTreeMap<Uuid, Vec<TagView>> = BTreeMap::new();
+    customers: &[CustomerId],
+) -> Result<BTreeMap<CustomerId, Vec<TagView>>, AppError> {
+    let mut out: BTreeMap<CustomerId, Vec<TagView>> = BTreeMap::new();
     for (cust, tag) in tags::of_customers(c, who.tenant_id, customers).await? {
         out.entry(cust).or_default().push(tag.into());
     }
@@ -68,56 +78,32 @@ pub(crate) async fn tags_by_customer(
 }
 
 impl App {
-    pub async fn create_tag(&self, who: &Access, name: &str, category: &str) -> Result<TagView, AppError> {
+    pub async fn create_tag(&self, who: &Access, input: NewTag) -> Result<TagView, AppError> {
         who.require("customers:write")?;
-        let mut errs = FieldErrors::default();
-        let name = match errs.check(parse_text("/name", Some(name), crm_domain::limits::TAG_NAME)) {
-            Some(Some(n)) => Some(n),
-            Some(None) => {
-                errs.push(FieldError::new("/name", "required"));
-                None
-            }
-            None => None,
-        };
-        let category = errs.check(TagCategory::parse("/category", category));
-        errs.into_result()?;
-        let (Some(name), Some(category)) = (name, category) else {
-            return Err(AppError::Internal("unreachable".into()));
-        };
         let tx = self.store().begin_write().await?;
-        let row = tags::insert(
-            &tx,
-            TagRow {
-                tenant_id: who.tenant_id.0,
-                id: Uuid::now_v7(),
-                name,
-                category: category.as_str().to_owned(),
-                created_at: Utc::now(),
-            },
-        )
-        .await
-        .map_err(taken)?;
-        audit::record(&tx, who, "create", "tag", row.id, json!({"name": row.name, "category": row.category})).await?;
+        let tag = Tag { id: TagId::new(), name: input.name, category: input.category, created_at: Utc::now() };
+        let row = tags::insert(&tx, who.tenant_id, &tag).await.map_err(taken)?;
+        audit::record(&tx, who, "create", "tag", row.id.0, json!({"name": row.name, "category": row.category})).await?;
         tx.commit().await.map_err(StoreError::from).map_err(taken)?;
         Ok(row.into())
     }
 
-    pub async fn list_tags(&self, who: &Access, category: Option<&str>) -> Result<Vec<TagView>, AppError> {
+    /// The tenant's tags by category and name.
+    pub async fn list_tags(&self, who: &Access, category: Option<TagCategory>) -> Result<Items<TagView>, AppError> {
         who.require("customers:read")?;
-        if let Some(c) = category {
-            TagCategory::parse("/category", c)?;
-        }
-        Ok(tags::list(self.store().conn(), who.tenant_id, category).await?.into_iter().map(Into::into).collect())
+        let items =
+            tags::list(self.store().conn(), who.tenant_id, category).await?.into_iter().map(Into::into).collect();
+        Ok(Items { items })
     }
 
     /// Deletes a tag; it comes off every customer.
-    pub async fn delete_tag(&self, who: &Access, id: Uuid) -> Result<(), AppError> {
+    pub async fn delete_tag(&self, who: &Access, id: TagId) -> Result<(), AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
         // Locked before its links go: a customer write that holds the tag finishes first.
         let row = tags::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         tags::delete(&tx, who.tenant_id, id).await?;
-        audit::record(&tx, who, "delete", "tag", id, json!({"name": row.name, "category": row.category})).await?;
+        audit::record(&tx, who, "delete", "tag", id.0, json!({"name": row.name, "category": row.category})).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

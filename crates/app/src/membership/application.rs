@@ -2,7 +2,7 @@
 //! (submission and correction in `applications`, decisions in `approval`): the view with its
 //! masking, the audit form, and the checks before a decision.
 
-use crate::customers::view::PII;
+use crate::customers::records::PII;
 use crate::platform::settings::TenantSettings;
 use crate::{Access, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +11,7 @@ use crm_domain::customers::customer::mask_id_number;
 use crm_domain::ids::{ApplicationId, LevelId, MemberId};
 use crm_domain::membership::{ApplicantPhone, ApplicationStatus, Channel, Finding};
 use crm_store::ConnectionTrait;
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Customer as CustomerRow};
 use crm_store::membership::applications::Application;
 use crm_store::scope::ScopeFilter;
 use serde::Serialize;

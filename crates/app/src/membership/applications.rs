@@ -14,13 +14,13 @@ use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::FieldErrors;
 use crm_domain::customers::Phone;
-use crm_domain::ids::{ApplicationId, UserId};
+use crm_domain::ids::ApplicationId;
 use crm_domain::integration::events::{DomainEvent, EnrollmentApplicationSubmittedV1};
 use crm_domain::membership::review::{Facts, review};
 use crm_domain::membership::{
     Applicant, ApplicantPatch, ApplicationStatus, Channel, ExternalKey, Finding, FindingCode,
 };
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Customer as CustomerRow};
 use crm_store::membership::Insertion;
 use crm_store::membership::applications::{
     self as store, Application, ApplicationChanges, ApplicationFilter, CustomerLink, NewApplication,
@@ -126,7 +126,9 @@ async fn run_review(
 /// resolves to the one it was merged into).
 async fn named_customer(c: &impl ConnectionTrait, who: &Access, named: &CustomerRef) -> Result<CustomerRow, AppError> {
     let (mut found, field) = match named {
-        CustomerRef::Id(id) => (customers::find(c, who.tenant_id, *id).await?, "/customer_id"),
+        CustomerRef::Id(id) => {
+            (customers::find(c, who.tenant_id, crm_domain::ids::CustomerId(*id)).await?, "/customer_id")
+        }
         CustomerRef::Key { source, external_id } => {
             (customers::find_external(c, who.tenant_id, source, external_id).await?, "/customer")
         }
@@ -157,7 +159,7 @@ fn fill_from(a: &mut Applicant, c: &CustomerRow) {
     }
     fill!(email, birthday, province, city, district, address);
     if a.gender.is_none() {
-        a.gender = c.gender.as_deref().and_then(|g| crm_domain::customers::Gender::parse("", g).ok());
+        a.gender = c.gender;
     }
     // A customer's id number can be longer than an application holds; such a one is not copied.
     if a.id_number.is_none() {
@@ -166,7 +168,7 @@ fn fill_from(a: &mut Applicant, c: &CustomerRow) {
 }
 
 fn link(c: &CustomerRow) -> CustomerLink {
-    CustomerLink { customer_id: c.id, owner_id: c.owner_id.map(UserId) }
+    CustomerLink { customer_id: c.id.0, owner_id: c.owner_id }
 }
 
 impl App {
@@ -192,7 +194,7 @@ impl App {
             fill_from(&mut applicant, c);
         }
         let id = ApplicationId::new();
-        let findings = run_review(&tx, who, id, &applicant, customer.as_ref().map(|c| c.id)).await?;
+        let findings = run_review(&tx, who, id, &applicant, customer.as_ref().map(|c| c.id.0)).await?;
         let new = NewApplication {
             id,
             channel: s.channel,

@@ -17,7 +17,7 @@ use chrono::Utc;
 use crm_domain::FieldError;
 use crm_domain::customers::Phone;
 use crm_domain::customers::customer::parse_text;
-use crm_domain::ids::{ApplicationId, LevelId, MemberId, UserId};
+use crm_domain::ids::{ApplicationId, LevelId, MemberId};
 use crm_domain::integration::events::{DomainEvent, EnrollmentApplicationRejectedV1, MemberEnrolledV1};
 use crm_domain::membership::{ApplicationStatus, LevelChangeSource};
 use crm_store::UniqueKey;
@@ -108,7 +108,7 @@ pub(crate) async fn approve_in(
     person_locks::lock(tx, tenant, &keys).await?;
     let person = person_for(tx, who, &a, input.customer_id).await?;
     if let Some(before) = &person.before
-        && !members::live_matching(tx, tenant, None, None, &[before.id]).await?.is_empty()
+        && !members::live_matching(tx, tenant, None, None, &[before.id.0]).await?.is_empty()
     {
         return Err(already_enrolled());
     }
@@ -116,7 +116,7 @@ pub(crate) async fn approve_in(
     let member_id = Uuid::now_v7();
     let level_id = level.as_ref().map(|l| l.id);
     let changes = ApplicationChanges {
-        customer: Some(CustomerLink { customer_id: person.after.id, owner_id: person.after.owner_id.map(UserId) }),
+        customer: Some(CustomerLink { customer_id: person.after.id.0, owner_id: person.after.owner_id }),
         decision: Some(Decision {
             member_id: Some(MemberId(member_id)),
             level_id,
@@ -132,7 +132,7 @@ pub(crate) async fn approve_in(
     audit::record(tx, who, "approve", "enrollment_application", row.id.0, diff).await?;
     let card_no =
         cards::assign(tx, who, s, MemberId(member_id), (input.card_no.as_deref(), "/card_no"), serial).await?;
-    let customer_id = person.after.id;
+    let customer_id = person.after.id.0;
     let enrolled = json!({
         "member_id": member_id, "customer_id": customer_id, "card_no": card_no,
         "level_id": level_id, "channel": row.channel, "application_id": row.id,
@@ -154,7 +154,7 @@ pub(crate) async fn approve_in(
     let customer = write_person(tx, who, person).await?;
     let member = NewMember {
         id: MemberId(member_id),
-        customer_id: customer.id,
+        customer_id: customer.id.0,
         card_no: card_no.clone(),
         level_id,
         channel: row.channel,

@@ -2,11 +2,11 @@
 //! the caller may see personal data, its level and identities), and what the use cases on
 //! members share (`members`, `level_changes`, `identities`).
 
-use crate::customers::view::PII;
+use crate::customers::records::PII;
 use crate::{Access, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::{Gender, Phone};
-use crm_domain::ids::{ApplicationId, LevelId, MemberId};
+use crm_domain::ids::{ApplicationId, CustomerId, LevelId, MemberId};
 use crm_domain::membership::{Channel, MemberStatus};
 use crm_store::ConnectionTrait;
 use crm_store::customers::records;
@@ -81,7 +81,11 @@ pub(crate) async fn views(
     let tenant = who.tenant_id;
     let customer_ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
     let customers: BTreeMap<Uuid, _> =
-        records::find_many(c, tenant, &customer_ids).await?.into_iter().map(|c| (c.id, c)).collect();
+        records::find_many(c, tenant, &customer_ids.iter().map(|i| CustomerId(*i)).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|c| (c.id.0, c))
+            .collect();
     let levels: BTreeMap<LevelId, _> = levels::list(c, tenant).await?.into_iter().map(|l| (l.id, l)).collect();
     let member_ids: Vec<MemberId> = rows.iter().map(|r| r.id).collect();
     let mut ids: BTreeMap<MemberId, Vec<IdentityView>> = BTreeMap::new();
@@ -117,7 +121,7 @@ pub(crate) async fn views(
                 name: cu.map(|c| c.name.clone()).unwrap_or_default(),
                 phone: cu.and_then(|c| c.phone.clone()).map(|p| if pii { p } else { Phone::from_e164(&p).masked() }),
                 email: cu.and_then(|c| c.email.clone()),
-                gender: cu.and_then(|c| c.gender.as_deref()).and_then(|g| Gender::parse("/gender", g).ok()),
+                gender: cu.and_then(|c| c.gender),
                 birthday: cu.and_then(|c| c.birthday),
                 identities: ids.remove(&r.id).unwrap_or_default(),
                 created_at: r.created_at,

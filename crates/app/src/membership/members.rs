@@ -4,9 +4,9 @@
 
 use super::cards;
 use super::member::{MemberView, NOT_FOUND, invalid_transition, view, views};
-use crate::customers::filters::ListFilters;
-use crate::customers::input::{CustomerInput, apply};
+use crate::customers::records::ListFilters;
 use crate::customers::records::write_change;
+use crate::customers::records::{CustomerInput, apply};
 use crate::integration::events;
 use crate::paging::{Page, PageRequest};
 use crate::platform::{audit, settings};
@@ -15,7 +15,7 @@ use chrono::{NaiveDate, Utc};
 use crm_domain::FieldError;
 use crm_domain::customers::Phone;
 use crm_domain::customers::customer::parse_text;
-use crm_domain::ids::{LevelId, MemberId};
+use crm_domain::ids::{CustomerId, LevelId, MemberId};
 use crm_domain::integration::events::{CardActionFacts, DomainEvent, MemberUpdatedV1};
 use crm_domain::membership::card::parse_card_no;
 use crm_domain::membership::status::CardAction;
@@ -83,11 +83,11 @@ impl App {
         let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let customer_filters = ListFilters {
             q: q.and_then(crm_domain::customers::SearchQuery::parse),
-            owner_id: f.owner_id,
-            tag_id: f.tag_id,
+            owner_id: f.owner_id.map(crm_domain::ids::UserId),
+            tag_id: f.tag_id.map(crm_domain::ids::TagId),
             ..ListFilters::default()
         };
-        let customer = crate::customers::filters::store_filter(db, who, customer_filters).await?;
+        let customer = crate::customers::records::store_filter(db, who, customer_filters).await?;
         let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
         let filter = MemberFilter {
             status: f.status,
@@ -150,8 +150,9 @@ impl App {
         let member = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let current = view(&tx, who, member.clone()).await?;
         etag::check(if_match, current.updated_at)?;
-        let before = customers::find(&tx, who.tenant_id, member.customer_id).await?.ok_or(NOT_FOUND)?;
+        let before = customers::find(&tx, who.tenant_id, CustomerId(member.customer_id)).await?.ok_or(NOT_FOUND)?;
         let mut after = before.clone();
+        // Only the profile: a member's owner, tags or grade are the customer's business.
         let input = CustomerInput {
             name: input.name,
             phone: input.phone,
@@ -163,9 +164,11 @@ impl App {
             city: input.city,
             district: input.district,
             address: input.address,
+            invalid: input.invalid,
             ..CustomerInput::default()
         };
-        apply(&mut after, &input, "")?;
+        input.invalid.clone().into_result()?;
+        apply(&mut after, &input);
         let (_, changed) = write_change(&tx, who, before, after, "update").await?;
         if changed {
             let updated = MemberUpdatedV1 { member_id: member.id.0, customer_id: member.customer_id };

@@ -3,13 +3,13 @@
 //! the approval can (writing a customer takes the tenant's change counter until commit).
 
 use super::application::{out_of_scope, sees};
-use crate::customers::input::{CustomerInput, apply};
+use crate::customers::records::{CustomerInput, apply};
 use crate::customers::records::{blank, write_change, write_new};
 use crate::{Access, AppError};
 use crm_domain::FieldError;
 use crm_domain::customers::Phone;
 use crm_store::DatabaseTransaction;
-use crm_store::customers::records::{self as customers, CustomerRow};
+use crm_store::customers::records::{self as customers, Customer as CustomerRow};
 use crm_store::membership::applications::Application;
 use uuid::Uuid;
 
@@ -18,9 +18,9 @@ fn customer_input(a: &Application) -> CustomerInput {
     let a = &a.applicant;
     CustomerInput {
         name: a.name.clone(),
-        phone: a.valid_phone().map(|p| p.e164().to_owned()).map(Some),
+        phone: a.valid_phone().cloned().map(Some),
         email: a.email.clone().map(Some),
-        gender: a.gender.map(|g| g.as_str().to_owned()).map(Some),
+        gender: a.gender.map(Some),
         birthday: a.birthday.map(Some),
         id_number: a.id_number.clone().map(Some),
         province: a.province.clone().map(Some),
@@ -53,7 +53,7 @@ pub(crate) async fn person_for(
     let (phone, id_number) = (a.applicant.valid_phone().map(Phone::e164), a.applicant.id_number.as_deref());
     let existing = match named.or(a.customer_id) {
         Some(id) => Some(
-            customers::find(tx, tenant, id)
+            customers::find(tx, tenant, crm_domain::ids::CustomerId(id))
                 .await?
                 .filter(|c| c.deleted_at.is_none())
                 .ok_or_else(|| FieldError::new("/customer_id", "not_found"))?,
@@ -83,13 +83,13 @@ pub(crate) async fn person_for(
             }
             keep_own!(phone, email, gender, birthday, id_number, province, city, district, address);
             let mut after = before.clone();
-            apply(&mut after, &input, "")?;
+            apply(&mut after, &input);
             Ok(Person { before: Some(before), after })
         }
         None => {
             let mut row = blank(tenant, who);
             row.source = Some("enrollment".to_owned());
-            apply(&mut row, &customer_input(a), "")?;
+            apply(&mut row, &customer_input(a));
             Ok(Person { before: None, after: row })
         }
     }

@@ -69,6 +69,12 @@ pub fn mask_id_number(s: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(n - 8))
 }
 
+/// A value a caller may leave blank to mean "none": trimmed, `None` when blank, else parsed.
+pub fn unless_blank<T>(raw: &str, parse: impl FnOnce(&str) -> Result<T, FieldError>) -> Result<Option<T>, FieldError> {
+    let s = raw.trim();
+    if s.is_empty() { Ok(None) } else { parse(s).map(Some) }
+}
+
 /// An optional short text: trimmed, `None` when empty, at most `max` characters (`too_long`).
 pub fn parse_text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };

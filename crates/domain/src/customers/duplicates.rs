@@ -2,33 +2,18 @@
 //! number, or a similar name (the same full pinyin: 张伟 / 章伟 / "Zhang Wei") at the same company.
 
 use super::search::NameKeys;
+use crate::macros::str_enum;
 
-/// Why two customers look like one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DuplicateReason {
-    Phone,
-    Email,
-    IdNumber,
-    NameAndCompany,
-}
-
-impl DuplicateReason {
-    pub const ALL: [DuplicateReason; 4] =
-        [DuplicateReason::Phone, DuplicateReason::Email, DuplicateReason::IdNumber, DuplicateReason::NameAndCompany];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DuplicateReason::Phone => "phone",
-            DuplicateReason::Email => "email",
-            DuplicateReason::IdNumber => "id_number",
-            DuplicateReason::NameAndCompany => "name_and_company",
-        }
+str_enum!(
+    /// Why two customers look like one (in this order: groups are listed by it).
+    DuplicateReason {
+        Phone => "phone",
+        Email => "email",
+        IdNumber => "id_number",
+        /// The same name pinyin at the same company.
+        NameAndCompany => "name_and_company",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+);
 
 /// The keys of a customer that duplicate detection compares (already normalized as stored).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,9 +45,13 @@ impl DuplicateKeys {
         }
     }
 
-    /// Every reason `self` and `other` match on, in [`DuplicateReason::ALL`] order.
+    /// Every reason `self` and `other` match on, in [`DuplicateReason::ALL_VALUES`] order.
     pub fn reasons(&self, other: &DuplicateKeys) -> Vec<DuplicateReason> {
-        DuplicateReason::ALL.into_iter().filter(|r| self.key(*r).is_some_and(|k| other.key(*r) == Some(k))).collect()
+        DuplicateReason::ALL_VALUES
+            .iter()
+            .copied()
+            .filter(|r| self.key(*r).is_some_and(|k| other.key(*r) == Some(k)))
+            .collect()
     }
 }
 
@@ -165,6 +154,6 @@ mod tests {
         assert_eq!(a.reasons(&b), vec![DuplicateReason::Phone, DuplicateReason::Email, DuplicateReason::IdNumber]);
         b.phone = Some(String::new());
         assert_eq!(a.reasons(&b), vec![DuplicateReason::Email, DuplicateReason::IdNumber]);
-        assert_eq!(DuplicateReason::parse("name_and_company"), Some(DuplicateReason::NameAndCompany));
+        assert_eq!(DuplicateReason::parse("/r", "name_and_company"), Ok(DuplicateReason::NameAndCompany));
     }
 }

@@ -2,22 +2,71 @@
 
 use crate::StoreError;
 use crate::entities::contacts as ct;
-use crm_domain::ids::TenantId;
+use chrono::{DateTime, Utc};
+use crm_domain::ids::{ContactId, CustomerId, TenantId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
-use uuid::Uuid;
 
-pub use ct::Model as ContactRow;
-
-pub async fn insert(c: &impl ConnectionTrait, row: ContactRow) -> Result<ContactRow, StoreError> {
-    let (t, id) = (row.tenant_id, row.id);
-    ct::Entity::insert(row.into_active_model()).exec_without_returning(c).await?;
-    ct::Entity::find_by_id((t, id)).one(c).await?.ok_or_else(|| StoreError::Config("contact vanished".to_owned()))
+/// A person at an organization customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub tenant_id: TenantId,
+    pub id: ContactId,
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub title: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub is_primary: bool,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
-pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<Option<ContactRow>, StoreError> {
-    Ok(ct::Entity::find_by_id((tenant.0, id)).one(c).await?)
+impl From<ct::Model> for Contact {
+    fn from(m: ct::Model) -> Self {
+        Self {
+            tenant_id: TenantId(m.tenant_id),
+            id: ContactId(m.id),
+            customer_id: CustomerId(m.customer_id),
+            name: m.name,
+            title: m.title,
+            phone: m.phone,
+            email: m.email,
+            is_primary: m.is_primary,
+            notes: m.notes,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+fn model(r: Contact) -> ct::Model {
+    ct::Model {
+        tenant_id: r.tenant_id.0,
+        id: r.id.0,
+        customer_id: r.customer_id.0,
+        name: r.name,
+        title: r.title,
+        phone: r.phone,
+        email: r.email,
+        is_primary: r.is_primary,
+        notes: r.notes,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+pub async fn insert(c: &impl ConnectionTrait, r: Contact) -> Result<Contact, StoreError> {
+    let (t, id) = (r.tenant_id, r.id);
+    ct::Entity::insert(model(r).into_active_model()).exec_without_returning(c).await?;
+    find(c, t, id).await?.ok_or_else(|| StoreError::Config("contact vanished".to_owned()))
+}
+
+pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: ContactId) -> Result<Option<Contact>, StoreError> {
+    Ok(ct::Entity::find_by_id((tenant.0, id.0)).one(c).await?.map(Into::into))
 }
 
 /// A contact of `customer`, locked for the rest of the transaction (`FOR NO KEY UPDATE` on
@@ -25,38 +74,42 @@ pub async fn find(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Resul
 pub async fn lock_of_customer(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    id: Uuid,
-    customer: Uuid,
-) -> Result<Option<ContactRow>, StoreError> {
-    Ok(ct::Entity::find_by_id((tenant.0, id))
-        .filter(ct::Column::CustomerId.eq(customer))
+    id: ContactId,
+    customer: CustomerId,
+) -> Result<Option<Contact>, StoreError> {
+    Ok(ct::Entity::find_by_id((tenant.0, id.0))
+        .filter(ct::Column::CustomerId.eq(customer.0))
         .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
         .one(c)
-        .await?)
+        .await?
+        .map(Into::into))
 }
 
 /// A customer's contacts, primary first, then by name.
 pub async fn of_customer(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    customer: Uuid,
-) -> Result<Vec<ContactRow>, StoreError> {
+    customer: CustomerId,
+) -> Result<Vec<Contact>, StoreError> {
     Ok(ct::Entity::find()
         .filter(ct::Column::TenantId.eq(tenant.0))
-        .filter(ct::Column::CustomerId.eq(customer))
+        .filter(ct::Column::CustomerId.eq(customer.0))
         .order_by_desc(ct::Column::IsPrimary)
         .order_by_asc(ct::Column::Name)
         .all(c)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
-pub async fn update(c: &impl ConnectionTrait, after: ContactRow) -> Result<ContactRow, StoreError> {
+pub async fn update(c: &impl ConnectionTrait, after: Contact) -> Result<Contact, StoreError> {
     // Every column is written: the row was read in the same transaction.
-    Ok(after.into_active_model().reset_all().update(c).await?)
+    Ok(model(after).into_active_model().reset_all().update(c).await?.into())
 }
 
-pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Result<(), StoreError> {
-    ct::Entity::delete_by_id((tenant.0, id)).exec(c).await?;
+pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: ContactId) -> Result<(), StoreError> {
+    ct::Entity::delete_by_id((tenant.0, id.0)).exec(c).await?;
     Ok(())
 }
 
@@ -64,14 +117,14 @@ pub async fn delete(c: &impl ConnectionTrait, tenant: TenantId, id: Uuid) -> Res
 pub async fn clear_primary(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    customer: Uuid,
-    except: Uuid,
+    customer: CustomerId,
+    except: ContactId,
 ) -> Result<(), StoreError> {
     ct::Entity::update_many()
         .col_expr(ct::Column::IsPrimary, sea_orm::sea_query::Expr::value(false))
         .filter(ct::Column::TenantId.eq(tenant.0))
-        .filter(ct::Column::CustomerId.eq(customer))
-        .filter(ct::Column::Id.ne(except))
+        .filter(ct::Column::CustomerId.eq(customer.0))
+        .filter(ct::Column::Id.ne(except.0))
         .exec(c)
         .await?;
     Ok(())

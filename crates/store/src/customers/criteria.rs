@@ -74,7 +74,7 @@ fn tagged_any(tenant: TenantId, tags: &[Uuid]) -> sea_orm::sea_query::SelectStat
 }
 
 fn tagged(tenant: TenantId, tag: Uuid) -> sea_orm::sea_query::SelectStatement {
-    super::tags::customers_with(tenant, tag)
+    super::tags::customers_with(tenant, crm_domain::ids::TagId(tag))
 }
 
 /// The SQL condition of one criterion.

@@ -1,15 +1,14 @@
 //! Duplicate candidates: customers sharing a normalized phone, email, id number, or company and
 //! name pinyin. Every lookup and grouping reads one of the customer key indexes.
 
-use super::records::CustomerRow;
+use super::records::{Customer, all};
 use crate::StoreError;
 use crate::entities::customers as cu;
 use crate::scope::{self, ScopeFilter};
 use crm_domain::customers::duplicates::{DuplicateKeys, DuplicateReason};
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{CustomerId, TenantId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use uuid::Uuid;
 
 fn live() -> Condition {
     Condition::all().add(cu::Column::DeletedAt.is_null())
@@ -46,11 +45,12 @@ pub async fn candidates(
     c: &impl ConnectionTrait,
     tenant: TenantId,
     keys: &DuplicateKeys,
-    exclude: Option<Uuid>,
+    exclude: Option<CustomerId>,
     limit: u64,
-) -> Result<Vec<CustomerRow>, StoreError> {
-    let any = DuplicateReason::ALL
-        .into_iter()
+) -> Result<Vec<Customer>, StoreError> {
+    let any = DuplicateReason::ALL_VALUES
+        .iter()
+        .copied()
         .filter_map(|r| key_parts(keys, r).map(|p| equals(r, &p)))
         .fold(Condition::any(), |acc, c| acc.add(c));
     if any.is_empty() {
@@ -58,9 +58,9 @@ pub async fn candidates(
     }
     let mut q = cu::Entity::find().filter(cu::Column::TenantId.eq(tenant.0)).filter(live()).filter(any);
     if let Some(x) = exclude {
-        q = q.filter(cu::Column::Id.ne(x));
+        q = q.filter(cu::Column::Id.ne(x.0));
     }
-    Ok(q.order_by_asc(cu::Column::Id).limit(limit).all(c).await?)
+    all(q.order_by_asc(cu::Column::Id).limit(limit).all(c).await?)
 }
 
 /// Keys shared by at least two live customers within the scope, in key order after `after`.
@@ -109,8 +109,8 @@ pub async fn group_members(
     reason: DuplicateReason,
     key: &[String],
     limit: u64,
-) -> Result<Vec<CustomerRow>, StoreError> {
-    Ok(cu::Entity::find()
+) -> Result<Vec<Customer>, StoreError> {
+    all(cu::Entity::find()
         .filter(cu::Column::TenantId.eq(tenant.0))
         .filter(live())
         .filter(scope::by_owner(tenant.0, scope_filter, cu::Column::OwnerId))

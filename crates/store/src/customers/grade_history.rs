@@ -1,29 +1,62 @@
-//! Lifecycle-grade history rows.
+//! Lifecycle-grade history.
 
+use super::stored;
 use crate::StoreError;
 use crate::entities::customer_grade_history as gh;
-use chrono::Utc;
-use crm_domain::ids::TenantId;
+use chrono::{DateTime, Utc};
+use crm_domain::customers::LifecycleGrade;
+use crm_domain::ids::{CustomerId, TenantId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-pub use gh::Model as GradeChangeRow;
+/// One change of a customer's lifecycle grade (`from` is `None` for its first grade).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradeChange {
+    pub id: Uuid,
+    pub customer_id: CustomerId,
+    pub from: Option<LifecycleGrade>,
+    pub to: LifecycleGrade,
+    pub changed_at: DateTime<Utc>,
+    pub actor_type: String,
+    pub actor_id: Option<Uuid>,
+}
+
+impl TryFrom<gh::Model> for GradeChange {
+    type Error = StoreError;
+
+    fn try_from(m: gh::Model) -> Result<Self, StoreError> {
+        let grade = |g: &str| stored("customer_grade_history.grade", g, LifecycleGrade::parse);
+        Ok(Self {
+            id: m.id,
+            customer_id: CustomerId(m.customer_id),
+            from: m.from_grade.as_deref().map(grade).transpose()?,
+            to: grade(&m.to_grade)?,
+            changed_at: m.changed_at,
+            actor_type: m.actor_type,
+            actor_id: m.actor_id,
+        })
+    }
+}
+
+fn all(ms: Vec<gh::Model>) -> Result<Vec<GradeChange>, StoreError> {
+    ms.into_iter().map(GradeChange::try_from).collect()
+}
 
 pub async fn append(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    customer: Uuid,
-    from: Option<&str>,
-    to: &str,
+    customer: CustomerId,
+    from: Option<LifecycleGrade>,
+    to: LifecycleGrade,
     actor_type: &str,
     actor_id: Option<Uuid>,
 ) -> Result<(), StoreError> {
     let row = gh::ActiveModel {
         tenant_id: Set(tenant.0),
         id: Set(Uuid::now_v7()),
-        customer_id: Set(customer),
-        from_grade: Set(from.map(str::to_owned)),
-        to_grade: Set(to.to_owned()),
+        customer_id: Set(customer.0),
+        from_grade: Set(from.map(|g| g.as_str().to_owned())),
+        to_grade: Set(to.as_str().to_owned()),
         changed_at: Set(Utc::now()),
         actor_type: Set(actor_type.to_owned()),
         actor_id: Set(actor_id),
@@ -36,7 +69,7 @@ pub async fn append(
 pub async fn append_first(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    first: &[(Uuid, &str)],
+    first: &[(CustomerId, LifecycleGrade)],
     actor_type: &str,
     actor_id: Option<Uuid>,
 ) -> Result<(), StoreError> {
@@ -45,9 +78,9 @@ pub async fn append_first(
         let rows = chunk.iter().map(|(customer, to)| gh::ActiveModel {
             tenant_id: Set(tenant.0),
             id: Set(Uuid::now_v7()),
-            customer_id: Set(*customer),
+            customer_id: Set(customer.0),
             from_grade: Set(None),
-            to_grade: Set((*to).to_owned()),
+            to_grade: Set(to.as_str().to_owned()),
             changed_at: Set(now),
             actor_type: Set(actor_type.to_owned()),
             actor_id: Set(actor_id),
@@ -61,11 +94,11 @@ pub async fn append_first(
 pub async fn of_customer(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    customer: Uuid,
-) -> Result<Vec<GradeChangeRow>, StoreError> {
-    Ok(gh::Entity::find()
+    customer: CustomerId,
+) -> Result<Vec<GradeChange>, StoreError> {
+    all(gh::Entity::find()
         .filter(gh::Column::TenantId.eq(tenant.0))
-        .filter(gh::Column::CustomerId.eq(customer))
+        .filter(gh::Column::CustomerId.eq(customer.0))
         .order_by_asc(gh::Column::Id)
         .all(c)
         .await?)
@@ -75,13 +108,13 @@ pub async fn of_customer(
 pub async fn page(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    customer: Uuid,
-    before: Option<(chrono::DateTime<Utc>, Uuid)>,
+    customer: CustomerId,
+    before: Option<(DateTime<Utc>, Uuid)>,
     limit: u64,
-) -> Result<Vec<GradeChangeRow>, StoreError> {
+) -> Result<Vec<GradeChange>, StoreError> {
     use sea_orm::{Condition, QuerySelect};
     let mut q =
-        gh::Entity::find().filter(gh::Column::TenantId.eq(tenant.0)).filter(gh::Column::CustomerId.eq(customer));
+        gh::Entity::find().filter(gh::Column::TenantId.eq(tenant.0)).filter(gh::Column::CustomerId.eq(customer.0));
     if let Some((t, id)) = before {
         q = q.filter(
             Condition::any()
@@ -89,5 +122,5 @@ pub async fn page(
                 .add(Condition::all().add(gh::Column::ChangedAt.eq(t)).add(gh::Column::Id.lt(id))),
         );
     }
-    Ok(q.order_by_desc(gh::Column::ChangedAt).order_by_desc(gh::Column::Id).limit(limit).all(c).await?)
+    all(q.order_by_desc(gh::Column::ChangedAt).order_by_desc(gh::Column::Id).limit(limit).all(c).await?)
 }

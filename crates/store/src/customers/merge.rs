@@ -7,7 +7,7 @@ use crate::entities::{
     segment_members as sm,
 };
 use chrono::{DateTime, Utc};
-use crm_domain::ids::TenantId;
+use crm_domain::ids::{CustomerId, TenantId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -52,10 +52,10 @@ macro_rules! repoint {
 pub async fn move_linked(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    from: Uuid,
-    to: Uuid,
+    from: CustomerId,
+    to: CustomerId,
 ) -> Result<Moved, StoreError> {
-    let t = tenant.0;
+    let (t, from, to) = (tenant.0, from.0, to.0);
     // The survivor keeps its own primary contact.
     let contacts = repoint!(c, co, t, from, to, IsPrimary = false);
     let interactions = repoint!(c, ix, t, from, to);
@@ -111,8 +111,8 @@ pub async fn move_linked(
 #[derive(Debug, Clone)]
 pub struct MergeRecord {
     pub tenant: TenantId,
-    pub target: Uuid,
-    pub merged: Uuid,
+    pub target: CustomerId,
+    pub merged: CustomerId,
     pub at: DateTime<Utc>,
     pub actor_type: &'static str,
     pub actor_id: Option<Uuid>,
@@ -124,8 +124,8 @@ pub async fn record(c: &impl ConnectionTrait, m: MergeRecord) -> Result<(), Stor
     cm::Entity::insert(cm::ActiveModel {
         tenant_id: Set(m.tenant.0),
         id: Set(Uuid::now_v7()),
-        target_id: Set(m.target),
-        merged_id: Set(m.merged),
+        target_id: Set(m.target.0),
+        merged_id: Set(m.merged.0),
         merged_at: Set(m.at),
         actor_type: Set(m.actor_type.to_owned()),
         actor_id: Set(m.actor_id),
@@ -134,14 +134,4 @@ pub async fn record(c: &impl ConnectionTrait, m: MergeRecord) -> Result<(), Stor
     .exec_without_returning(c)
     .await?;
     Ok(())
-}
-
-/// The merges into `target`, oldest first.
-pub async fn of_target(c: &impl ConnectionTrait, tenant: TenantId, target: Uuid) -> Result<Vec<cm::Model>, StoreError> {
-    Ok(cm::Entity::find()
-        .filter(cm::Column::TenantId.eq(tenant.0))
-        .filter(cm::Column::TargetId.eq(target))
-        .order_by_asc(cm::Column::Id)
-        .all(c)
-        .await?)
 }

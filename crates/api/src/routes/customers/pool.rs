@@ -1,14 +1,16 @@
 //! 公海, the public pool: list it, claim a customer from it, release a customer into it.
 
-use super::ApiResult;
-use super::common::IdPath;
-use super::customers::{CustomerListParams, CustomerPage, CustomerResponse, list_filters};
-use crate::extract::{Allowed, Json, Path, Query};
+use super::list::{CustomerListParams, CustomerQuery};
+use super::records::id;
+use crate::extract::{Allowed, Json, Path};
 use crate::perm::{CustomersPool, CustomersWrite};
 use crate::problem::ApiError;
+use crate::routes::ApiResult;
+use crate::routes::common::IdPath;
 use crate::state::ApiState;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use crm_app::paging::PageRequest;
+use actix_web::{HttpResponse, get, post, web};
+use crm_app::customers::records::CustomerView;
+use crm_app::paging::Page;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -24,33 +26,32 @@ pub struct ReleaseRequest {
 
 /// The public pool: customers without an owner, whatever the caller's data scope, filtered like
 /// the customer list (`in_pool`, `owner_id` and `deleted` do not apply).
-#[utoipa::path(tag = "customers", security(("bearer" = ["customers:pool"])), params(CustomerListParams),
-    responses((status = 200, description = "A page of unowned customers", body = CustomerPage)))]
+#[utoipa::path(tag = "customers", security(("bearer" = ["customers:pool"])),
+    params(CustomerListParams, ("custom" = Option<std::collections::HashMap<String, String>>, Query, style = DeepObject, explode,
+        description = "Custom fields by key, as in `GET /customers`.")),
+    responses((status = 200, description = "A page of unowned customers", body = Page<CustomerView>)))]
 #[get("/customers/pool")]
 pub async fn list_pool(
-    req: HttpRequest,
     state: web::Data<ApiState>,
     who: Allowed<CustomersPool>,
-    q: Query<CustomerListParams>,
-) -> ApiResult<web::Json<CustomerPage>> {
-    let q = q.0;
-    let page = PageRequest::parse(q.limit, q.cursor.as_deref()).map_err(ApiError::in_query)?;
-    let f = list_filters(q, req.query_string());
-    Ok(web::Json(state.app.list_pool(&who.0, f, page).await.map_err(ApiError::in_query)?.into()))
+    q: CustomerQuery,
+) -> ApiResult<web::Json<Page<CustomerView>>> {
+    let (page, f) = q.into_filters()?;
+    Ok(web::Json(state.app.list_pool(&who.0, f, page).await.map_err(ApiError::in_query)?))
 }
 
 /// Claims a customer from the pool: the caller (a user) becomes its owner. 409
 /// `customer.already_owned` when someone was faster, `customer.claim_limit_reached` at the
 /// tenant's limit.
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:pool"])), params(IdPath),
-    responses((status = 200, description = "Claimed", body = CustomerResponse)))]
+    responses((status = 200, description = "Claimed", body = CustomerView)))]
 #[post("/customers/{id}/claim")]
 pub async fn claim_customer(
     state: web::Data<ApiState>,
     who: Allowed<CustomersPool>,
     path: Path<IdPath>,
-) -> ApiResult<web::Json<CustomerResponse>> {
-    Ok(web::Json(state.app.claim_customer(&who.0, path.0.id).await?.into()))
+) -> ApiResult<web::Json<CustomerView>> {
+    Ok(web::Json(state.app.claim_customer(&who.0, id(&path.0)).await?))
 }
 
 /// Releases an owned customer (within the caller's data scope) into the pool.
@@ -64,6 +65,6 @@ pub async fn release_customer(
     body: Json<ReleaseRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner()?;
-    state.app.release_customer(&who.0, path.0.id, b.reason.as_deref()).await?;
+    state.app.release_customer(&who.0, id(&path.0), b.reason.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,17 +1,23 @@
 //! Customer segments: static lists and rule-based segments, their count, members and "why".
 
-use super::ApiResult;
-use super::common::{IdPath, nullable, with_etag};
-use super::customers::CustomerPage;
+use super::invalid;
 use crate::extract::{Allowed, IfMatch, Json, Path, Query};
 use crate::perm::{SegmentsRead, SegmentsWrite};
 use crate::problem::ApiError;
+use crate::routes::ApiResult;
+use crate::routes::common::{IdPath, IfMatchHeader, nullable, with_etag};
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use chrono::{DateTime, Utc};
-use crm_app::customers::segments::{NewSegment, SegmentExplanation, SegmentPatch, SegmentView};
-use crm_app::paging::PageRequest;
+use crm_app::customers::records::CustomerView;
+use crm_app::customers::segments::{
+    Members, MembershipChange, NewSegment, SegmentExplanation, SegmentPatch, SegmentView,
+};
+use crm_app::paging::{Items, Page, PageRequest};
+use crm_domain::customers::customer::parse_text;
+use crm_domain::customers::segments::SegmentKind;
+use crm_domain::ids::{CustomerId, SegmentId};
+use crm_domain::{FieldError, FieldErrors, limits};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -37,11 +43,54 @@ use validator::Validate;
 pub struct CreateSegmentRequest {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
-    /// `static` or `rule`.
+    #[schema(value_type = SegmentKind)]
     pub kind: String,
     pub description: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub rules: Option<Value>,
+}
+
+/// A segment's name: trimmed, 1 to 200 characters.
+fn name(raw: &str, e: &mut FieldErrors) -> Option<String> {
+    match e.check(parse_text("/name", Some(raw), limits::SEGMENT_NAME)) {
+        Some(None) => {
+            e.push(FieldError::new("/name", "required"));
+            None
+        }
+        n => n.flatten(),
+    }
+}
+
+fn description(raw: Option<&str>, e: &mut FieldErrors) -> Option<String> {
+    e.check(parse_text("/description", raw, 2000)).flatten()
+}
+
+impl TryFrom<CreateSegmentRequest> for NewSegment {
+    type Error = FieldErrors;
+
+    fn try_from(b: CreateSegmentRequest) -> Result<Self, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let name = name(&b.name, &mut e);
+        let kind = e.check(SegmentKind::parse("/kind", &b.kind));
+        let description = description(b.description.as_deref(), &mut e);
+        let members = match (kind, b.rules) {
+            (Some(SegmentKind::Static), None) => Some(Members::Static),
+            (Some(SegmentKind::Rule), Some(v)) => Some(Members::Rules(v)),
+            (Some(SegmentKind::Rule), None) => {
+                e.push(FieldError::new("/rules", "required"));
+                None
+            }
+            (Some(SegmentKind::Static), Some(_)) => {
+                e.push(FieldError::new("/rules", "not_allowed"));
+                None
+            }
+            (None, _) => None,
+        };
+        match (name, members) {
+            (Some(name), Some(members)) if e.is_empty() => Ok(NewSegment { name, description, members }),
+            _ => Err(e),
+        }
+    }
 }
 
 /// A change of a segment; absent fields stay. `rules` only for rule-based segments.
@@ -49,12 +98,27 @@ pub struct CreateSegmentRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "沉睡客户（半年）"}))]
 pub struct UpdateSegmentRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub description: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub rules: Option<Value>,
+}
+
+impl TryFrom<UpdateSegmentRequest> for SegmentPatch {
+    type Error = FieldErrors;
+
+    fn try_from(b: UpdateSegmentRequest) -> Result<Self, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let patch = SegmentPatch {
+            name: b.name.and_then(|n| name(&n, &mut e)),
+            description: b.description.map(|d| description(d.as_deref(), &mut e)),
+            rules: b.rules,
+        };
+        e.into_result().map(|()| patch)
+    }
 }
 
 /// An unsaved rule set to count.
@@ -74,111 +138,16 @@ pub struct MembersRequest {
     pub customer_ids: Vec<Uuid>,
 }
 
-/// A segment.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SegmentResponse {
-    pub id: Uuid,
-    pub name: String,
-    /// `static` or `rule`.
-    pub kind: String,
-    pub description: Option<String>,
-    /// The normalized rules of a rule-based segment.
-    #[schema(value_type = Option<Object>)]
-    pub rules: Option<Value>,
-    pub created_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<SegmentView> for SegmentResponse {
-    fn from(s: SegmentView) -> Self {
-        Self {
-            id: s.id,
-            name: s.name,
-            kind: s.kind,
-            description: s.description,
-            rules: s.rules,
-            created_by: s.created_by,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-        }
-    }
-}
-
-/// The tenant's segments by name.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SegmentList {
-    pub items: Vec<SegmentResponse>,
-}
-
 /// How many customers within your data scope match.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountResponse {
     pub count: u64,
 }
 
-/// How many customers a membership change added or removed.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MembersChangeResponse {
-    pub changed: u64,
-}
-
-/// One condition's outcome for the customer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConditionOutcomeResponse {
-    /// Position in `rules.conditions`.
-    pub index: usize,
-    pub field: String,
-    pub op: String,
-    /// The condition's value as given (a string, number, array or `null`).
-    pub value: Value,
-    pub matched: bool,
-    /// The customer's value the condition looked at (days since the last interaction for
-    /// `last_interaction_days`, tag ids for `tags`, the values of a custom field); any JSON, `null`
-    /// when the customer has none.
-    pub actual: Value,
-}
-
-/// Why a customer is (or is not) in a segment.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExplainResponse {
-    pub segment_id: Uuid,
-    pub customer_id: Uuid,
-    pub kind: String,
-    pub member: bool,
-    /// `all` or `any` (rule-based segments).
-    #[serde(rename = "match")]
-    pub match_mode: Option<String>,
-    pub conditions: Vec<ConditionOutcomeResponse>,
-}
-
-impl From<SegmentExplanation> for ExplainResponse {
-    fn from(x: SegmentExplanation) -> Self {
-        Self {
-            segment_id: x.segment_id,
-            customer_id: x.customer_id,
-            kind: x.kind,
-            member: x.member,
-            match_mode: x.match_mode,
-            conditions: x
-                .conditions
-                .into_iter()
-                .map(|c| ConditionOutcomeResponse {
-                    index: c.index,
-                    field: c.field,
-                    op: c.op,
-                    value: c.value,
-                    matched: c.matched,
-                    actual: c.actual,
-                })
-                .collect(),
-        }
-    }
-}
-
 /// Member paging.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MemberParams {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
@@ -196,34 +165,39 @@ pub struct ExplainPath {
 }
 
 fn respond(status: StatusCode, s: SegmentView) -> HttpResponse {
-    let etag = s.etag.clone();
-    with_etag(status, &SegmentResponse::from(s), &etag)
+    with_etag(status, &s, &s.etag)
+}
+
+fn segment(path: &IdPath) -> SegmentId {
+    SegmentId(path.id)
+}
+
+fn customers(ids: Vec<Uuid>) -> Vec<CustomerId> {
+    ids.into_iter().map(CustomerId).collect()
 }
 
 /// Creates a segment (names are unique in the tenant).
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), request_body = CreateSegmentRequest,
-    responses((status = 201, description = "Created", body = SegmentResponse)))]
+    responses((status = 201, description = "Created", body = SegmentView)))]
 #[post("/segments")]
 pub async fn create_segment(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsWrite>,
     body: Json<CreateSegmentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let input = NewSegment { name: b.name, kind: b.kind, description: b.description, rules: b.rules };
+    let input = NewSegment::try_from(body.into_inner()?).map_err(invalid)?;
     Ok(respond(StatusCode::CREATED, state.app.create_segment(&who.0, input).await?))
 }
 
 /// The tenant's segments.
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:read"])),
-    responses((status = 200, description = "Segments", body = SegmentList)))]
+    responses((status = 200, description = "Segments, by name", body = Items<SegmentView>)))]
 #[get("/segments")]
 pub async fn list_segments(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsRead>,
-) -> ApiResult<web::Json<SegmentList>> {
-    let items = state.app.list_segments(&who.0).await?;
-    Ok(web::Json(SegmentList { items: items.into_iter().map(Into::into).collect() }))
+) -> ApiResult<web::Json<Items<SegmentView>>> {
+    Ok(web::Json(state.app.list_segments(&who.0).await?))
 }
 
 /// Counts the customers within your data scope that an unsaved rule set matches.
@@ -241,19 +215,19 @@ pub async fn preview_segment(
 
 /// One segment.
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:read"])), params(IdPath),
-    responses((status = 200, description = "The segment", body = SegmentResponse)))]
+    responses((status = 200, description = "The segment", body = SegmentView)))]
 #[get("/segments/{id}")]
 pub async fn get_segment(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsRead>,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    Ok(respond(StatusCode::OK, state.app.get_segment(&who.0, path.0.id).await?))
+    Ok(respond(StatusCode::OK, state.app.get_segment(&who.0, segment(&path.0)).await?))
 }
 
 /// Changes a segment's name, description or rules. Honours `If-Match`.
-#[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), params(IdPath),
-    request_body = UpdateSegmentRequest, responses((status = 200, description = "Updated", body = SegmentResponse)))]
+#[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), params(IdPath, IfMatchHeader),
+    request_body = UpdateSegmentRequest, responses((status = 200, description = "Updated", body = SegmentView)))]
 #[patch("/segments/{id}")]
 pub async fn update_segment(
     state: web::Data<ApiState>,
@@ -262,13 +236,13 @@ pub async fn update_segment(
     if_match: IfMatch,
     body: Json<UpdateSegmentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let patch = SegmentPatch { name: b.name, description: b.description, rules: b.rules };
-    Ok(respond(StatusCode::OK, state.app.update_segment(&who.0, path.0.id, patch, if_match.as_deref()).await?))
+    let patch = SegmentPatch::try_from(body.into_inner()?).map_err(invalid)?;
+    let s = state.app.update_segment(&who.0, segment(&path.0), patch, if_match.as_deref()).await?;
+    Ok(respond(StatusCode::OK, s))
 }
 
 /// Deletes a segment (a static one's member list goes with it). Honours `If-Match`.
-#[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), params(IdPath),
+#[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), params(IdPath, IfMatchHeader),
     responses((status = 204, description = "Deleted")))]
 #[delete("/segments/{id}")]
 pub async fn delete_segment(
@@ -277,7 +251,7 @@ pub async fn delete_segment(
     path: Path<IdPath>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    state.app.delete_segment(&who.0, path.0.id, if_match.as_deref()).await?;
+    state.app.delete_segment(&who.0, segment(&path.0), if_match.as_deref()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -290,62 +264,61 @@ pub async fn count_segment(
     who: Allowed<SegmentsRead>,
     path: Path<IdPath>,
 ) -> ApiResult<web::Json<CountResponse>> {
-    Ok(web::Json(CountResponse { count: state.app.count_segment(&who.0, path.0.id).await? }))
+    Ok(web::Json(CountResponse { count: state.app.count_segment(&who.0, segment(&path.0)).await? }))
 }
 
 /// The segment's members within your data scope, in id order.
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:read"])), params(IdPath, MemberParams),
-    responses((status = 200, description = "A page of customers", body = CustomerPage)))]
+    responses((status = 200, description = "A page of customers", body = Page<CustomerView>)))]
 #[get("/segments/{id}/members")]
 pub async fn segment_members(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsRead>,
     path: Path<IdPath>,
     q: Query<MemberParams>,
-) -> ApiResult<web::Json<CustomerPage>> {
+) -> ApiResult<web::Json<Page<CustomerView>>> {
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref()).map_err(ApiError::in_query)?;
-    Ok(web::Json(state.app.segment_members(&who.0, path.0.id, page).await?.into()))
+    Ok(web::Json(state.app.segment_members(&who.0, segment(&path.0), page).await?))
 }
 
 /// Adds customers to a static segment; ones already in it stay (409 `segment.not_static` for a rule-based one).
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), params(IdPath), request_body = MembersRequest,
-    responses((status = 200, description = "Added", body = MembersChangeResponse)))]
+    responses((status = 200, description = "Added", body = MembershipChange)))]
 #[post("/segments/{id}/members")]
 pub async fn add_segment_members(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsWrite>,
     path: Path<IdPath>,
     body: Json<MembersRequest>,
-) -> ApiResult<web::Json<MembersChangeResponse>> {
+) -> ApiResult<web::Json<MembershipChange>> {
     let b = body.into_inner()?;
-    let r = state.app.add_segment_members(&who.0, path.0.id, &b.customer_ids).await?;
-    Ok(web::Json(MembersChangeResponse { changed: r.changed }))
+    Ok(web::Json(state.app.add_segment_members(&who.0, segment(&path.0), &customers(b.customer_ids)).await?))
 }
 
 /// Removes customers from a static segment; ones not in it are ignored.
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:write"])), params(IdPath), request_body = MembersRequest,
-    responses((status = 200, description = "Removed", body = MembersChangeResponse)))]
+    responses((status = 200, description = "Removed", body = MembershipChange)))]
 #[post("/segments/{id}/members/remove")]
 pub async fn remove_segment_members(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsWrite>,
     path: Path<IdPath>,
     body: Json<MembersRequest>,
-) -> ApiResult<web::Json<MembersChangeResponse>> {
+) -> ApiResult<web::Json<MembershipChange>> {
     let b = body.into_inner()?;
-    let r = state.app.remove_segment_members(&who.0, path.0.id, &b.customer_ids).await?;
-    Ok(web::Json(MembersChangeResponse { changed: r.changed }))
+    Ok(web::Json(state.app.remove_segment_members(&who.0, segment(&path.0), &customers(b.customer_ids)).await?))
 }
 
 /// Why a customer within your data scope is or is not in the segment: each condition, whether it
 /// held, and the customer's value (404 for a customer outside your scope).
 #[utoipa::path(tag = "segments", security(("bearer" = ["segments:read"])), params(ExplainPath),
-    responses((status = 200, description = "The explanation", body = ExplainResponse)))]
+    responses((status = 200, description = "The explanation", body = SegmentExplanation)))]
 #[get("/segments/{id}/explain/{customer_id}")]
 pub async fn explain_segment(
     state: web::Data<ApiState>,
     who: Allowed<SegmentsRead>,
     path: Path<ExplainPath>,
-) -> ApiResult<web::Json<ExplainResponse>> {
-    Ok(web::Json(state.app.explain_segment(&who.0, path.0.id, path.0.customer_id).await?.into()))
+) -> ApiResult<web::Json<SegmentExplanation>> {
+    let p = path.0;
+    Ok(web::Json(state.app.explain_segment(&who.0, SegmentId(p.id), CustomerId(p.customer_id)).await?))
 }

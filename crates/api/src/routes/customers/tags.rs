@@ -1,17 +1,20 @@
 //! Tags with categories (region, industry, purchase history, attribute, other).
 
-use super::ApiResult;
-use super::common::IdPath;
+use super::invalid;
 use crate::extract::{Allowed, Json, Path, Query};
 use crate::perm::{CustomersRead, CustomersWrite};
-use crate::problem::ApiError;
+use crate::routes::ApiResult;
+use crate::routes::common::IdPath;
 use crate::state::ApiState;
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
-use crm_app::customers::tags::TagView;
-use serde::{Deserialize, Serialize};
+use crm_app::customers::tags::{NewTag, TagView};
+use crm_app::paging::Items;
+use crm_domain::customers::TagCategory;
+use crm_domain::customers::customer::parse_text;
+use crm_domain::ids::TagId;
+use crm_domain::{FieldError, FieldErrors, limits};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 use validator::Validate;
 
 /// A new tag.
@@ -21,63 +24,61 @@ use validator::Validate;
 pub struct CreateTagRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    /// `region`, `industry`, `purchase_history`, `attribute` or `other`.
+    #[schema(value_type = TagCategory)]
     pub category: String,
 }
 
-/// A tag.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TagResponse {
-    pub id: Uuid,
-    pub name: String,
-    pub category: String,
-    pub created_at: DateTime<Utc>,
-}
+impl TryFrom<CreateTagRequest> for NewTag {
+    type Error = FieldErrors;
 
-impl From<TagView> for TagResponse {
-    fn from(t: TagView) -> Self {
-        Self { id: t.id, name: t.name, category: t.category, created_at: t.created_at }
+    fn try_from(b: CreateTagRequest) -> Result<Self, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let name = match e.check(parse_text("/name", Some(&b.name), limits::TAG_NAME)) {
+            Some(None) => {
+                e.push(FieldError::new("/name", "required"));
+                None
+            }
+            n => n.flatten(),
+        };
+        let category = e.check(TagCategory::parse("/category", &b.category));
+        match (name, category) {
+            (Some(name), Some(category)) => Ok(NewTag { name, category }),
+            _ => Err(e),
+        }
     }
-}
-
-/// The tenant's tags, by category and name.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TagList {
-    pub items: Vec<TagResponse>,
 }
 
 /// Tag list filter.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TagParams {
-    pub category: Option<String>,
+    pub category: Option<TagCategory>,
 }
 
 /// Creates a tag (names are unique within a category).
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:write"])), request_body = CreateTagRequest,
-    responses((status = 201, description = "Created", body = TagResponse)))]
+    responses((status = 201, description = "Created", body = TagView)))]
 #[post("/tags")]
 pub async fn create_tag(
     state: web::Data<ApiState>,
     who: Allowed<CustomersWrite>,
     body: Json<CreateTagRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner()?;
-    let t = state.app.create_tag(&who.0, &b.name, &b.category).await?;
-    Ok(HttpResponse::Created().json(TagResponse::from(t)))
+    let input = NewTag::try_from(body.into_inner()?).map_err(invalid)?;
+    Ok(HttpResponse::Created().json(state.app.create_tag(&who.0, input).await?))
 }
 
-/// The tenant's tags.
+/// The tenant's tags, by category and name.
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:read"])), params(TagParams),
-    responses((status = 200, description = "Tags", body = TagList)))]
+    responses((status = 200, description = "Tags, by category and name", body = Items<TagView>)))]
 #[get("/tags")]
 pub async fn list_tags(
     state: web::Data<ApiState>,
     who: Allowed<CustomersRead>,
     q: Query<TagParams>,
-) -> ApiResult<web::Json<TagList>> {
-    let items = state.app.list_tags(&who.0, q.0.category.as_deref()).await.map_err(ApiError::in_query)?;
-    Ok(web::Json(TagList { items: items.into_iter().map(Into::into).collect() }))
+) -> ApiResult<web::Json<Items<TagView>>> {
+    Ok(web::Json(state.app.list_tags(&who.0, q.0.category).await?))
 }
 
 /// Deletes a tag; it comes off every customer.
@@ -89,6 +90,6 @@ pub async fn delete_tag(
     who: Allowed<CustomersWrite>,
     path: Path<IdPath>,
 ) -> ApiResult<HttpResponse> {
-    state.app.delete_tag(&who.0, path.0.id).await?;
+    state.app.delete_tag(&who.0, TagId(path.0.id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,15 +1,19 @@
 //! Duplicate candidates and merging customers.
 
-use super::ApiResult;
-use super::common::IdPath;
-use super::customers::CustomerResponse;
+use super::records::id;
 use crate::extract::{Allowed, Json, Path, Query};
 use crate::perm::{CustomersMerge, CustomersRead};
 use crate::problem::ApiError;
+use crate::routes::ApiResult;
+use crate::routes::common::IdPath;
 use crate::state::ApiState;
 use actix_web::{get, post, web};
 use crm_app::customers::duplicates::DuplicateGroup;
-use serde::{Deserialize, Serialize};
+use crm_app::customers::records::CustomerView;
+use crm_app::paging::Page;
+use crm_domain::customers::duplicates::DuplicateReason;
+use crm_domain::ids::CustomerId;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -17,41 +21,14 @@ use validator::Validate;
 /// Duplicate list parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DuplicatesParams {
-    /// Only groups of this reason: `phone`, `email`, `id_number` or `name_and_company`.
-    pub reason: Option<String>,
+    /// Only groups of this reason.
+    pub reason: Option<DuplicateReason>,
     /// Groups per page.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-}
-
-/// Customers that share a key.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DuplicateGroupResponse {
-    /// `phone`, `email`, `id_number` or `name_and_company` (same name pinyin at the same company).
-    pub reason: String,
-    /// The shared value; phone and id number masked unless the caller holds `customers:read_pii`.
-    pub key: String,
-    /// The customers of the group within the caller's data scope (at most 50).
-    pub customers: Vec<CustomerResponse>,
-}
-
-impl From<DuplicateGroup> for DuplicateGroupResponse {
-    fn from(g: DuplicateGroup) -> Self {
-        Self {
-            reason: g.reason.as_str().to_owned(),
-            key: g.key,
-            customers: g.customers.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
-/// A page of groups, by reason and key.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DuplicateGroupPage {
-    pub items: Vec<DuplicateGroupResponse>,
-    pub next_cursor: Option<String>,
 }
 
 /// What to merge into the customer.
@@ -63,25 +40,19 @@ pub struct MergeRequest {
     pub duplicate_ids: Vec<Uuid>,
 }
 
-/// Candidate duplicate groups among the customers within the caller's data scope.
+/// Candidate duplicate groups among the customers within the caller's data scope, by reason and key.
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:read"])), params(DuplicatesParams),
-    responses((status = 200, description = "Groups", body = DuplicateGroupPage)))]
+    responses((status = 200, description = "A page of groups, by reason and key", body = Page<DuplicateGroup>)))]
 #[get("/customers/duplicates")]
 pub async fn list_duplicates(
     state: web::Data<ApiState>,
     who: Allowed<CustomersRead>,
     q: Query<DuplicatesParams>,
-) -> ApiResult<web::Json<DuplicateGroupPage>> {
+) -> ApiResult<web::Json<Page<DuplicateGroup>>> {
     let q = q.0;
-    let page = state
-        .app
-        .list_duplicates(&who.0, q.reason.as_deref(), q.cursor.as_deref(), q.limit)
-        .await
-        .map_err(ApiError::in_query)?;
-    Ok(web::Json(DuplicateGroupPage {
-        items: page.items.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    let page =
+        state.app.list_duplicates(&who.0, q.reason, q.cursor.as_deref(), q.limit).await.map_err(ApiError::in_query)?;
+    Ok(web::Json(page))
 }
 
 /// Merges duplicates into this customer in one transaction: their contacts, interactions, grade
@@ -92,7 +63,7 @@ pub async fn list_duplicates(
 /// `customer.merge_conflict`: a customer named was merged already (the error's field names the
 /// duplicate; none means this customer).
 #[utoipa::path(tag = "customers", security(("bearer" = ["customers:merge"])), params(IdPath),
-    request_body = MergeRequest, responses((status = 200, description = "The merged customer", body = CustomerResponse),
+    request_body = MergeRequest, responses((status = 200, description = "The merged customer", body = CustomerView),
         (status = 409, description = "A customer named is merged already (`customer.merge_conflict`), or both are members (`customer.merge_both_members`)", body = crate::problem::Problem, content_type = "application/problem+json")))]
 #[post("/customers/{id}/merge")]
 pub async fn merge_customers(
@@ -100,7 +71,8 @@ pub async fn merge_customers(
     who: Allowed<CustomersMerge>,
     path: Path<IdPath>,
     body: Json<MergeRequest>,
-) -> ApiResult<web::Json<CustomerResponse>> {
+) -> ApiResult<web::Json<CustomerView>> {
     let b = body.into_inner()?;
-    Ok(web::Json(state.app.merge_customers(&who.0, path.0.id, &b.duplicate_ids).await?.into()))
+    let duplicates: Vec<CustomerId> = b.duplicate_ids.into_iter().map(CustomerId).collect();
+    Ok(web::Json(state.app.merge_customers(&who.0, id(&path.0), &duplicates).await?))
 }

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use crm_app::AppError;
+use crm_app::codes::Code;
 use crm_domain::FieldErrors;
 use serde::Serialize;
 use std::fmt;
@@ -71,7 +72,7 @@ pub struct FieldIssue {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub args: Vec<(&'static str, String)>,
     pub fields: Vec<FieldIssue>,
     pub headers: Vec<(HeaderName, String)>,
@@ -79,7 +80,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str) -> Self {
+    /// The problem `code`, with the status the code table gives it.
+    pub fn new(code: Code) -> Self {
+        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::with_status(status, code)
+    }
+
+    /// `code` under a status that came from elsewhere (actix's own errors).
+    pub fn with_status(status: StatusCode, code: Code) -> Self {
         Self { status, code, args: Vec::new(), fields: Vec::new(), headers: Vec::new(), duplicates: Vec::new() }
     }
 
@@ -101,18 +109,21 @@ impl ApiError {
     /// 422 `validation.failed` listing `fields`.
     pub fn validation(fields: Vec<FieldIssue>) -> Self {
         let n = fields.len();
-        Self { fields, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation.failed") }.arg("count", n)
+        Self { fields, ..Self::new(Code::ValidationFailed) }.arg("count", n)
     }
 
     /// The problem document in `lang`.
     pub fn to_problem(&self, lang: Lang, instance: Option<String>, request_id: Option<String>) -> Problem {
-        let (title, detail) = i18n::problem_text(self.code, lang);
+        let (title, detail) = match lang {
+            Lang::En => self.code.english(),
+            Lang::Zh => self.code.chinese(),
+        };
         Problem {
             type_: format!("urn:crm:problem:{}", self.code),
             title: title.to_owned(),
             status: self.status.as_u16(),
             detail: i18n::fill(detail, &self.args),
-            code: self.code.to_owned(),
+            code: self.code.as_str().to_owned(),
             instance,
             request_id,
             errors: self
@@ -132,9 +143,7 @@ impl ApiError {
     /// A rule broken by a query parameter is a 400 `request.invalid_query`, like an unreadable one.
     pub fn in_query(e: AppError) -> Self {
         match e {
-            AppError::Invalid(f) => {
-                ApiError { fields: field_issues(f), ..ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query") }
-            }
+            AppError::Invalid(f) => ApiError { fields: field_issues(f), ..ApiError::new(Code::RequestInvalidQuery) },
             other => other.into(),
         }
     }
@@ -155,16 +164,16 @@ impl ApiError {
     /// The generic problem for a status that came from somewhere other than our code.
     pub fn for_status(status: StatusCode) -> Self {
         let code = match status.as_u16() {
-            404 => "route.not_found",
-            405 => "method.not_allowed",
-            413 => "request.body_too_large",
-            415 => "request.unsupported_media_type",
-            429 => "rate.limited",
-            503 => "service.unavailable",
-            400..=499 => "request.bad_request",
-            _ => "internal.error",
+            404 => Code::RouteNotFound,
+            405 => Code::MethodNotAllowed,
+            413 => Code::RequestBodyTooLarge,
+            415 => Code::RequestUnsupportedMediaType,
+            429 => Code::RateLimited,
+            503 => Code::ServiceUnavailable,
+            400..=499 => Code::RequestBadRequest,
+            _ => Code::InternalError,
         };
-        Self::new(status, code)
+        Self::with_status(status, code)
     }
 }
 
@@ -205,68 +214,62 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid(f) => ApiError::validation(field_issues(f)),
-            AppError::NotFound { entity } => ApiError::new(StatusCode::NOT_FOUND, not_found_code(entity)),
+            AppError::NotFound { entity } => ApiError::new(not_found_code(entity)),
             AppError::Conflict { code, field } => {
-                let mut e = ApiError::new(StatusCode::CONFLICT, code);
+                let mut e = ApiError::new(code);
                 if let Some(f) = field {
                     e = e.field(f, "conflict");
                 }
                 e
             }
-            AppError::Unauthenticated { code } => {
-                ApiError::new(StatusCode::UNAUTHORIZED, code).header(header::WWW_AUTHENTICATE, "Bearer")
-            }
+            AppError::Unauthenticated { code } => ApiError::new(code).header(header::WWW_AUTHENTICATE, "Bearer"),
             AppError::Forbidden { code, permission } => {
-                ApiError::new(StatusCode::FORBIDDEN, code).arg("permission", permission.unwrap_or_default())
+                ApiError::new(code).arg("permission", permission.unwrap_or_default())
             }
             AppError::Refused { code, field } => {
-                let mut e = ApiError::new(StatusCode::FORBIDDEN, code);
+                let mut e = ApiError::new(code);
                 if let Some(f) = field {
                     e = e.field(f, "exceeds_own");
                 }
                 e
             }
-            AppError::RateLimited { code, retry_after_secs } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code)
-                .arg("retry_after", retry_after_secs)
-                .header(header::RETRY_AFTER, retry_after_secs),
+            AppError::RateLimited { code, retry_after_secs } => {
+                ApiError::new(code).arg("retry_after", retry_after_secs).header(header::RETRY_AFTER, retry_after_secs)
+            }
             AppError::Duplicate { candidates } => {
-                ApiError { duplicates: candidates, ..ApiError::new(StatusCode::CONFLICT, "customer.duplicate") }
+                ApiError { duplicates: candidates, ..ApiError::new(Code::CustomerDuplicate) }
             }
-            AppError::PreconditionFailed => {
-                ApiError::new(StatusCode::PRECONDITION_FAILED, "resource.precondition_failed")
-            }
-            AppError::Unavailable(reason) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "service.unavailable").arg("reason", reason)
-            }
+            AppError::PreconditionFailed => ApiError::new(Code::ResourcePreconditionFailed),
+            AppError::Unavailable(reason) => ApiError::new(Code::ServiceUnavailable).arg("reason", reason),
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal.error")
+                ApiError::new(Code::InternalError)
             }
             e @ AppError::Storage(_) => {
                 tracing::error!(error = %chain(&e), "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal.error")
+                ApiError::new(Code::InternalError)
             }
         }
     }
 }
 
-fn not_found_code(entity: &'static str) -> &'static str {
+fn not_found_code(entity: &'static str) -> Code {
     match entity {
-        "user" => "user.not_found",
-        "org_unit" => "org_unit.not_found",
-        "position" => "position.not_found",
-        "api_client" => "api_client.not_found",
-        "tenant" => "tenant.not_found",
-        "customer" => "customer.not_found",
-        "contact" => "contact.not_found",
-        "tag" => "tag.not_found",
-        "custom_field" => "custom_field.not_found",
-        "segment" => "segment.not_found",
-        "member" => "member.not_found",
-        "member_level" => "member_level.not_found",
-        "member_identity" => "member_identity.not_found",
-        "enrollment_application" => "enrollment.not_found",
-        "card_number" => "card_number.not_found",
-        _ => "resource.not_found",
+        "user" => Code::UserNotFound,
+        "org_unit" => Code::OrgUnitNotFound,
+        "position" => Code::PositionNotFound,
+        "api_client" => Code::ApiClientNotFound,
+        "tenant" => Code::TenantNotFound,
+        "customer" => Code::CustomerNotFound,
+        "contact" => Code::ContactNotFound,
+        "tag" => Code::TagNotFound,
+        "custom_field" => Code::CustomFieldNotFound,
+        "segment" => Code::SegmentNotFound,
+        "member" => Code::MemberNotFound,
+        "member_level" => Code::MemberLevelNotFound,
+        "member_identity" => Code::MemberIdentityNotFound,
+        "enrollment_application" => Code::EnrollmentNotFound,
+        "card_number" => Code::CardNumberNotFound,
+        _ => Code::ResourceNotFound,
     }
 }

@@ -1,5 +1,6 @@
 //! The use cases' one error type. `crm-api` maps each variant once to a status and a stable code.
 
+use crate::codes::Code;
 use crm_domain::{FieldError, FieldErrors};
 use crm_store::StoreError;
 
@@ -13,20 +14,20 @@ pub enum AppError {
     NotFound { entity: &'static str },
     /// The request conflicts with the current state (`code` is the stable machine code).
     #[error("conflict: {code}")]
-    Conflict { code: &'static str, field: Option<String> },
+    Conflict { code: Code, field: Option<String> },
     /// Missing, invalid or expired credentials (`code` says which, without revealing why a login failed).
     #[error("unauthenticated: {code}")]
-    Unauthenticated { code: &'static str },
+    Unauthenticated { code: Code },
     /// Authenticated, but not allowed.
     #[error("forbidden: {code}")]
-    Forbidden { code: &'static str, permission: Option<String> },
+    Forbidden { code: Code, permission: Option<String> },
     /// Authenticated and permitted, but this change is refused for this target or value (granting
     /// more than the caller holds, touching a protected account); `field` names the input.
     #[error("refused: {code}")]
-    Refused { code: &'static str, field: Option<String> },
+    Refused { code: Code, field: Option<String> },
     /// Too many attempts; retry after the given seconds.
     #[error("rate limited: {code}")]
-    RateLimited { code: &'static str, retry_after_secs: u64 },
+    RateLimited { code: Code, retry_after_secs: u64 },
     /// The record probably exists already (the tenant refuses duplicates); the candidates say why.
     #[error("probable duplicate")]
     Duplicate { candidates: Vec<crate::customers::duplicates::DuplicateCandidate> },
@@ -49,11 +50,11 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict { constraint, .. } => {
                 tracing::warn!(%constraint, "unmapped unique conflict");
-                AppError::Conflict { code: "resource.conflict", field: None }
+                AppError::Conflict { code: Code::ResourceConflict, field: None }
             }
             StoreError::Contention(e) => {
                 tracing::warn!(error = %e, "transaction aborted by contention");
-                AppError::Conflict { code: "resource.contention", field: None }
+                AppError::Conflict { code: Code::ResourceContention, field: None }
             }
             other => AppError::Storage(other),
         }

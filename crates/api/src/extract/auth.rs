@@ -8,9 +8,9 @@ use crate::perm::Permission;
 use crate::problem::ApiError;
 use crate::state::ApiState;
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use crm_app::codes::Code;
 use crm_app::{Access, AppError};
 use futures_util::future::LocalBoxFuture;
 use std::marker::PhantomData;
@@ -47,7 +47,7 @@ impl<P: Permission + 'static> FromRequest for Allowed<P> {
 }
 
 async fn access(req: &HttpRequest) -> Result<Access, ApiError> {
-    let missing = || ApiError::new(StatusCode::UNAUTHORIZED, "auth.missing_token").header(WWW_AUTHENTICATE, "Bearer");
+    let missing = || ApiError::new(Code::AuthMissingToken).header(WWW_AUTHENTICATE, "Bearer");
     let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(missing)?;
     let (scheme, token) = header.split_once(' ').ok_or_else(missing)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {

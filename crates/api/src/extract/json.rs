@@ -7,9 +7,9 @@ use super::strict::{self, ReadError};
 use crate::problem::{ApiError, FieldIssue};
 use crate::state::ApiSettings;
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use crm_app::codes::Code;
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
@@ -54,16 +54,15 @@ async fn read<T: DeserializeOwned + Validate>(
             let is_json = matches!(&ct, Ok(Some(m)) if m.type_() == "application"
                 && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")));
             if !is_json {
-                return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.unsupported_media_type"));
+                return Err(ApiError::new(Code::RequestUnsupportedMediaType));
             }
-            let too_large =
-                || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.body_too_large").arg("limit", limit);
+            let too_large = || ApiError::new(Code::RequestBodyTooLarge).arg("limit", limit);
             if declared.is_some_and(|n| n > limit) {
                 return Err(too_large());
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "request.bad_request"))?;
+                let chunk = chunk.map_err(|_| ApiError::new(Code::RequestBadRequest))?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large());
                 }
@@ -82,7 +81,7 @@ async fn read<T: DeserializeOwned + Validate>(
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value = strict::read_value(body).map_err(|e| match e {
         ReadError::Refused(r) => ApiError::validation(vec![refusal_issue(r)]),
-        ReadError::Malformed(e) => ApiError::new(StatusCode::BAD_REQUEST, "request.malformed_json").arg("reason", e),
+        ReadError::Malformed(e) => ApiError::new(Code::RequestMalformedJson).arg("reason", e),
     })?;
     from_value(value)
 }

@@ -6,8 +6,8 @@ use super::strict::escape;
 use crate::problem::{ApiError, FieldIssue};
 use crate::routes::fallback::{RouteTable, method_not_allowed};
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest};
+use crm_app::codes::Code;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::future::{Ready, ready};
@@ -30,7 +30,7 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 /// is checked for NUL characters.
 pub fn parse_query<T: DeserializeOwned>(query: &str, skip: impl Fn(&str) -> bool) -> Result<T, ApiError> {
     let invalid = |issue| {
-        let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_query");
+        let mut err = ApiError::new(Code::RequestInvalidQuery);
         err.fields.push(issue);
         err
     };
@@ -64,7 +64,7 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let segments = req.match_info().iter().map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)));
         if let Some(issue) = nul_issue(segments) {
-            let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_path");
+            let mut err = ApiError::new(Code::RequestInvalidPath);
             err.fields.push(issue);
             return ready(Err(err.into()));
         }
@@ -77,7 +77,7 @@ impl<T: DeserializeOwned> FromRequest for Path<T> {
             {
                 return e405.into();
             }
-            let mut err = ApiError::new(StatusCode::BAD_REQUEST, "request.invalid_path");
+            let mut err = ApiError::new(Code::RequestInvalidPath);
             err.fields.push(serde_issue(e.path(), &e.inner().to_string()));
             err.into()
         }))

@@ -5,10 +5,10 @@
 use crate::problem::ApiError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
+use crm_app::codes::Code;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::hash::Hash;
@@ -94,9 +94,7 @@ impl RateLimiters {
 }
 
 fn limited(retry_after: u64) -> ApiError {
-    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate.limited")
-        .arg("retry_after", retry_after)
-        .header(RETRY_AFTER, retry_after)
+    ApiError::new(Code::RateLimited).arg("retry_after", retry_after).header(RETRY_AFTER, retry_after)
 }
 
 /// The per-address middleware.

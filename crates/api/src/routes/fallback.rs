@@ -1,9 +1,9 @@
 //! Requests no route took: 405 with `Allow` when the path exists under another method, else 404.
 
 use crate::problem::ApiError;
-use actix_web::http::StatusCode;
 use actix_web::http::header::ALLOW;
 use actix_web::{HttpRequest, web};
+use crm_app::codes::Code;
 use utoipa::openapi::OpenApi;
 
 /// Path templates and their methods, from the OpenAPI document (so it cannot drift from the routes).
@@ -77,12 +77,7 @@ pub fn method_not_allowed(table: &RouteTable, path: &str, method: &str) -> Optio
     methods.sort();
     methods.dedup();
     let allow = methods.join(", ");
-    Some(
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method.not_allowed")
-            .arg("method", method)
-            .arg("allow", &allow)
-            .header(ALLOW, allow),
-    )
+    Some(ApiError::new(Code::MethodNotAllowed).arg("method", method).arg("allow", &allow).header(ALLOW, allow))
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -94,11 +89,11 @@ pub async fn not_routed(req: HttpRequest, table: web::Data<RouteTable>) -> Resul
     match table.allowed(req.path()) {
         Some(methods) if !methods.iter().any(|m| m == req.method().as_str()) => {
             let allow = methods.join(", ");
-            Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method.not_allowed")
+            Err(ApiError::new(Code::MethodNotAllowed)
                 .arg("method", req.method())
                 .arg("allow", &allow)
                 .header(ALLOW, allow))
         }
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "route.not_found").arg("path", req.path())),
+        _ => Err(ApiError::new(Code::RouteNotFound).arg("path", req.path())),
     }
 }

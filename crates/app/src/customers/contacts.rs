@@ -1,6 +1,7 @@
 //! Contacts of organization customers: add, list, change, remove.
 
 use super::view::{masked_phone, shown_phone};
+use crate::codes::Code;
 use crate::paging::Items;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
@@ -123,7 +124,7 @@ impl App {
             .filter(|c| c.deleted_at.is_none())
             .ok_or(CUSTOMER_NOT_FOUND)?;
         if c.kind != CustomerKind::Organization {
-            return Err(AppError::Conflict { code: "customer.not_organization", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerNotOrganization, field: None });
         }
         let row = contacts::insert(&tx, row).await?;
         if row.is_primary {

@@ -10,6 +10,7 @@ use super::records::{
 };
 use super::tags::check_tags;
 use super::view::{CreatedCustomer, CustomerView};
+use crate::codes::Code;
 use crate::paging::{Items, Page, PageRequest};
 use crate::platform::custom_fields::Definitions;
 use crate::{Access, App, AppError, etag};
@@ -185,10 +186,10 @@ impl App {
         }
         let before = customers::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         if before.deleted_at.is_none() {
-            return Err(AppError::Conflict { code: "customer.not_deleted", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerNotDeleted, field: None });
         }
         if before.merged_into.is_some() {
-            return Err(AppError::Conflict { code: "customer.merged", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerMerged, field: None });
         }
         if refuse {
             let found = candidates(&tx, who, &before).await?;

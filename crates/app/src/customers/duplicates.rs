@@ -7,6 +7,7 @@ pub use super::view::DuplicateCandidate;
 
 use super::records::{view, views, write_change};
 use super::view::CustomerView;
+use crate::codes::Code;
 use crate::paging::Page;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
@@ -109,7 +110,7 @@ fn fill_empty(target: &mut Customer, dup: &Customer) -> Vec<&'static str> {
 /// A merge answers this when a customer it names was merged meanwhile (or before): the field
 /// names the duplicate, no field means the target.
 fn merge_conflict(field: Option<String>) -> AppError {
-    AppError::Conflict { code: "customer.merge_conflict", field }
+    AppError::Conflict { code: Code::CustomerMergeConflict, field }
 }
 
 /// Locks the target and the duplicates (ascending id, one statement, the order every merge
@@ -247,7 +248,7 @@ impl App {
                     .await?;
             if live.iter().any(|m| m.customer_id == target.0) && live.iter().any(|m| m.customer_id == dup.id.0) {
                 return Err(AppError::Conflict {
-                    code: "customer.merge_both_members",
+                    code: Code::CustomerMergeBothMembers,
                     field: Some("/duplicate_ids".to_owned()),
                 });
             }

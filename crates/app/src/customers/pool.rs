@@ -9,6 +9,7 @@
 use super::filters::{ListFilters, store_filter};
 use super::records::{view, views, write_change};
 use super::view::CustomerView;
+use crate::codes::Code;
 use crate::paging::{Page, PageRequest};
 use crate::platform::settings::{self, POOL_RETURN_DAYS};
 use crate::{Access, App, AppError};
@@ -47,7 +48,7 @@ impl App {
     /// Takes a customer from the pool: the caller becomes its owner.
     pub async fn claim_customer(&self, who: &Access, id: CustomerId) -> Result<CustomerView, AppError> {
         who.require("customers:pool")?;
-        let user = who.user_id().ok_or(AppError::Forbidden { code: "auth.user_required", permission: None })?;
+        let user = who.user_id().ok_or(AppError::Forbidden { code: Code::AuthUserRequired, permission: None })?;
         let tx = self.store().begin_write().await?;
         let limit = settings::load(&tx, who.tenant_id).await?.pool_claim_limit;
         if limit.is_some() {
@@ -61,16 +62,16 @@ impl App {
             if customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await?.is_none() {
                 return Err(NOT_FOUND);
             }
-            return Err(AppError::Conflict { code: "customer.already_owned", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerAlreadyOwned, field: None });
         }
         if let Some(limit) = limit
             && customers::count_owned(&tx, who.tenant_id, user).await? >= u64::from(limit)
         {
-            return Err(AppError::Conflict { code: "customer.claim_limit_reached", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerClaimLimitReached, field: None });
         }
         let now = Utc::now();
         if !customers::claim_if_unowned(&tx, who.tenant_id, id, user, now).await? {
-            return Err(AppError::Conflict { code: "customer.already_owned", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerAlreadyOwned, field: None });
         }
         let mut after = before.clone();
         after.owner_id = Some(user);
@@ -91,7 +92,7 @@ impl App {
             .filter(|r| r.deleted_at.is_none())
             .ok_or(NOT_FOUND)?;
         if before.owner_id.is_none() {
-            return Err(AppError::Conflict { code: "customer.in_pool", field: None });
+            return Err(AppError::Conflict { code: Code::CustomerInPool, field: None });
         }
         let mut after = before.clone();
         after.owner_id = None;

@@ -10,6 +10,7 @@ pub use crm_store::customers::records::Customer;
 
 use super::input::same_content;
 use super::view::audit_json;
+use crate::codes::Code;
 use crate::platform::audit;
 use crate::platform::custom_fields::{Definitions, sync_values};
 use crate::{Access, AppError};
@@ -29,7 +30,7 @@ use crm_store::{ConnectionTrait, DatabaseTransaction};
 /// The counter behind the change feed.
 pub(crate) const CHANGES: &str = "customer_changes";
 /// Another change of the customer came between the caller's read and its write.
-const CHANGED: AppError = AppError::Conflict { code: "customer.changed_concurrently", field: None };
+const CHANGED: AppError = AppError::Conflict { code: Code::CustomerChangedConcurrently, field: None };
 /// The most candidates reported for one customer.
 const MAX_CANDIDATES: u64 = 20;
 
@@ -160,7 +161,7 @@ pub(crate) async fn write_new(tx: &DatabaseTransaction, who: &Access, mut row: C
 
 /// The source system's key names another customer already.
 pub(crate) fn external_id_taken() -> AppError {
-    AppError::Conflict { code: "customer.external_id_taken", field: Some("/external_id".to_owned()) }
+    AppError::Conflict { code: Code::CustomerExternalIdTaken, field: Some("/external_id".to_owned()) }
 }
 
 /// What [`write_new`] writes, for a record whose change number is set, without reading it back.

@@ -1,5 +1,6 @@
 //! Tags with categories: create, list, delete, and the tags a customer carries.
 
+use crate::codes::Code;
 use crate::paging::Items;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
@@ -42,7 +43,7 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: "tag" };
 
 fn taken(e: StoreError) -> AppError {
     if e.is_conflict_on(UniqueKey::TagName) {
-        AppError::Conflict { code: "tag.name_taken", field: Some("/name".to_owned()) }
+        AppError::Conflict { code: Code::TagNameTaken, field: Some("/name".to_owned()) }
     } else {
         e.into()
     }

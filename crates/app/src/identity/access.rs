@@ -1,6 +1,7 @@
 //! What a caller may do and see: permissions and the resolved data scope. Loaded per request,
 //! so disabling a user, revoking a client, or changing positions takes effect at once.
 
+use crate::codes::Code;
 use crate::identity::principal::{Principal, Subject};
 use crate::{App, AppError};
 use crm_domain::identity::{ApiClientStatus, DataScope, OrgUnitKind, UserStatus, permission};
@@ -77,7 +78,7 @@ impl Access {
         if self.permissions.contains(permission) {
             Ok(())
         } else {
-            Err(AppError::Forbidden { code: "permission.denied", permission: Some(permission.to_owned()) })
+            Err(AppError::Forbidden { code: Code::PermissionDenied, permission: Some(permission.to_owned()) })
         }
     }
 
@@ -90,7 +91,7 @@ impl Access {
 }
 
 /// A token issued before its subject's last logout, password reset, disabling or secret rotation.
-const REVOKED: AppError = AppError::Unauthenticated { code: "auth.token_revoked" };
+const REVOKED: AppError = AppError::Unauthenticated { code: Code::AuthTokenRevoked };
 
 /// The permissions that only platform administrators hold.
 fn platform_permissions() -> impl Iterator<Item = String> {
@@ -124,9 +125,9 @@ impl App {
             Subject::User(uid) => {
                 let user = users::find(db, p.tenant_id, *uid)
                     .await?
-                    .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
+                    .ok_or(AppError::Unauthenticated { code: Code::AuthInvalidToken })?;
                 if user.status != UserStatus::Active {
-                    return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
+                    return Err(AppError::Unauthenticated { code: Code::AuthUserDisabled });
                 }
                 if p.generation < user.token_generation {
                     return Err(REVOKED);
@@ -146,9 +147,9 @@ impl App {
             Subject::Client { id, scopes } => {
                 let client = api_clients::find(db, p.tenant_id, *id)
                     .await?
-                    .ok_or(AppError::Unauthenticated { code: "auth.invalid_token" })?;
+                    .ok_or(AppError::Unauthenticated { code: Code::AuthInvalidToken })?;
                 if client.status != ApiClientStatus::Active {
-                    return Err(AppError::Unauthenticated { code: "auth.client_revoked" });
+                    return Err(AppError::Unauthenticated { code: Code::AuthClientRevoked });
                 }
                 if p.generation < client.token_generation {
                     return Err(REVOKED);

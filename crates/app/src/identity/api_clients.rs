@@ -1,6 +1,7 @@
 //! API clients for integrations: client credentials whose secret is shown once and stored as a
 //! SHA-256 hash (the secret is 256 random bits, so a fast hash is enough), with scopes.
 
+use crate::codes::Code;
 use crate::identity::grants;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
@@ -122,7 +123,7 @@ impl App {
         // Locked, so a concurrent revoke cannot slip between the status check and the update.
         let row = api_clients::find_locked(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         if row.status != ApiClientStatus::Active {
-            return Err(AppError::Conflict { code: "api_client.revoked", field: None });
+            return Err(AppError::Conflict { code: Code::ApiClientRevoked, field: None });
         }
         let secret = random_token(32);
         api_clients::bump_token_generation(&tx, who.tenant_id, id).await?;

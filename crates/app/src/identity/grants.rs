@@ -2,6 +2,7 @@
 //! permission or a data scope wider than they hold themselves. Keeping what the grantee already
 //! has, or taking it away, narrows and is always allowed.
 
+use crate::codes::Code;
 use crate::{Access, AppError};
 use crm_domain::identity::{DataScope, permission};
 use crm_store::identity::positions::PositionRecord;
@@ -9,7 +10,7 @@ use std::collections::BTreeSet;
 
 /// 403 `permission.grant_exceeds_own` naming the input that asked for too much.
 pub(crate) fn exceeds_own(field: String) -> AppError {
-    AppError::Refused { code: "permission.grant_exceeds_own", field: Some(field) }
+    AppError::Refused { code: Code::PermissionGrantExceedsOwn, field: Some(field) }
 }
 
 /// Refuses the first of `requested` (as `{field}/{index}`) that the caller does not hold and the

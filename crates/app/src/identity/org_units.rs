@@ -1,5 +1,6 @@
 //! The org tree: create, rename, move, delete a leaf.
 
+use crate::codes::Code;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
@@ -126,7 +127,7 @@ impl App {
                         .ok_or_else(|| AppError::from(FieldError::new("/parent_id", "not_found")))?;
                     if is_within(&parent.path, &row.path) {
                         return Err(AppError::Conflict {
-                            code: "org_unit.cycle",
+                            code: Code::OrgUnitCycle,
                             field: Some("/parent_id".to_owned()),
                         });
                     }
@@ -156,10 +157,10 @@ impl App {
         let row = org_units::find_locked(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         etag::check(if_match, row.updated_at)?;
         if org_units::count_children(&tx, who.tenant_id, id).await? > 0 {
-            return Err(AppError::Conflict { code: "org_unit.has_children", field: None });
+            return Err(AppError::Conflict { code: Code::OrgUnitHasChildren, field: None });
         }
         if org_units::count_users(&tx, who.tenant_id, id).await? > 0 {
-            return Err(AppError::Conflict { code: "org_unit.has_users", field: None });
+            return Err(AppError::Conflict { code: Code::OrgUnitHasUsers, field: None });
         }
         org_units::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "org_unit", id.0, audit_json(&row)).await?;

@@ -1,5 +1,6 @@
 //! Positions (roles): a set of action permissions and a data scope.
 
+use crate::codes::Code;
 use crate::identity::grants;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
@@ -64,7 +65,7 @@ fn audit_json(r: &PositionRecord) -> serde_json::Value {
 
 fn name_taken(e: StoreError) -> AppError {
     if e.is_conflict_on(UniqueKey::PositionName) {
-        AppError::Conflict { code: "position.name_taken", field: Some("/name".to_owned()) }
+        AppError::Conflict { code: Code::PositionNameTaken, field: Some("/name".to_owned()) }
     } else {
         e.into()
     }
@@ -74,7 +75,7 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: "position" };
 
 /// The built-in Administrator position is fixed: 409 `position.built_in` for any change.
 fn refuse_built_in(row: &PositionRecord) -> Result<(), AppError> {
-    if row.grants_all { Err(AppError::Conflict { code: "position.built_in", field: None }) } else { Ok(()) }
+    if row.grants_all { Err(AppError::Conflict { code: Code::PositionBuiltIn, field: None }) } else { Ok(()) }
 }
 
 impl App {
@@ -152,7 +153,7 @@ impl App {
         etag::check(if_match, row.updated_at)?;
         refuse_built_in(&row)?;
         if positions::count_holders(&tx, who.tenant_id, id).await? > 0 {
-            return Err(AppError::Conflict { code: "position.in_use", field: None });
+            return Err(AppError::Conflict { code: Code::PositionInUse, field: None });
         }
         positions::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "position", id.0, audit_json(&row)).await?;

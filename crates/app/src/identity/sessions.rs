@@ -1,6 +1,7 @@
 //! Sign-in sessions: login with lockout, refresh-token rotation (reuse revokes the family),
 //! logout, and client-credentials tokens for integrations.
 
+use crate::codes::Code;
 use crate::identity::api_clients::secret_matches;
 use crate::identity::password;
 use crate::identity::principal::{Principal, Subject};
@@ -79,9 +80,9 @@ pub struct ClientToken {
     pub scope: String,
 }
 
-const INVALID_LOGIN: AppError = AppError::Unauthenticated { code: "auth.invalid_credentials" };
-const INVALID_REFRESH: AppError = AppError::Unauthenticated { code: "auth.invalid_refresh_token" };
-const INVALID_CLIENT: AppError = AppError::Unauthenticated { code: "auth.invalid_client" };
+const INVALID_LOGIN: AppError = AppError::Unauthenticated { code: Code::AuthInvalidCredentials };
+const INVALID_REFRESH: AppError = AppError::Unauthenticated { code: Code::AuthInvalidRefreshToken };
+const INVALID_CLIENT: AppError = AppError::Unauthenticated { code: Code::AuthInvalidClient };
 
 fn chrono_dur(d: Duration) -> Result<chrono::Duration, AppError> {
     chrono::Duration::from_std(d).map_err(|e| AppError::Internal(e.to_string()))
@@ -152,7 +153,7 @@ impl App {
             sessions::revoke_family(&tx, row.tenant_id, row.family_id).await?;
             tx.commit().await.map_err(commit_err)?;
             tracing::warn!(family = %row.family_id, "refresh token reused; session family revoked");
-            return Err(AppError::Unauthenticated { code: "auth.refresh_token_reused" });
+            return Err(AppError::Unauthenticated { code: Code::AuthRefreshTokenReused });
         }
         let principal = active_principal(&user)?;
         let tokens = self.open_session(&tx, &principal, row.family_id).await?;
@@ -252,14 +253,14 @@ impl App {
 /// The principal of an active user, carrying the user's current token generation.
 fn active_principal(user: &UserRecord) -> Result<Principal, AppError> {
     if user.status != UserStatus::Active {
-        return Err(AppError::Unauthenticated { code: "auth.user_disabled" });
+        return Err(AppError::Unauthenticated { code: Code::AuthUserDisabled });
     }
     Ok(Principal { tenant_id: user.tenant_id, subject: Subject::User(user.id), generation: user.token_generation })
 }
 
 fn locked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     let secs = (until - now).num_seconds().max(1) as u64;
-    AppError::RateLimited { code: "auth.locked", retry_after_secs: secs }
+    AppError::RateLimited { code: Code::AuthLocked, retry_after_secs: secs }
 }
 
 fn token_hash(token: &str) -> String {

@@ -2,6 +2,7 @@
 //! `at+jwt` (RFC 9068), and `iss`, `aud`, `exp`, `sub` are required and checked.
 
 use crate::AppError;
+use crate::codes::Code;
 use crate::identity::principal::{Principal, Subject};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -138,7 +139,7 @@ impl TokenService {
 
     /// Verifies a bearer token and returns who it names.
     pub fn verify(&self, token: &str) -> Result<Principal, AppError> {
-        let invalid = || AppError::Unauthenticated { code: "auth.invalid_token" };
+        let invalid = || AppError::Unauthenticated { code: Code::AuthInvalidToken };
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != ALG || !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(ACCESS_TYP)) {
             return Err(invalid());
@@ -146,7 +147,7 @@ impl TokenService {
         let data =
             jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    AppError::Unauthenticated { code: "auth.token_expired" }
+                    AppError::Unauthenticated { code: Code::AuthTokenExpired }
                 }
                 _ => invalid(),
             })?;

@@ -2,6 +2,7 @@
 //! positions are assignable by the caller, platform administrators are protected, a password
 //! reset is no takeover, and the tenant keeps an active administrator.
 
+use crate::codes::Code;
 use crate::identity::{access, grants};
 use crate::{Access, AppError};
 use crm_domain::identity::{UserStatus, permission};
@@ -59,7 +60,7 @@ pub(super) fn check_assignable(
 /// Only a platform administrator may change, disable or reset a platform administrator.
 pub(super) fn check_not_protected(who: &Access, target: &UserRecord) -> Result<(), AppError> {
     if target.is_platform_admin && !who.is_platform_admin {
-        return Err(AppError::Refused { code: "user.platform_admin_protected", field: None });
+        return Err(AppError::Refused { code: Code::UserPlatformAdminProtected, field: None });
     }
     Ok(())
 }
@@ -73,7 +74,7 @@ pub(super) async fn check_takeover(
 ) -> Result<(), AppError> {
     let (perms, scope) = access::rights_of(c, target).await?;
     if !permission::covers(&who.permissions, &perms) || scope.exceeds(who.data_scope, None) {
-        return Err(AppError::Refused { code: "user.rights_exceed_own", field: None });
+        return Err(AppError::Refused { code: Code::UserRightsExceedOwn, field: None });
     }
     Ok(())
 }
@@ -106,7 +107,7 @@ pub(super) async fn ensure_an_administrator(
     }
     let holders = positions::holders(c, tenant, built_in).await?;
     if users::count_active(c, tenant, &holders).await? == 0 {
-        return Err(AppError::Conflict { code: "user.last_administrator", field: None });
+        return Err(AppError::Conflict { code: Code::UserLastAdministrator, field: None });
     }
     Ok(())
 }

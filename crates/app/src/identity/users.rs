@@ -1,5 +1,6 @@
 //! Staff users: create, read within the data scope, change, disable, reset passwords.
 
+use crate::codes::Code;
 use crate::identity::user_checks::{
     admin_guard, check_assignable, check_not_protected, check_takeover, ensure_an_administrator, held_ids, lock_refs,
     parse_grants,
@@ -86,7 +87,7 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
 
 fn username_taken(e: StoreError) -> AppError {
     if e.is_conflict_on(UniqueKey::Username) {
-        AppError::Conflict { code: "user.username_taken", field: Some("/username".to_owned()) }
+        AppError::Conflict { code: Code::UserUsernameTaken, field: Some("/username".to_owned()) }
     } else {
         e.into()
     }
@@ -102,7 +103,7 @@ fn audit_json(v: &UserView) -> serde_json::Value {
 impl App {
     /// The caller's own account (no permission needed).
     pub async fn me(&self, who: &Access) -> Result<UserView, AppError> {
-        let id = who.user_id().ok_or(AppError::Forbidden { code: "auth.user_required", permission: None })?;
+        let id = who.user_id().ok_or(AppError::Forbidden { code: Code::AuthUserRequired, permission: None })?;
         let row = users::find(self.store().conn(), who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         self.view(self.store().conn(), row).await
     }
@@ -238,7 +239,7 @@ impl App {
     pub async fn set_user_status(&self, who: &Access, uid: UserId, status: UserStatus) -> Result<UserView, AppError> {
         who.require("users:write")?;
         if status == UserStatus::Disabled && who.user_id() == Some(uid) {
-            return Err(AppError::Conflict { code: "user.cannot_disable_self", field: None });
+            return Err(AppError::Conflict { code: Code::UserCannotDisableSelf, field: None });
         }
         let tx = self.store().begin_write().await?;
         let tenant = who.tenant_id;

@@ -2,6 +2,7 @@
 //! (submission and correction in `applications`, decisions in `approval`): the view with its
 //! masking, the audit form, and the checks before a decision.
 
+use crate::codes::Code;
 use crate::customers::records::PII;
 use crate::platform::settings::TenantSettings;
 use crate::{Access, AppError, etag};
@@ -140,7 +141,7 @@ pub(crate) fn audit_json(r: &Application) -> serde_json::Value {
 }
 
 pub(crate) fn not_pending() -> AppError {
-    AppError::Conflict { code: "enrollment.not_pending", field: None }
+    AppError::Conflict { code: Code::EnrollmentNotPending, field: None }
 }
 
 /// Whether `a` can be approved as it stands: pending, with its key information complete.
@@ -149,7 +150,7 @@ pub(crate) fn check_decidable(a: &Application, s: &TenantSettings) -> Result<(),
         return Err(not_pending());
     }
     if a.applicant.completeness(&s.enrollment_required_fields).iter().any(Finding::blocks_approval) {
-        return Err(AppError::Conflict { code: "enrollment.incomplete", field: None });
+        return Err(AppError::Conflict { code: Code::EnrollmentIncomplete, field: None });
     }
     Ok(())
 }
@@ -157,11 +158,11 @@ pub(crate) fn check_decidable(a: &Application, s: &TenantSettings) -> Result<(),
 /// The application's person is a customer the approver may not see (a named one, or the one
 /// its phone or id number matches): nothing is created, and the customer is not revealed.
 pub(crate) fn out_of_scope() -> AppError {
-    AppError::Conflict { code: "enrollment.customer_out_of_scope", field: Some("/customer_id".to_owned()) }
+    AppError::Conflict { code: Code::EnrollmentCustomerOutOfScope, field: Some("/customer_id".to_owned()) }
 }
 
 pub(crate) fn is_out_of_scope(e: &AppError) -> bool {
-    matches!(e, AppError::Conflict { code: "enrollment.customer_out_of_scope", .. })
+    matches!(e, AppError::Conflict { code: Code::EnrollmentCustomerOutOfScope, .. })
 }
 
 /// Whether the caller's data scope covers the customer.

@@ -6,6 +6,7 @@
 use super::application::{ApplicationView, NOT_FOUND, audit_json, is_out_of_scope, not_pending, sees};
 use super::approval::{Approval, approve_in};
 use crate::batch::{ItemResult, MAX_ITEMS, check_size};
+use crate::codes::Code;
 use crate::integration::events;
 use crate::paging::{Page, PageRequest};
 use crate::platform::{audit, settings};
@@ -259,7 +260,7 @@ impl App {
     async fn replay(&self, who: &Access, first: Application) -> Result<Submitted, AppError> {
         if store::find_scoped(self.store().conn(), who.tenant_id, &who.scope, first.id).await?.is_none() {
             return Err(AppError::Conflict {
-                code: "enrollment.external_id_taken",
+                code: Code::EnrollmentExternalIdTaken,
                 field: Some("/external_id".to_owned()),
             });
         }

@@ -9,6 +9,7 @@ use super::level_changes::record_level_change;
 use super::levels::entry_level;
 use super::person::{person_for, write_person};
 use crate::batch::{ItemResult, check_size};
+use crate::codes::Code;
 use crate::integration::events;
 use crate::platform::audit;
 use crate::platform::settings::{self, TenantSettings};
@@ -71,7 +72,7 @@ impl Decided {
 }
 
 fn already_enrolled() -> AppError {
-    AppError::Conflict { code: "member.already_enrolled", field: None }
+    AppError::Conflict { code: Code::MemberAlreadyEnrolled, field: None }
 }
 
 /// Approves `a` inside the caller's transaction (with the card serial `serial` reserved for it,
@@ -165,7 +166,7 @@ pub(crate) async fn approve_in(
     members::insert(tx, tenant, member).await.map_err(|e| match e {
         e if e.is_conflict_on(UniqueKey::LiveMember) => already_enrolled(),
         e if e.is_conflict_on(UniqueKey::CardNo) => {
-            AppError::Conflict { code: "card_number.not_free", field: Some("/card_no".to_owned()) }
+            AppError::Conflict { code: Code::CardNumberNotFree, field: Some("/card_no".to_owned()) }
         }
         other => other.into(),
     })?;

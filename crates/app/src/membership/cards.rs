@@ -2,6 +2,7 @@
 //! and the assignment of a number to a member, automatic or from the pool. A number once
 //! assigned is never free again, so no number is ever reused.
 
+use crate::codes::Code;
 use crate::paging::Page;
 use crate::platform::audit;
 use crate::platform::settings::TenantSettings;
@@ -104,12 +105,12 @@ pub(crate) async fn assign(
         {
             return Ok(card_no);
         }
-        return Err(AppError::Conflict { code: "card_number.not_free", field: Some(field.to_owned()) });
+        return Err(AppError::Conflict { code: Code::CardNumberNotFree, field: Some(field.to_owned()) });
     }
     match settings.card_mode {
         CardMode::Preset => store::take_lowest_free(tx, tenant, member, now)
             .await?
-            .ok_or(AppError::Conflict { code: "card_number.pool_empty", field: None }),
+            .ok_or(AppError::Conflict { code: Code::CardNumberPoolEmpty, field: None }),
         CardMode::Auto => {
             let rule = settings.card_rule()?;
             let mut reserved = reserved;
@@ -120,13 +121,13 @@ pub(crate) async fn assign(
                 };
                 let number = u64::try_from(serial).ok().and_then(|s| rule.number(s));
                 let Some(card_no) = number else {
-                    return Err(AppError::Conflict { code: "card_number.serials_exhausted", field: None });
+                    return Err(AppError::Conflict { code: Code::CardNumberSerialsExhausted, field: None });
                 };
                 if store::insert_assigned(tx, tenant, &card_no, member, now).await? {
                     return Ok(card_no);
                 }
             }
-            Err(AppError::Conflict { code: "card_number.serials_exhausted", field: None })
+            Err(AppError::Conflict { code: Code::CardNumberSerialsExhausted, field: None })
         }
     }
 }
@@ -210,7 +211,7 @@ impl App {
         let card = match store::insert_special(&tx, who.tenant_id, &card_no, reserved, Utc::now()).await? {
             Insertion::Inserted(card) => card,
             Insertion::AlreadyThere => {
-                return Err(AppError::Conflict { code: "card_number.taken", field: Some("/card_no".to_owned()) });
+                return Err(AppError::Conflict { code: Code::CardNumberTaken, field: Some("/card_no".to_owned()) });
             }
         };
         audit::record(
@@ -252,7 +253,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         store::find(&tx, who.tenant_id, &card_no).await?.ok_or(AppError::NotFound { entity: "card_number" })?;
         if !store::delete_free(&tx, who.tenant_id, &card_no).await? {
-            return Err(AppError::Conflict { code: "card_number.in_use", field: None });
+            return Err(AppError::Conflict { code: Code::CardNumberInUse, field: None });
         }
         audit::record(&tx, who, "delete", "card_number", who.tenant_id.0, json!({"card_no": card_no})).await?;
         tx.commit().await.map_err(StoreError::from)?;

@@ -3,6 +3,7 @@
 //! identity may belong to members of other tenants (platform members across stores).
 
 use super::member::{MemberView, NOT_FOUND, view};
+use crate::codes::Code;
 use crate::integration::events;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
@@ -18,7 +19,7 @@ use crm_store::membership::members;
 use serde_json::json;
 
 fn taken() -> AppError {
-    AppError::Conflict { code: "member_identity.taken", field: Some("/external_id".to_owned()) }
+    AppError::Conflict { code: Code::MemberIdentityTaken, field: Some("/external_id".to_owned()) }
 }
 
 fn parse_key(source: &str, external_id: &str) -> Result<(String, String), AppError> {

@@ -1,6 +1,7 @@
 //! 会员级别设置: levels with a value (higher is better), the upgrade points that reach them, a
 //! points multiplier and benefits; the level with the lowest value is the entry level.
 
+use crate::codes::Code;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
@@ -62,9 +63,9 @@ fn audit_json(s: &LevelSpec) -> serde_json::Value {
 fn taken(e: StoreError) -> AppError {
     // PostgreSQL names the index; SQLite names the columns.
     if e.is_conflict_on(UniqueKey::LevelValue) {
-        AppError::Conflict { code: "member_level.value_taken", field: Some("/level_value".to_owned()) }
+        AppError::Conflict { code: Code::MemberLevelValueTaken, field: Some("/level_value".to_owned()) }
     } else if e.is_conflict_on(UniqueKey::LevelName) {
-        AppError::Conflict { code: "member_level.name_taken", field: Some("/name".to_owned()) }
+        AppError::Conflict { code: Code::MemberLevelNameTaken, field: Some("/name".to_owned()) }
     } else {
         e.into()
     }
@@ -130,7 +131,7 @@ impl App {
         // deletion cannot interleave with an enrollment or level change.
         let level = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         if !store::delete_unused(&tx, who.tenant_id, id).await? {
-            return Err(AppError::Conflict { code: "member_level.in_use", field: None });
+            return Err(AppError::Conflict { code: Code::MemberLevelInUse, field: None });
         }
         audit::record(&tx, who, "delete", "member_level", id.0, audit_json(&level.spec)).await?;
         tx.commit().await.map_err(StoreError::from)?;

@@ -2,6 +2,7 @@
 //! the caller may see personal data, its level and identities), and what the use cases on
 //! members share (`members`, `level_changes`, `identities`).
 
+use crate::codes::Code;
 use crate::customers::records::PII;
 use crate::{Access, AppError, etag};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,7 +20,7 @@ use uuid::Uuid;
 pub(crate) const NOT_FOUND: AppError = AppError::NotFound { entity: "member" };
 
 pub(crate) fn invalid_transition() -> AppError {
-    AppError::Conflict { code: "member.invalid_transition", field: None }
+    AppError::Conflict { code: Code::MemberInvalidTransition, field: None }
 }
 
 /// The level a member holds.

@@ -4,6 +4,7 @@
 
 use super::cards;
 use super::member::{MemberView, NOT_FOUND, invalid_transition, view, views};
+use crate::codes::Code;
 use crate::customers::records::ListFilters;
 use crate::customers::records::write_change;
 use crate::customers::records::{CustomerInput, apply};
@@ -115,7 +116,7 @@ impl App {
                 let mut found = store::live_by_phone(db, tenant, &who.scope, phone.e164()).await?;
                 if found.len() > 1 {
                     return Err(AppError::Conflict {
-                        code: "member.lookup_ambiguous",
+                        code: Code::MemberLookupAmbiguous,
                         field: Some("/phone".to_owned()),
                     });
                 }

@@ -3,6 +3,7 @@
 //! the approval can (writing a customer takes the tenant's change counter until commit).
 
 use super::application::{out_of_scope, sees};
+use crate::codes::Code;
 use crate::customers::records::{CustomerInput, apply};
 use crate::customers::records::{blank, write_change, write_new};
 use crate::{Access, AppError};
@@ -62,7 +63,7 @@ pub(crate) async fn person_for(
             let mut found = customers::with_key(tx, tenant, phone, id_number, 2).await?;
             if found.len() > 1 {
                 return Err(AppError::Conflict {
-                    code: "enrollment.customer_ambiguous",
+                    code: Code::EnrollmentCustomerAmbiguous,
                     field: Some("/customer_id".to_owned()),
                 });
             }

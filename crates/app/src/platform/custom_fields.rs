@@ -2,6 +2,7 @@
 //! values on records: validated against the definition, shown only to callers holding the field's
 //! permission, and kept as index rows so lists and segments can filter on them.
 
+use crate::codes::Code;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Utc};
@@ -245,7 +246,7 @@ pub fn value_condition(field: &str, def: &FieldDef, raw: &str) -> Result<ValueCo
 
 fn key_taken(e: StoreError) -> AppError {
     if e.is_conflict_on(UniqueKey::CustomFieldKey) {
-        AppError::Conflict { code: "custom_field.key_taken", field: Some("/key".to_owned()) }
+        AppError::Conflict { code: Code::CustomFieldKeyTaken, field: Some("/key".to_owned()) }
     } else {
         e.into()
     }
@@ -315,7 +316,7 @@ impl App {
         // An option still held by a record cannot be withdrawn.
         let removed: Vec<String> = before.options.iter().filter(|o| !after.options.contains(o)).cloned().collect();
         if !removed.is_empty() && store::any_value_in(&tx, who.tenant_id, id, &removed).await? {
-            return Err(AppError::Conflict { code: "custom_field.option_in_use", field: Some("/options".to_owned()) });
+            return Err(AppError::Conflict { code: Code::CustomFieldOptionInUse, field: Some("/options".to_owned()) });
         }
         if after == before {
             return Ok((&before).into());

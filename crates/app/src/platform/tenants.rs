@@ -1,5 +1,6 @@
 //! Tenants: isolated companies or stores in one deployment, each with its own administrator.
 
+use crate::codes::Code;
 use crate::identity::seed;
 use crate::platform::audit;
 use crate::{Access, App, AppError};
@@ -39,7 +40,7 @@ pub struct CreateTenant {
 }
 
 fn code_taken() -> AppError {
-    AppError::Conflict { code: "tenant.code_taken", field: Some("/code".to_owned()) }
+    AppError::Conflict { code: Code::TenantCodeTaken, field: Some("/code".to_owned()) }
 }
 
 impl App {

@@ -20,6 +20,7 @@ use super::records::{
 };
 use super::tags::check_tags;
 use crate::batch::{ItemResult, check_size};
+use crate::codes::Code;
 use crate::platform::custom_fields::Definitions;
 use crate::{Access, App, AppError};
 use crm_domain::customers::customer::parse_text;
@@ -180,7 +181,7 @@ const MAX_MERGE_HOPS: usize = 8;
 
 /// An item whose key the caller may not use: a key outside their data scope, or an unknown one
 /// when their scope is narrower than the tenant (creating by key is tenant-wide).
-const KEY_OUT_OF_SCOPE: AppError = AppError::Forbidden { code: "customer.key_out_of_scope", permission: None };
+const KEY_OUT_OF_SCOPE: AppError = AppError::Forbidden { code: Code::CustomerKeyOutOfScope, permission: None };
 
 /// One item, inside its savepoint; `remaining` counts it and the items after it. `None`: the key
 /// was new when read, but a concurrent batch wrote it first (nothing was written; run it again).
@@ -230,7 +231,7 @@ async fn upsert_one(
     };
     if before.deleted_at.is_some() {
         // Never an update of a deleted row: a soft-deleted customer is restored first.
-        return Err(AppError::Conflict { code: "customer.deleted", field: Some(format!("{prefix}/external_id")) });
+        return Err(AppError::Conflict { code: Code::CustomerDeleted, field: Some(format!("{prefix}/external_id")) });
     }
     let input = of_source(&item.input);
     let mut errs = FieldErrors(input.invalid_under(&prefix));

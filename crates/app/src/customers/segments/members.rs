@@ -5,6 +5,7 @@
 use super::rules::{compile, facts, members_filter};
 use super::{ConditionOutcome, MembershipChange, NOT_FOUND, SegmentExplanation};
 use crate::batch::{MAX_ITEMS, check_size};
+use crate::codes::Code;
 use crate::customers::records::views;
 use crate::customers::view::CustomerView;
 use crate::paging::{Page, PageRequest};
@@ -102,7 +103,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         let seg = store::lock(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         if seg.kind != SegmentKind::Static {
-            return Err(AppError::Conflict { code: "segment.not_static", field: None });
+            return Err(AppError::Conflict { code: Code::SegmentNotStatic, field: None });
         }
         if add && !customer_ids.is_empty() && customer_ids.len() <= MAX_ITEMS {
             // Added customers stay live (not deleted or merged away) until this commits.

@@ -4,6 +4,7 @@
 mod members;
 mod rules;
 
+use crate::codes::Code;
 use crate::paging::Items;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
@@ -123,7 +124,7 @@ pub struct MembershipChange {
 
 fn name_taken(e: StoreError) -> AppError {
     if e.is_conflict_on(UniqueKey::SegmentName) {
-        AppError::Conflict { code: "segment.name_taken", field: Some("/name".to_owned()) }
+        AppError::Conflict { code: Code::SegmentNameTaken, field: Some("/name".to_owned()) }
     } else {
         e.into()
     }

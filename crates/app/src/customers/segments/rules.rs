@@ -2,6 +2,7 @@
 //! compiled to the store's criteria (the SQL side of the domain's evaluator), and the facts the
 //! evaluator explains a customer by.
 
+use crate::codes::Code;
 use crate::platform::custom_fields::Definitions;
 use crate::{Access, AppError};
 use chrono::{DateTime, Duration, Utc};
@@ -55,7 +56,7 @@ pub(super) fn compile(
             Test::Custom { key, test } => {
                 let (field, _) = defs
                     .visible_field(who, key)
-                    .ok_or(AppError::Conflict { code: "segment.rules_stale", field: Some("/rules".to_owned()) })?;
+                    .ok_or(AppError::Conflict { code: Code::SegmentRulesStale, field: Some("/rules".to_owned()) })?;
                 let (cond, negate) = match test {
                     CustomTest::TextIn { values, negate } => (ValueCondition::TextIn(values.clone()), *negate),
                     CustomTest::NumberRange { min, max } => {
@@ -91,7 +92,7 @@ pub(super) async fn members_filter(
         ));
     }
     let raw: Value = seg.rules.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
-    let stale = AppError::Conflict { code: "segment.rules_stale", field: Some("/rules".to_owned()) };
+    let stale = AppError::Conflict { code: Code::SegmentRulesStale, field: Some("/rules".to_owned()) };
     let (r, defs) = parse(c, who, &raw).await.map_err(|e| match e {
         AppError::Invalid(_) => stale,
         other => other,

@@ -21,6 +21,7 @@ pub mod loyalty;
 pub mod membership;
 pub mod platform;
 pub mod scope;
+pub mod stored;
 
 /// Rows per multi-row `INSERT`: well under SQLite's and PostgreSQL's limits on bound parameters
 /// for the widest table (customers, about 40 columns).
@@ -30,3 +31,4 @@ pub use db::{Backend, DbOptions, PoolStats, Store};
 pub use error::{StoreError, UniqueKey};
 pub use scope::ScopeFilter;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
+pub use stored::Insertion;

@@ -20,7 +20,7 @@ use crm_domain::customers::duplicates::{DuplicateKeys, DuplicateReason};
 use crm_domain::customers::{CustomerKind, LifecycleGrade};
 use crm_domain::ids::{CustomerId, TagId, TenantId};
 use crm_domain::platform::custom_fields::ObjectType;
-use crm_store::customers::records::{self as customers, Insert};
+use crm_store::customers::records::{self as customers, Insertion};
 use crm_store::customers::{duplicates as store_duplicates, grade_history};
 use crm_store::identity::users;
 use crm_store::membership::person_locks;
@@ -153,7 +153,7 @@ pub(crate) async fn write_new(tx: &DatabaseTransaction, who: &Access, mut row: C
     if row.change_seq == 0 {
         row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
     }
-    if insert_new(tx, who, &row).await? == Insert::AlreadyThere {
+    if insert_new(tx, who, &row).await? == Insertion::AlreadyThere {
         return Err(external_id_taken());
     }
     customers::find(tx, who.tenant_id, row.id).await?.ok_or_else(|| AppError::Internal("customer vanished".to_owned()))
@@ -167,10 +167,14 @@ pub(crate) fn external_id_taken() -> AppError {
 /// What [`write_new`] writes, for a record whose change number is set, without reading it back.
 /// A record carrying a source system's key is written only if the key is new (`AlreadyThere`
 /// otherwise, and nothing is written).
-pub(crate) async fn insert_new(tx: &DatabaseTransaction, who: &Access, row: &Customer) -> Result<Insert, AppError> {
+pub(crate) async fn insert_new(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    row: &Customer,
+) -> Result<Insertion<CustomerId>, AppError> {
     if row.external_id.is_some() {
-        if customers::insert_keyed(tx, row).await? == Insert::AlreadyThere {
-            return Ok(Insert::AlreadyThere);
+        if customers::insert_keyed(tx, row).await? == Insertion::AlreadyThere {
+            return Ok(Insertion::AlreadyThere);
         }
     } else {
         customers::insert(tx, row).await?;
@@ -180,7 +184,7 @@ pub(crate) async fn insert_new(tx: &DatabaseTransaction, who: &Access, row: &Cus
     }
     grade_history::append(tx, who.tenant_id, row.id, None, row.grade, who.actor.kind(), who.actor.id()).await?;
     audit::record(tx, who, "create", "customer", row.id.0, audit_json(row)).await?;
-    Ok(Insert::Inserted(row.id))
+    Ok(Insertion::Inserted(row.id))
 }
 
 /// What [`insert_new`] writes, for many keyed records at once (multi-row inserts of the rows,

@@ -8,7 +8,7 @@ use crm_domain::ids::TenantId;
 use crm_domain::platform::TenantCode;
 use crm_store::StoreError;
 use crm_store::identity::users;
-use crm_store::platform::tenants::{self, Inserted, NewTenant};
+use crm_store::platform::tenants::{self, Insertion, NewTenant};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use secrecy::{ExposeSecret, SecretString};
@@ -34,11 +34,11 @@ impl App {
         let tx = self.store().begin_write().await?;
         let new = NewTenant { id: TenantId::new(), code: &code, name: "Default" };
         let tenant_id = match tenants::insert_if_absent(&tx, new).await? {
-            Inserted::Inserted(t) => {
+            Insertion::Inserted(t) => {
                 out.tenant_created = true;
                 t.id
             }
-            Inserted::AlreadyThere => {
+            Insertion::AlreadyThere => {
                 let t = tenants::find_by_code(&tx, code.as_str()).await?;
                 t.ok_or_else(|| AppError::Internal("default tenant vanished".to_owned()))?.id
             }

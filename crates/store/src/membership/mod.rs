@@ -10,20 +10,5 @@ pub mod levels;
 pub mod members;
 pub mod person_locks;
 
-use crate::StoreError;
-use crm_domain::FieldError;
-use sea_orm::DbErr;
-
-/// What an idempotent insert did: the row it inserted, or nothing because a row with the same
-/// key is there already (`ON CONFLICT DO NOTHING`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Insertion<T> {
-    Inserted(T),
-    AlreadyThere,
-}
-
-/// A stored value the domain refuses (an unknown status string): the row is corrupt, which is a
-/// database error, not the caller's.
-pub(crate) fn stored<T>(column: &str, r: Result<T, FieldError>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Db(DbErr::Type(format!("{column}: {} ({})", e.code, e.field))))
-}
+pub use crate::stored::Insertion;
+pub(crate) use crate::stored::checked as stored;

@@ -30,13 +30,7 @@ pub struct NewTenant<'a> {
     pub name: &'a str,
 }
 
-/// What [`insert_if_absent`] found.
-#[derive(Debug)]
-pub enum Inserted {
-    Inserted(TenantRecord),
-    /// A tenant with the code exists already (perhaps committed by a concurrent insert a moment ago).
-    AlreadyThere,
-}
+pub use crate::stored::Insertion;
 
 pub async fn find_by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<TenantRecord>, StoreError> {
     Ok(tenants::Entity::find().filter(tenants::Column::Code.eq(code)).one(c).await?.map(Into::into))
@@ -65,17 +59,20 @@ pub async fn insert(c: &impl ConnectionTrait, t: NewTenant<'_>) -> Result<Tenant
 
 /// Inserts the tenant unless one with its code exists (`ON CONFLICT DO NOTHING`): when several
 /// instances start on an empty database at once, one inserts and the others find it there.
-pub async fn insert_if_absent(c: &impl ConnectionTrait, t: NewTenant<'_>) -> Result<Inserted, StoreError> {
+pub async fn insert_if_absent(
+    c: &impl ConnectionTrait,
+    t: NewTenant<'_>,
+) -> Result<Insertion<TenantRecord>, StoreError> {
     let res = tenants::Entity::insert(active(&t))
         .on_conflict_do_nothing_on([tenants::Column::Code])
         .exec_without_returning(c)
         .await?;
     // Rows affected: SQLite reports a skipped row as 0, not as a conflict.
     if !matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        return Ok(Inserted::AlreadyThere);
+        return Ok(Insertion::AlreadyThere);
     }
     let row = find(c, t.id).await?.ok_or_else(|| StoreError::Config("tenant vanished after insert".to_owned()))?;
-    Ok(Inserted::Inserted(row))
+    Ok(Insertion::Inserted(row))
 }
 
 /// Every tenant, by code.

@@ -27,7 +27,7 @@ use crm_domain::customers::customer::parse_text;
 use crm_domain::ids::{CustomerId, TenantId, UserId};
 use crm_domain::platform::custom_fields::ObjectType;
 use crm_domain::{FieldError, FieldErrors};
-use crm_store::customers::records::{self as customers, Customer, Insert};
+use crm_store::customers::records::{self as customers, Customer, Insertion};
 use crm_store::platform::counters;
 use crm_store::{DatabaseTransaction, ScopeFilter, TransactionTrait};
 use serde::Serialize;
@@ -57,6 +57,8 @@ pub enum UpsertStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Upserted {
+    /// The customer; absent when the item failed.
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub id: CustomerId,
 }
 
@@ -223,7 +225,7 @@ async fn upsert_one(
             }
         }
         row.change_seq = batch.seqs.next(tx, who.tenant_id, remaining).await?;
-        if insert_new(tx, who, &row).await? == Insert::AlreadyThere {
+        if insert_new(tx, who, &row).await? == Insertion::AlreadyThere {
             return Ok(None);
         }
         write_tags(tx, who, row.id, item.input.tag_ids.as_deref()).await?;

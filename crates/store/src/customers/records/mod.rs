@@ -170,13 +170,7 @@ fn ids(ids: &[CustomerId]) -> Vec<Uuid> {
     ids.iter().map(|i| i.0).collect()
 }
 
-/// What an insert keyed by the source system's id did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Insert {
-    Inserted(CustomerId),
-    /// The source already has a customer with that `external_id` (nothing was written).
-    AlreadyThere,
-}
+pub use crate::stored::Insertion;
 
 /// The key of `ON CONFLICT (tenant_id, source, external_id) DO NOTHING`: a key seen before is
 /// "already there".
@@ -189,14 +183,14 @@ pub async fn insert(c: &impl ConnectionTrait, r: &Customer) -> Result<(), StoreE
 }
 
 /// Inserts a record unless its source already knows its `external_id`.
-pub async fn insert_keyed(c: &impl ConnectionTrait, r: &Customer) -> Result<Insert, StoreError> {
+pub async fn insert_keyed(c: &impl ConnectionTrait, r: &Customer) -> Result<Insertion<CustomerId>, StoreError> {
     let res = cu::Entity::insert(model(r).into_active_model())
         .on_conflict_do_nothing_on(EXTERNAL_KEY)
         .exec_without_returning(c)
         .await?;
     Ok(match res {
-        TryInsertResult::Inserted(1) => Insert::Inserted(r.id),
-        _ => Insert::AlreadyThere,
+        TryInsertResult::Inserted(1) => Insertion::Inserted(r.id),
+        _ => Insertion::AlreadyThere,
     })
 }
 

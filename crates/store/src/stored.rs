@@ -1,0 +1,40 @@
+//! How every context's records read stored values back, and what an idempotent insert answers:
+//! one place, so each store module converts its rows the same way.
+
+use crate::StoreError;
+use crm_domain::FieldError;
+use sea_orm::DbErr;
+
+/// What an idempotent insert did: the row it inserted, or nothing because a row with the same
+/// key is there already (`ON CONFLICT DO NOTHING`), perhaps committed by a concurrent insert a
+/// moment ago.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Insertion<T> {
+    Inserted(T),
+    AlreadyThere,
+}
+
+/// Reads a stored string back as a domain value (`column` names it in the error). A value that
+/// no longer parses was never written by this code: a type error of the row, never a default.
+pub(crate) fn parse_stored<T>(
+    column: &str,
+    value: &str,
+    parse: impl Fn(&str, &str) -> Result<T, FieldError>,
+) -> Result<T, StoreError> {
+    parse(column, value).map_err(|_| unreadable(column, value))
+}
+
+/// A domain value already parsed from a stored one (see [`parse_stored`]).
+pub(crate) fn checked<T>(column: &str, r: Result<T, FieldError>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Db(DbErr::Type(format!("{column}: {} ({})", e.code, e.field))))
+}
+
+/// A stored JSON array of strings read back (see [`parse_stored`]).
+pub(crate) fn strings_stored(column: &str, value: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(value).map_err(|_| unreadable(column, value))
+}
+
+/// The error of a stored value that does not read back.
+pub(crate) fn unreadable(column: &str, value: &str) -> StoreError {
+    StoreError::from(DbErr::Type(format!("{column}: unreadable stored value {value:?}")))
+}

@@ -63,7 +63,7 @@ pub(super) async fn create_new_in_bulk(
         Ok(written) => {
             sp.commit().await.map_err(crm_store::StoreError::from)?;
             for (k, row, item) in fresh.into_iter().filter(|(_, r, _)| written.contains(&r.id)) {
-                out[k] = Some(ItemResult::ok(item.index, UpsertStatus::Created, Upserted { id: row.id }));
+                out[k] = Some(ItemResult::ok(item.index, UpsertStatus::Created, Upserted { id: Some(row.id) }));
             }
             Ok(())
         }

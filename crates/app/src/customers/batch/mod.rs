@@ -57,9 +57,9 @@ pub enum UpsertStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Upserted {
-    /// The customer; absent when the item failed.
-    #[cfg_attr(feature = "openapi", schema(required = false))]
-    pub id: CustomerId,
+    /// The customer; absent when the item failed (always there otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<CustomerId>,
 }
 
 /// One item's result.
@@ -162,7 +162,7 @@ async fn run_item(
         let outcome = upsert_one(&sp, batch, item, remaining).await;
         if let Ok(Some((status, id))) = outcome {
             sp.commit().await.map_err(crm_store::StoreError::from)?;
-            return Ok(ItemResult::ok(item.index, status, Upserted { id }));
+            return Ok(ItemResult::ok(item.index, status, Upserted { id: Some(id) }));
         }
         sp.rollback().await.map_err(crm_store::StoreError::from)?;
         batch.seqs = seqs;

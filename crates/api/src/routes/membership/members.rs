@@ -6,6 +6,7 @@ use super::super::common::{IdPath, IfMatchHeader, nullable, with_etag};
 use crate::extract::{Allowed, IfMatch, Json, Path, Query};
 use crate::perm::{MembersRead, MembersWrite};
 use crate::problem::{ApiError, Problem};
+use crate::routes::customers::fields::CustomerPatch;
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
@@ -120,32 +121,23 @@ pub struct ProfileRequest {
     pub address: Option<Option<String>>,
 }
 
-/// The customer change a profile change is (the other customer fields stay).
-/// Each field parsed as a customer's; the ones that fail are listed in `invalid`.
+/// The customer change a profile change is (the other customer fields stay), each field parsed
+/// exactly as a customer `PATCH` parses it.
 fn profile_input(b: ProfileRequest) -> CustomerInput {
-    use crm_domain::customers::Phone;
-    use crm_domain::customers::customer::{parse_email, parse_id_number, parse_text, unless_blank};
-    use crm_domain::limits::{ADDRESS, CITY, DISTRICT, PROVINCE};
-    let mut e = FieldErrors::default();
-    let text = |name: &str, v: Option<Option<String>>, max: usize, e: &mut FieldErrors| {
-        v.map(|v| e.check(parse_text(&format!("/{name}"), v.as_deref(), max)).flatten())
-    };
-    let input = CustomerInput {
-        name: b.name.and_then(|n| e.check(crm_domain::identity::org::parse_name("/name", &n))),
-        phone: b.phone.map(|v| v.and_then(|v| e.check(unless_blank(&v, |s| Phone::parse("/phone", s))).flatten())),
-        email: b.email.map(|v| v.and_then(|v| e.check(unless_blank(&v, |s| parse_email("/email", s))).flatten())),
-        gender: b.gender.map(|v| v.and_then(|v| e.check(Gender::parse("/gender", &v)))),
+    CustomerPatch {
+        name: b.name,
+        phone: b.phone,
+        email: b.email,
+        gender: b.gender,
         birthday: b.birthday,
-        id_number: b
-            .id_number
-            .map(|v| v.and_then(|v| e.check(unless_blank(&v, |s| parse_id_number("/id_number", s))).flatten())),
-        province: text("province", b.province, PROVINCE, &mut e),
-        city: text("city", b.city, CITY, &mut e),
-        district: text("district", b.district, DISTRICT, &mut e),
-        address: text("address", b.address, ADDRESS, &mut e),
-        ..CustomerInput::default()
-    };
-    CustomerInput { invalid: e, ..input }
+        id_number: b.id_number,
+        province: b.province,
+        city: b.city,
+        district: b.district,
+        address: b.address,
+        ..CustomerPatch::default()
+    }
+    .into()
 }
 
 /// A reason for a change of the card or membership.

@@ -24,11 +24,6 @@ pub(crate) fn parse_stored<T>(
     parse(column, value).map_err(|_| unreadable(column, value))
 }
 
-/// A domain value already parsed from a stored one (see [`parse_stored`]).
-pub(crate) fn checked<T>(column: &str, r: Result<T, FieldError>) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Db(DbErr::Type(format!("{column}: {} ({})", e.code, e.field))))
-}
-
 /// A stored JSON array of strings read back (see [`parse_stored`]).
 pub(crate) fn strings_stored(column: &str, value: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(value).map_err(|_| unreadable(column, value))

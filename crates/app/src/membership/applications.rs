@@ -21,8 +21,8 @@ use crm_domain::membership::review::{Facts, review};
 use crm_domain::membership::{
     Applicant, ApplicantPatch, ApplicationStatus, Channel, ExternalKey, Finding, FindingCode,
 };
+use crm_store::Insertion;
 use crm_store::customers::records::{self as customers, Customer as CustomerRow};
-use crm_store::membership::Insertion;
 use crm_store::membership::applications::{
     self as store, Application, ApplicationChanges, ApplicationFilter, CustomerLink, NewApplication,
 };

@@ -15,7 +15,7 @@ use crm_domain::ids::MemberId;
 use crm_domain::membership::card::parse_card_no;
 use crm_domain::membership::{CardMode, CardOrigin, CardStatus, PresetBatch};
 use crm_domain::paging::Limit;
-use crm_store::membership::Insertion;
+use crm_store::Insertion;
 use crm_store::membership::cards::{self as store, Card, CardFilter};
 use crm_store::platform::counters;
 use crm_store::{ConnectionTrait, DatabaseTransaction, StoreError};

@@ -1,8 +1,8 @@
 //! Lifecycle-grade history.
 
-use super::stored;
 use crate::StoreError;
 use crate::entities::customer_grade_history as gh;
+use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::LifecycleGrade;
 use crm_domain::ids::{CustomerId, TenantId};
@@ -25,7 +25,7 @@ impl TryFrom<gh::Model> for GradeChange {
     type Error = StoreError;
 
     fn try_from(m: gh::Model) -> Result<Self, StoreError> {
-        let grade = |g: &str| stored("customer_grade_history.grade", g, LifecycleGrade::parse);
+        let grade = |g: &str| parse_stored("customer_grade_history.grade", g, LifecycleGrade::parse);
         Ok(Self {
             id: m.id,
             customer_id: CustomerId(m.customer_id),

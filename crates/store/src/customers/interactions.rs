@@ -1,8 +1,8 @@
 //! Interactions with customers, and the time-ordered pages the timeline merges.
 
-use super::stored;
 use crate::StoreError;
 use crate::entities::interactions as ix;
+use crate::stored::parse_stored;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::InteractionKind;
 use crm_domain::ids::{CustomerId, InteractionId, TenantId};
@@ -36,7 +36,7 @@ impl TryFrom<ix::Model> for Interaction {
             tenant_id: TenantId(m.tenant_id),
             id: InteractionId(m.id),
             customer_id: CustomerId(m.customer_id),
-            kind: stored("interactions.kind", &m.kind, InteractionKind::parse)?,
+            kind: parse_stored("interactions.kind", &m.kind, InteractionKind::parse)?,
             occurred_at: m.occurred_at,
             actor_type: m.actor_type,
             actor_id: m.actor_id,

@@ -9,5 +9,3 @@ pub mod merge;
 pub mod records;
 pub mod segments;
 pub mod tags;
-
-pub(crate) use crate::stored::parse_stored as stored;

@@ -1,8 +1,8 @@
 //! Segment rows and the members of static segments.
 
-use super::stored;
 use crate::StoreError;
 use crate::entities::{segment_members as sm, segments as sg};
+use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::segments::SegmentKind;
 use crm_domain::ids::{CustomerId, SegmentId, TenantId};
@@ -36,7 +36,7 @@ impl TryFrom<sg::Model> for Segment {
             tenant_id: TenantId(m.tenant_id),
             id: SegmentId(m.id),
             name: m.name,
-            kind: stored("segments.kind", &m.kind, SegmentKind::parse)?,
+            kind: parse_stored("segments.kind", &m.kind, SegmentKind::parse)?,
             description: m.description,
             rules: m.rules,
             created_by: m.created_by,

@@ -1,8 +1,8 @@
 //! Tags and the tags customers carry.
 
-use super::stored;
 use crate::StoreError;
 use crate::entities::{customer_tags as ct, tags as tg};
+use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::TagCategory;
 use crm_domain::ids::{CustomerId, TagId, TenantId};
@@ -25,7 +25,7 @@ impl TryFrom<tg::Model> for Tag {
         Ok(Self {
             id: TagId(m.id),
             name: m.name,
-            category: stored("tags.category", &m.category, TagCategory::parse)?,
+            category: parse_stored("tags.category", &m.category, TagCategory::parse)?,
             created_at: m.created_at,
         })
     }

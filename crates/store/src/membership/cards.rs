@@ -2,9 +2,9 @@
 //! conditional statement, so two approvals never get the same number, and an assigned number
 //! never becomes free again.
 
-use super::{Insertion, stored};
 use crate::StoreError;
 use crate::entities::card_numbers as cn;
+use crate::stored::{Insertion, parse_stored};
 use chrono::{DateTime, Utc};
 use crm_domain::customers::search::prefix_upper_bound;
 use crm_domain::ids::{MemberId, TenantId};
@@ -35,9 +35,9 @@ impl TryFrom<cn::Model> for Card {
     fn try_from(m: cn::Model) -> Result<Self, StoreError> {
         Ok(Self {
             card_no: m.card_no,
-            status: stored("status", CardStatus::parse("", &m.status))?,
+            status: parse_stored("status", &m.status, CardStatus::parse)?,
             reserved: m.reserved,
-            origin: stored("origin", CardOrigin::parse("", &m.origin))?,
+            origin: parse_stored("origin", &m.origin, CardOrigin::parse)?,
             member_id: m.member_id.map(MemberId),
             created_at: m.created_at,
             assigned_at: m.assigned_at,

@@ -1,8 +1,8 @@
 //! A member's identities in other systems, unique per tenant, source and external id.
 
-use super::Insertion;
 use crate::StoreError;
 use crate::entities::member_identities as mi;
+use crate::stored::Insertion;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{MemberId, TenantId};
 use sea_orm::ActiveValue::Set;

@@ -1,8 +1,8 @@
 //! A member's level history: append and read.
 
-use super::stored;
 use crate::StoreError;
 use crate::entities::member_level_changes as lc;
+use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::ids::{LevelId, MemberId, TenantId};
 use crm_domain::membership::LevelChangeSource;
@@ -31,7 +31,7 @@ impl TryFrom<lc::Model> for LevelChange {
             from_level_id: m.from_level_id.map(LevelId),
             to_level_id: m.to_level_id.map(LevelId),
             reason: m.reason,
-            source: stored("source", LevelChangeSource::parse("", &m.source))?,
+            source: parse_stored("source", &m.source, LevelChangeSource::parse)?,
             actor_type: m.actor_type,
             actor_id: m.actor_id,
             changed_at: m.changed_at,

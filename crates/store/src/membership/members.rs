@@ -1,11 +1,11 @@
 //! Members: insert and change them, reads within the data scope (through the member's customer
 //! and its owner), lookups by card number, phone, id number or customer, and lists.
 
-use super::stored;
 use crate::StoreError;
 use crate::customers::records::{self, CustomerFilter};
 use crate::entities::members as mb;
 use crate::scope::ScopeFilter;
+use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::search::prefix_upper_bound;
 use crm_domain::ids::{ApplicationId, LevelId, MemberId, TenantId};
@@ -68,9 +68,9 @@ impl TryFrom<mb::Model> for Member {
             id: MemberId(m.id),
             customer_id: m.customer_id,
             card_no: m.card_no,
-            status: stored("status", MemberStatus::parse("", &m.status))?,
+            status: parse_stored("status", &m.status, MemberStatus::parse)?,
             level_id: m.level_id.map(LevelId),
-            channel: stored("channel", Channel::parse("", &m.channel))?,
+            channel: parse_stored("channel", &m.channel, Channel::parse)?,
             application_id: m.application_id.map(ApplicationId),
             joined_at: m.joined_at,
             cancelled_at: m.cancelled_at,

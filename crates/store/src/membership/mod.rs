@@ -9,6 +9,3 @@ pub mod level_changes;
 pub mod levels;
 pub mod members;
 pub mod person_locks;
-
-pub use crate::stored::Insertion;
-pub(crate) use crate::stored::checked as stored;

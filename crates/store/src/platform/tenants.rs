@@ -30,7 +30,7 @@ pub struct NewTenant<'a> {
     pub name: &'a str,
 }
 
-pub use crate::stored::Insertion;
+use crate::stored::Insertion;
 
 pub async fn find_by_code(c: &impl ConnectionTrait, code: &str) -> Result<Option<TenantRecord>, StoreError> {
     Ok(tenants::Entity::find().filter(tenants::Column::Code.eq(code)).one(c).await?.map(Into::into))

@@ -7,10 +7,10 @@ mod search;
 pub use pool::{claim_if_unowned, count_owned, idle_owned, release_if_idle, touch_interaction};
 pub use search::{CustomerFilter, changes, count, ids_in_scope, ids_matching, ids_with_key, page, with_key};
 
-use super::stored;
 use crate::StoreError;
 use crate::entities::customers as cu;
 use crate::scope::{self, ScopeFilter};
+use crate::stored::parse_stored;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::customers::duplicates::company_key;
 use crm_domain::customers::{CustomerKind, Gender, LifecycleGrade, NameKeys, Phone};
@@ -84,11 +84,11 @@ impl TryFrom<cu::Model> for Customer {
         Ok(Self {
             tenant_id: TenantId(m.tenant_id),
             id: CustomerId(m.id),
-            kind: stored("customers.kind", &m.kind, CustomerKind::parse)?,
+            kind: parse_stored("customers.kind", &m.kind, CustomerKind::parse)?,
             name: m.name,
             phone: m.phone,
             email: m.email,
-            gender: m.gender.map(|g| stored("customers.gender", &g, Gender::parse)).transpose()?,
+            gender: m.gender.map(|g| parse_stored("customers.gender", &g, Gender::parse)).transpose()?,
             birthday: m.birthday,
             id_number: m.id_number,
             company: m.company,
@@ -100,7 +100,7 @@ impl TryFrom<cu::Model> for Customer {
             external_id: m.external_id,
             industry: m.industry,
             level: m.level,
-            grade: stored("customers.grade", &m.grade, LifecycleGrade::parse)?,
+            grade: parse_stored("customers.grade", &m.grade, LifecycleGrade::parse)?,
             owner_id: m.owner_id.map(UserId),
             owned_since: m.owned_since,
             notes: m.notes,
@@ -170,7 +170,7 @@ fn ids(ids: &[CustomerId]) -> Vec<Uuid> {
     ids.iter().map(|i| i.0).collect()
 }
 
-pub use crate::stored::Insertion;
+use crate::stored::Insertion;
 
 /// The key of `ON CONFLICT (tenant_id, source, external_id) DO NOTHING`: a key seen before is
 /// "already there".

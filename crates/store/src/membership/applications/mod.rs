@@ -8,10 +8,10 @@ mod record;
 
 pub use record::{Application, ApplicationChanges, CustomerLink, Decision, NewApplication};
 
-use super::Insertion;
 use crate::StoreError;
 use crate::entities::enrollment_applications as ea;
 use crate::scope::{ScopeFilter, by_owner};
+use crate::stored::Insertion;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::Phone;
 use crm_domain::customers::search::prefix_upper_bound;

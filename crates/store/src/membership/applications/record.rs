@@ -1,9 +1,9 @@
 //! An enrollment application as the store gives it and takes it: the record, the new row, a
 //! change, and their conversion from and to the `enrollment_applications` columns.
 
-use super::super::stored;
 use crate::StoreError;
 use crate::entities::enrollment_applications as ea;
+use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::customers::{Gender, Phone};
 use crm_domain::ids::{ApplicationId, LevelId, MemberId, UserId};
@@ -90,13 +90,13 @@ impl TryFrom<ea::Model> for Application {
             (None, Some(raw)) => Some(ApplicantPhone::Invalid(raw)),
             (None, None) => None,
         };
-        let gender = m.gender.as_deref().map(|g| stored("gender", Gender::parse("", g))).transpose()?;
+        let gender = m.gender.as_deref().map(|g| parse_stored("gender", g, Gender::parse)).transpose()?;
         let findings: Vec<Finding> =
             serde_json::from_str(&m.findings).map_err(|e| StoreError::Db(sea_orm::DbErr::Json(e.to_string())))?;
         Ok(Self {
             id: ApplicationId(m.id),
-            channel: stored("channel", Channel::parse("", &m.channel))?,
-            status: stored("status", ApplicationStatus::parse("", &m.status))?,
+            channel: parse_stored("channel", &m.channel, Channel::parse)?,
+            status: parse_stored("status", &m.status, ApplicationStatus::parse)?,
             applicant: Applicant {
                 name: m.name,
                 phone,

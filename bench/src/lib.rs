@@ -1,5 +1,8 @@
 //! crm-bench: shared pieces of the benchmarks (setup, latency statistics, data generators).
 
+pub mod load;
+pub mod process;
+pub mod raw;
 pub mod server;
 
 use std::time::Duration;

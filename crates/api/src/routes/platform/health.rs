@@ -34,7 +34,8 @@ pub async fn readyz(state: web::Data<ApiState>) -> ApiResult<web::Json<HealthSta
     Ok(web::Json(HealthStatus { status: "ready" }))
 }
 
-/// Prometheus text exposition: `http_requests_total`, `http_request_duration_seconds`, `db_pool_*`.
+/// Prometheus text exposition: `http_requests_total`, `http_request_duration_seconds`, `db_pool_*`,
+/// `db_statements_total` (every statement sent to the database, transactions' included).
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
@@ -47,5 +48,6 @@ pub async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
     ::metrics::gauge!("db_pool_connections", "backend" => backend, "state" => "in_use")
         .set(f64::from(pool.size.saturating_sub(pool.idle)));
     ::metrics::gauge!("db_pool_max_connections", "backend" => backend).set(f64::from(pool.max));
+    ::metrics::counter!("db_statements_total", "backend" => backend).absolute(state.app.store().statements());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }

@@ -12,6 +12,7 @@ mod m20261201_000006_membership;
 mod m20261202_000007_token_generation;
 mod m20261202_000008_application_owner;
 mod m20261203_000009_outbox_event_version;
+mod m20261203_000010_config_generation;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_token_generation::Migration),
             Box::new(m20261202_000008_application_owner::Migration),
             Box::new(m20261203_000009_outbox_event_version::Migration),
+            Box::new(m20261203_000010_config_generation::Migration),
         ]
     }
 }

@@ -38,6 +38,9 @@ struct Inner {
     store: Store,
     tokens: TokenService,
     lockout: identity::sessions::LockoutPolicy,
+    access_cache: identity::access_cache::AccessCache<identity::access::Resolved>,
+    generation_reads: identity::generation_reads::GenerationReads,
+    tenant_cache: identity::access_cache::AccessCache<platform::snapshot::TenantSnapshot>,
 }
 
 impl App {
@@ -45,7 +48,16 @@ impl App {
     pub async fn init(store: Store, config: AppConfig) -> Result<Self, AppError> {
         let lockout = config.lockout;
         let tokens = TokenService::init(&store, config.tokens).await?;
-        Ok(Self { inner: Arc::new(Inner { store, tokens, lockout }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                tokens,
+                lockout,
+                access_cache: Default::default(),
+                generation_reads: Default::default(),
+                tenant_cache: Default::default(),
+            }),
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -58,5 +70,17 @@ impl App {
 
     pub(crate) fn lockout(&self) -> identity::sessions::LockoutPolicy {
         self.inner.lockout
+    }
+
+    pub(crate) fn tenant_cache(&self) -> &identity::access_cache::AccessCache<platform::snapshot::TenantSnapshot> {
+        &self.inner.tenant_cache
+    }
+
+    pub(crate) fn generation_reads(&self) -> &identity::generation_reads::GenerationReads {
+        &self.inner.generation_reads
+    }
+
+    pub(crate) fn access_cache(&self) -> &identity::access_cache::AccessCache<identity::access::Resolved> {
+        &self.inner.access_cache
     }
 }

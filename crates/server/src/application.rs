@@ -101,5 +101,6 @@ impl Application {
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let mut opts = DbOptions::new(config.database_url.clone());
     opts.max_connections = config.db_max_connections;
+    opts.sqlite_synchronous = config.sqlite_synchronous;
     Ok(Store::connect(&opts).await?)
 }

@@ -4,6 +4,7 @@
 
 use crm_api::middleware::rate_limit::RateLimitConfig;
 use crm_app::identity::sessions::LockoutPolicy;
+use crm_store::SqliteSync;
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -37,6 +38,8 @@ pub struct Config {
     pub env: Environment,
     pub body_limit: usize,
     pub db_max_connections: u32,
+    /// SQLite's `synchronous` in WAL mode: `full` (default) or `normal`; see [`SqliteSync`].
+    pub sqlite_synchronous: SqliteSync,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub shutdown_timeout: Duration,
@@ -59,6 +62,7 @@ impl Default for Config {
             env: Environment::Development,
             body_limit: 1024 * 1024,
             db_max_connections: 10,
+            sqlite_synchronous: SqliteSync::default(),
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             shutdown_timeout: Duration::from_secs(30),
@@ -96,6 +100,7 @@ struct Layer {
     env: Option<Environment>,
     body_limit: Option<usize>,
     db_max_connections: Option<u32>,
+    sqlite_synchronous: Option<SqliteSync>,
     access_token_ttl_secs: Option<u64>,
     refresh_token_ttl_secs: Option<u64>,
     shutdown_timeout_secs: Option<u64>,
@@ -158,7 +163,7 @@ impl Config {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = l.$f { self.$f = v; } )* };
         }
-        set!(database_url, listen, log, log_format, env, body_limit, db_max_connections);
+        set!(database_url, listen, log, log_format, env, body_limit, db_max_connections, sqlite_synchronous);
         if l.admin_password.is_some() {
             self.admin_password = l.admin_password;
         }

@@ -27,7 +27,7 @@ pub mod stored;
 /// for the widest table (customers, about 40 columns).
 pub const MULTI_ROW_CHUNK: usize = 200;
 
-pub use db::{Backend, DbOptions, PoolStats, Store};
+pub use db::{Backend, DbOptions, PoolStats, SqliteSync, Store};
 pub use error::{StoreError, UniqueKey};
 pub use scope::ScopeFilter;
 pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod access;
+mod access_cache;
 mod api_clients;
 mod audit;
 mod customer_duplicates;

@@ -5,8 +5,8 @@
 use super::filters::{ListFilters, store_filter};
 use super::input::{CustomerInput, apply, required};
 use super::records::{
-    blank, candidates, check_owner, lock_keys, new_keys, refuse_new_duplicates, refuses, view, views, write_change,
-    write_new, write_tags,
+    blank, candidates, check_owner, lock_keys, new_keys, refuse_new_duplicates, refuses, view, views,
+    write_locked_change, write_new, write_tags,
 };
 use super::tags::check_tags;
 use super::view::{CreatedCustomer, CustomerView};
@@ -68,7 +68,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         // A refusal is decided under the locks of the new customer's keys, so two creates with one
         // phone cannot both find none; a warning is advisory and needs no lock.
-        let refuse = refuses(&tx, who.tenant_id).await?;
+        let refuse = refuses(&tx, who).await?;
         if refuse {
             lock_keys(&tx, who, &[&row]).await?;
         }
@@ -121,7 +121,7 @@ impl App {
     ) -> Result<CustomerView, AppError> {
         who.require("customers:write")?;
         let tx = self.store().begin_write().await?;
-        let refuse = refuses(&tx, who.tenant_id).await?;
+        let refuse = refuses(&tx, who).await?;
         if refuse {
             lock_new_keys(&tx, who, id, &input).await?;
         }
@@ -152,7 +152,7 @@ impl App {
             lock_keys(&tx, who, &[&after]).await?;
             refuse_new_duplicates(&tx, who, &before, &after).await?;
         }
-        let (row, _) = write_change(&tx, who, before, after, "update").await?;
+        let (row, _) = write_locked_change(&tx, who, before, after, "update").await?;
         write_tags(&tx, who, row.id, input.tag_ids.as_deref()).await?;
         let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
@@ -170,7 +170,7 @@ impl App {
         etag::check(if_match, before.updated_at)?;
         let mut after = before.clone();
         after.deleted_at = Some(Utc::now());
-        write_change(&tx, who, before, after, "delete").await?;
+        write_locked_change(&tx, who, before, after, "delete").await?;
         tx.commit().await.map_err(commit_err)?;
         Ok(())
     }
@@ -180,7 +180,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         // A restored customer is live again: under the refuse policy its keys are checked like a
         // new customer's, under their locks (taken before the row lock).
-        let refuse = refuses(&tx, who.tenant_id).await?;
+        let refuse = refuses(&tx, who).await?;
         if refuse && let Some(peek) = customers::find_scoped(&tx, who.tenant_id, &who.scope, id).await? {
             lock_keys(&tx, who, &[&peek]).await?;
         }
@@ -199,7 +199,7 @@ impl App {
         }
         let mut after = before.clone();
         after.deleted_at = None;
-        let (row, _) = write_change(&tx, who, before, after, "restore").await?;
+        let (row, _) = write_locked_change(&tx, who, before, after, "restore").await?;
         let v = view(&tx, who, row).await?;
         tx.commit().await.map_err(commit_err)?;
         Ok(v)

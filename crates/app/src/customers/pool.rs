@@ -50,7 +50,7 @@ impl App {
         who.require("customers:pool")?;
         let user = who.user_id().ok_or(AppError::Forbidden { code: Code::AuthUserRequired, permission: None })?;
         let tx = self.store().begin_write().await?;
-        let limit = settings::load(&tx, who.tenant_id).await?.pool_claim_limit;
+        let limit = settings::current(&tx, who).await?.pool_claim_limit;
         if limit.is_some() {
             // One user's claims run one at a time, so two claims cannot both count one below the limit.
             key_locks::lock(&tx, CLAIMS, who.tenant_id, &[&user.to_string()]).await?;

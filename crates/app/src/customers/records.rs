@@ -213,7 +213,7 @@ pub(crate) async fn write_change(
     tx: &DatabaseTransaction,
     who: &Access,
     before: Customer,
-    mut after: Customer,
+    after: Customer,
     action: &str,
 ) -> Result<(Customer, bool), AppError> {
     if same_content(&before, &after) {
@@ -221,10 +221,25 @@ pub(crate) async fn write_change(
     }
     // The row is locked before the change number is taken (customers before the counter, the
     // order every customer write keeps); a caller that read it unlocked learns here whether it
-    // changed since (a no-op for callers that locked it already).
+    // changed since.
     let current = customers::lock(tx, who.tenant_id, before.id).await?;
     if current.is_none_or(|c| c.change_seq != before.change_seq) {
         return Err(CHANGED);
+    }
+    write_locked_change(tx, who, before, after, action).await
+}
+
+/// [`write_change`] for a caller that read `before` locked in this transaction (`lock_scoped`),
+/// so it is current and stays so: the same writes, without locking and reading the row again.
+pub(crate) async fn write_locked_change(
+    tx: &DatabaseTransaction,
+    who: &Access,
+    before: Customer,
+    mut after: Customer,
+    action: &str,
+) -> Result<(Customer, bool), AppError> {
+    if same_content(&before, &after) {
+        return Ok((before, false));
     }
     // Strictly later than the version the caller saw, so the ETag always changes.
     after.updated_at = Utc::now().max(before.updated_at + chrono::Duration::microseconds(1));
@@ -315,10 +330,10 @@ pub(crate) async fn refuse_new_duplicates(
     if found.is_empty() { Ok(()) } else { Err(AppError::Duplicate { candidates: found }) }
 }
 
-/// Whether the tenant refuses probable duplicates (`duplicate_policy: refuse`), read in the
-/// transaction that decides under the key locks.
-pub(crate) async fn refuses(c: &impl ConnectionTrait, tenant: TenantId) -> Result<bool, AppError> {
-    Ok(crate::platform::settings::load(c, tenant).await?.duplicate_policy
+/// Whether the tenant refuses probable duplicates (`duplicate_policy: refuse`), as of the
+/// caller's request.
+pub(crate) async fn refuses(c: &impl ConnectionTrait, who: &Access) -> Result<bool, AppError> {
+    Ok(crate::platform::settings::current(c, who).await?.duplicate_policy
         == crm_domain::platform::settings::DuplicatePolicy::Refuse)
 }
 

@@ -12,6 +12,7 @@ use crm_domain::identity::ApiClientStatus;
 use crm_domain::ids::ApiClientId;
 use crm_store::StoreError;
 use crm_store::identity::api_clients::{self, ApiClientChanges, ApiClientRecord, NewApiClient};
+use crm_store::platform::config_generation;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -102,6 +103,7 @@ impl App {
         let row = api_clients::insert(&tx, new).await?;
         let changes = json!({"name": cmd.name, "client_id": client_id, "scopes": scopes, "secret": "***"});
         audit::record(&tx, who, "create", "api_client", id.0, changes).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ApiClientSecret { client: row.into(), client_secret: secret })
     }
@@ -130,6 +132,7 @@ impl App {
         let changes = ApiClientChanges { secret_hash: Some(hash_secret(&secret)), status: None };
         let row = api_clients::update(&tx, &row, changes).await?;
         audit::record(&tx, who, "rotate_secret", "api_client", id.0, json!({"secret": "***"})).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(ApiClientSecret { client: row.into(), client_secret: secret })
     }
@@ -145,6 +148,7 @@ impl App {
         let row = api_clients::update(&tx, &row, changes).await?;
         let changes = json!({"status": {"from": before, "to": ApiClientStatus::Revoked}});
         audit::record(&tx, who, "revoke", "api_client", id.0, changes).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(row.into())
     }

@@ -3,7 +3,9 @@
 //! the one module the platform context reaches into).
 
 pub mod access;
+pub(crate) mod access_cache;
 pub mod api_clients;
+pub(crate) mod generation_reads;
 mod grants;
 pub mod org_units;
 pub mod password;

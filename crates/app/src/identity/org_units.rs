@@ -10,6 +10,7 @@ use crm_domain::identity::org::{child_path, is_within, path_ids};
 use crm_domain::ids::OrgUnitId;
 use crm_store::StoreError;
 use crm_store::identity::org_units::{self, NewOrgUnit, OrgUnitRecord};
+use crm_store::platform::config_generation;
 use serde_json::json;
 
 /// An org unit.
@@ -89,6 +90,7 @@ impl App {
         };
         let row = org_units::insert(&tx, new).await?;
         audit::record(&tx, who, "create", "org_unit", id.0, audit_json(&row)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(row.into())
     }
@@ -143,6 +145,7 @@ impl App {
             row = org_units::rename(&tx, &row, n).await?;
         }
         audit::record(&tx, who, "update", "org_unit", id.0, audit::diff(&before, &audit_json(&row))).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(row.into())
     }
@@ -164,6 +167,7 @@ impl App {
         }
         org_units::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "org_unit", id.0, audit_json(&row)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

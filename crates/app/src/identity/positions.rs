@@ -9,6 +9,7 @@ use crm_domain::identity::DataScope;
 use crm_domain::identity::permission::{self, PermissionInfo};
 use crm_domain::ids::PositionId;
 use crm_store::identity::positions::{self, NewPosition, PositionChanges, PositionRecord};
+use crm_store::platform::config_generation;
 use crm_store::{StoreError, UniqueKey};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -100,6 +101,7 @@ impl App {
         };
         let row = positions::insert(&tx, new).await.map_err(name_taken)?;
         audit::record(&tx, who, "create", "position", row.id.0, audit_json(&row)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from).map_err(name_taken)?;
         Ok(row.into())
     }
@@ -139,6 +141,7 @@ impl App {
             PositionChanges { name: cmd.name.as_deref(), data_scope: cmd.data_scope, permissions: perms.as_ref() };
         let row = positions::update(&tx, &row, changes).await.map_err(name_taken)?;
         audit::record(&tx, who, "update", "position", row.id.0, audit::diff(&before, &audit_json(&row))).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from).map_err(name_taken)?;
         Ok(row.into())
     }
@@ -157,6 +160,7 @@ impl App {
         }
         positions::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "position", id.0, audit_json(&row)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -16,6 +16,7 @@ use crm_store::StoreError;
 use crm_store::identity::sessions::NewRefreshToken;
 use crm_store::identity::users::UserRecord;
 use crm_store::identity::{api_clients, login_failures, sessions, users};
+use crm_store::platform::config_generation;
 use crm_store::platform::tenants;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -171,6 +172,7 @@ impl App {
             users::find_locked(&tx, tenant, user).await?;
             sessions::revoke_family(&tx, tenant, row.family_id).await?;
             users::bump_token_generation(&tx, tenant, user).await?;
+            config_generation::bump(&tx, tenant).await?;
         }
         tx.commit().await.map_err(commit_err)?;
         Ok(())

@@ -1,6 +1,7 @@
 //! Staff users: create, read within the data scope, change, disable, reset passwords.
 
 use crate::codes::Code;
+use crate::identity::access::Resolved;
 use crate::identity::user_checks::{
     admin_guard, check_assignable, check_not_protected, check_takeover, ensure_an_administrator, held_ids, lock_refs,
     parse_grants,
@@ -17,6 +18,7 @@ use crm_domain::ids::{OrgUnitId, PositionId, TenantId, UserId};
 pub use crm_store::identity::users::UserFilter;
 use crm_store::identity::users::{self, NewUser, UserChanges, UserRecord};
 use crm_store::identity::{positions, sessions};
+use crm_store::platform::config_generation;
 use crm_store::{ConnectionTrait, StoreError, UniqueKey};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -104,6 +106,14 @@ impl App {
     /// The caller's own account (no permission needed).
     pub async fn me(&self, who: &Access) -> Result<UserView, AppError> {
         let id = who.user_id().ok_or(AppError::Forbidden { code: Code::AuthUserRequired, permission: None })?;
+        // The record and holdings this request's rights were resolved from are current: any
+        // change to them moved the tenant's authorization generation, and rights are resolved
+        // again when it moves.
+        if let Some((user, positions, grants)) = who.resolved.as_deref().and_then(Resolved::user)
+            && user.id == id
+        {
+            return Ok(UserView::new(user.clone(), positions.to_vec(), grants.to_vec()));
+        }
         let row = users::find(self.store().conn(), who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         self.view(self.store().conn(), row).await
     }
@@ -180,6 +190,7 @@ impl App {
         positions::set_grants(&tx, who.tenant_id, id, &grant_set.unwrap_or_default()).await?;
         let view = self.view(&tx, row).await?;
         audit::record(&tx, who, "create", "user", id.0, audit_json(&view)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from).map_err(username_taken)?;
         Ok(view)
     }
@@ -230,6 +241,7 @@ impl App {
         let row = users::update(&tx, row, changes).await?;
         let view = self.view(&tx, row).await?;
         audit::record(&tx, who, "update", "user", uid.0, audit::diff(&before, &audit_json(&view))).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(view)
     }
@@ -264,6 +276,7 @@ impl App {
         let action = if status == UserStatus::Disabled { "disable" } else { "enable" };
         audit::record(&tx, who, action, "user", uid.0, json!({"status": {"from": before, "to": status}})).await?;
         let view = self.view(&tx, row).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(view)
     }
@@ -283,6 +296,7 @@ impl App {
         sessions::revoke_user(&tx, who.tenant_id, uid).await?;
         users::bump_token_generation(&tx, who.tenant_id, uid).await?;
         audit::record(&tx, who, "reset_password", "user", uid.0, json!({"password": "***"})).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

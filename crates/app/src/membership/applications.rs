@@ -107,7 +107,7 @@ async fn run_review(
     a: &Applicant,
     customer: Option<Uuid>,
 ) -> Result<Vec<Finding>, AppError> {
-    let s = settings::load(c, who.tenant_id).await?;
+    let s = settings::current(c, who).await?;
     let tenant = who.tenant_id;
     let (phone, id_number) = (a.valid_phone().map(Phone::e164), a.id_number.as_deref());
     let customers: Vec<Uuid> = customer.into_iter().collect();
@@ -237,7 +237,7 @@ impl App {
             customer_id: row.customer_id,
         };
         events::emit(&tx, who, DomainEvent::EnrollmentApplicationSubmitted(submitted)).await?;
-        let settings = settings::load(&tx, who.tenant_id).await?;
+        let settings = settings::current(&tx, who).await?;
         if row.clean && settings.enrollment_auto_approve_channels.contains(&row.channel) {
             // In a savepoint: when the person is a customer the submitter may not see, the
             // application stays pending for a reviewer who can.

@@ -92,18 +92,16 @@ pub(crate) async fn approve_in(
     check_decidable(&a, s)?;
     let level_id = match input.level_id {
         Some(id) => Some(id),
-        None => entry_level(tx, tenant).await?.map(|l| l.id),
+        None => entry_level(tx, who).await?.map(|l| l.id),
     };
     // Held, so the level cannot be deleted before the member holding it is committed.
     let level = match level_id {
         Some(id) => Some(levels::hold(tx, tenant, id).await?.ok_or_else(|| FieldError::new("/level_id", "not_found"))?),
         None => None,
     };
-    // Decide the application first: of two racing approvals, the second waits here and then
-    // finds it decided.
-    if !store::decide_if_pending(tx, tenant, a.id, ApplicationStatus::Approved).await? {
-        return Err(not_pending());
-    }
+    // `a` is locked (the caller read it with `lock_scoped`, or inserted it in this transaction)
+    // and pending (`check_decidable`): of two racing approvals the second waits for the lock and
+    // then reads it decided. The decision is written below, in the one update of the row.
     let phone = a.applicant.valid_phone().map(Phone::e164);
     let keys: Vec<&str> = phone.into_iter().chain(a.applicant.id_number.as_deref()).collect();
     person_locks::lock(tx, tenant, &keys).await?;
@@ -119,6 +117,7 @@ pub(crate) async fn approve_in(
     let changes = ApplicationChanges {
         customer: Some(CustomerLink { customer_id: person.after.id.0, owner_id: person.after.owner_id }),
         decision: Some(Decision {
+            status: ApplicationStatus::Approved,
             member_id: Some(MemberId(member_id)),
             level_id,
             decided_at: now,
@@ -183,13 +182,13 @@ async fn reject_in(
     a: Application,
     reason: &str,
 ) -> Result<Application, AppError> {
-    if a.status != ApplicationStatus::Pending
-        || !store::decide_if_pending(tx, who.tenant_id, a.id, ApplicationStatus::Rejected).await?
-    {
+    // Locked by the caller (`lock_scoped`): pending now means pending until this commits.
+    if a.status != ApplicationStatus::Pending {
         return Err(not_pending());
     }
     let now = Utc::now();
     let decision = Decision {
+        status: ApplicationStatus::Rejected,
         member_id: None,
         level_id: None,
         decided_at: now,
@@ -218,7 +217,7 @@ impl App {
     async fn serial_for(&self, who: &Access, id: ApplicationId, input: &Approval) -> Result<Option<i64>, AppError> {
         let db = self.store().conn();
         let a = store::find_scoped(db, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
-        let s = settings::load(db, who.tenant_id).await?;
+        let s = settings::current(db, who).await?;
         check_decidable(&a, &s)?;
         if input.card_no.is_some() || !self.store().writers_run_concurrently() {
             return Ok(None);
@@ -236,7 +235,7 @@ impl App {
         let serial = self.serial_for(who, id, input).await?;
         let tx = self.store().begin_write().await?;
         let a = store::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
-        let s = settings::load(&tx, who.tenant_id).await?;
+        let s = settings::current(&tx, who).await?;
         let approved = approve_in(&tx, who, &s, a, input, serial).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(approved)

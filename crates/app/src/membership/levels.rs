@@ -5,10 +5,11 @@ use crate::codes::Code;
 use crate::platform::audit;
 use crate::{Access, App, AppError, etag};
 use chrono::{DateTime, Utc};
-use crm_domain::ids::{LevelId, TenantId};
+use crm_domain::ids::LevelId;
 use crm_domain::membership::{LevelPatch, LevelSpec, Multiplier};
 use crm_store::UniqueKey;
 use crm_store::membership::levels::{self as store, Level};
+use crm_store::platform::config_generation;
 use crm_store::{ConnectionTrait, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -71,9 +72,18 @@ fn taken(e: StoreError) -> AppError {
     }
 }
 
+/// The tenant's levels as of the caller's request (its cached snapshot), else read now; lowest
+/// `level_value` first.
+pub(crate) async fn current(c: &impl ConnectionTrait, who: &Access) -> Result<Vec<Level>, AppError> {
+    match &who.tenant {
+        Some(t) => Ok(t.levels.clone()),
+        None => Ok(store::list(c, who.tenant_id).await?),
+    }
+}
+
 /// The level a new member starts at: the lowest `level_value`, if any level exists.
-pub(crate) async fn entry_level(c: &impl ConnectionTrait, tenant: TenantId) -> Result<Option<Level>, AppError> {
-    Ok(store::list(c, tenant).await?.into_iter().next())
+pub(crate) async fn entry_level(c: &impl ConnectionTrait, who: &Access) -> Result<Option<Level>, AppError> {
+    Ok(current(c, who).await?.into_iter().next())
 }
 
 impl App {
@@ -84,6 +94,7 @@ impl App {
         // As stored: the database keeps microseconds, and the ETag must match a later GET.
         let level = store::insert(&tx, who.tenant_id, LevelId::new(), spec, Utc::now()).await.map_err(taken)?;
         audit::record(&tx, who, "create", "member_level", level.id.0, audit).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(|e| taken(e.into()))?;
         Ok(level.into())
     }
@@ -119,6 +130,7 @@ impl App {
         let diff = audit::diff(&audit_json(&before.spec), &audit_json(&after));
         let level = store::update(&tx, who.tenant_id, id, after, Utc::now()).await.map_err(taken)?;
         audit::record(&tx, who, "update", "member_level", level.id.0, diff).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(|e| taken(e.into()))?;
         Ok(level.into())
     }
@@ -134,6 +146,7 @@ impl App {
             return Err(AppError::Conflict { code: Code::MemberLevelInUse, field: None });
         }
         audit::record(&tx, who, "delete", "member_level", id.0, audit_json(&level.spec)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -11,8 +11,8 @@ use crm_domain::ids::{ApplicationId, CustomerId, LevelId, MemberId};
 use crm_domain::membership::{Channel, MemberStatus};
 use crm_store::ConnectionTrait;
 use crm_store::customers::records;
+use crm_store::membership::identities;
 use crm_store::membership::members::Member;
-use crm_store::membership::{identities, levels};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -87,7 +87,8 @@ pub(crate) async fn views(
             .into_iter()
             .map(|c| (c.id.0, c))
             .collect();
-    let levels: BTreeMap<LevelId, _> = levels::list(c, tenant).await?.into_iter().map(|l| (l.id, l)).collect();
+    let levels: BTreeMap<LevelId, _> =
+        crate::membership::levels::current(c, who).await?.into_iter().map(|l| (l.id, l)).collect();
     let member_ids: Vec<MemberId> = rows.iter().map(|r| r.id).collect();
     let mut ids: BTreeMap<MemberId, Vec<IdentityView>> = BTreeMap::new();
     for i in identities::of_members(c, tenant, &member_ids).await? {

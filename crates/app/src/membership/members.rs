@@ -202,7 +202,7 @@ impl App {
         let mut changes = MemberChanges { status: Some(to), ..MemberChanges::default() };
         match action {
             CardAction::Replace => {
-                let s = settings::load(&tx, who.tenant_id).await?;
+                let s = settings::current(&tx, who).await?;
                 let new_no = cards::assign(&tx, who, &s, before.id, (card_no.as_deref(), "/card_no"), None).await?;
                 cards::retire(&tx, who, before.id, &before.card_no).await?;
                 changes.card_no = Some(new_no);

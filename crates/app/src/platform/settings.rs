@@ -7,7 +7,7 @@ use crm_domain::membership::review::DEFAULT_REQUIRED;
 use crm_domain::membership::{CardMode, CardNumberRule, Channel, RequiredField};
 use crm_domain::platform::settings::{DuplicatePolicy, parse_claim_limit, parse_pool_return_days};
 use crm_store::ConnectionTrait;
-use crm_store::platform::tenant_settings;
+use crm_store::platform::{config_generation, tenant_settings};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -106,6 +106,14 @@ fn names<T>(v: &Value, parse: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
 }
 
 /// The tenant's settings; a stored value that no longer parses counts as the default.
+/// The tenant's settings as of the caller's request (its cached snapshot), else read now.
+pub(crate) async fn current(c: &impl ConnectionTrait, who: &Access) -> Result<TenantSettings, AppError> {
+    match &who.tenant {
+        Some(t) => Ok(t.settings.clone()),
+        None => load(c, who.tenant_id).await,
+    }
+}
+
 pub(crate) async fn load(c: &impl ConnectionTrait, tenant: TenantId) -> Result<TenantSettings, AppError> {
     let mut s = TenantSettings::default();
     for (key, value) in tenant_settings::all(c, tenant).await? {
@@ -177,6 +185,7 @@ impl App {
             let diff = audit::diff(&before.to_json(), &after.to_json());
             audit::record(&tx, who, "update", "tenant_settings", who.tenant_id.0, diff).await?;
         }
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(crm_store::StoreError::from)?;
         Ok(after)
     }

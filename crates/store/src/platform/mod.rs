@@ -3,6 +3,7 @@
 //! and how every identity and platform record reads its stored strings back as domain values.
 
 pub mod audit;
+pub mod config_generation;
 pub mod counters;
 pub mod custom_fields;
 pub mod job_leases;

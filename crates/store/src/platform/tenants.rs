@@ -48,6 +48,7 @@ fn active(t: &NewTenant<'_>) -> tenants::ActiveModel {
         name: Set(t.name.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
+        config_generation: Set(0),
     }
 }
 

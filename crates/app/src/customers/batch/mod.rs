@@ -119,7 +119,7 @@ impl App {
         let count = items.len();
         let tx = self.store().begin_write().await?;
         let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
-        let refuse_duplicates = refuses(&tx, who.tenant_id).await?;
+        let refuse_duplicates = refuses(&tx, who).await?;
         let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
         let mut out: Vec<Option<UpsertResult>> = (0..count).map(|_| None).collect();
         // Locks in the one order every customer write keeps: duplicate keys, then the customers

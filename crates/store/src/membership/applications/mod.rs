@@ -54,17 +54,15 @@ pub async fn insert(
     set_applicant(&mut am, new.applicant);
     set_findings(&mut am, &new.findings)?;
     set_customer(&mut am, new.customer);
+    // Returned as stored (the database keeps microseconds, and the ETag must match a later GET).
     let res = ea::Entity::insert(am)
         .on_conflict_do_nothing_on([ea::Column::TenantId, ea::Column::Source, ea::Column::ExternalId])
-        .exec_without_returning(c)
+        .exec_with_returning(c)
         .await?;
-    if !matches!(res, TryInsertResult::Inserted(1)) {
-        return Ok(Insertion::AlreadyThere);
+    match res {
+        TryInsertResult::Inserted(m) => Ok(Insertion::Inserted(m.try_into()?)),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(Insertion::AlreadyThere),
     }
-    // Read back as stored (the database keeps microseconds, and the ETag must match a later GET).
-    let row = find(c, tenant, id).await?;
-    row.map(Insertion::Inserted)
-        .ok_or_else(|| StoreError::Db(sea_orm::DbErr::RecordNotFound("inserted application".into())))
 }
 
 /// Writes `changes` and the change time; returns the application as stored.
@@ -86,6 +84,7 @@ pub async fn update(
         set_customer(&mut am, Some(link));
     }
     if let Some(d) = changes.decision {
+        am.status = Set(d.status.as_str().to_owned());
         am.member_id = Set(d.member_id.map(|m| m.0));
         am.level_id = Set(d.level_id.map(|l| l.0));
         am.decided_at = Set(Some(d.decided_at));
@@ -272,22 +271,4 @@ pub async fn repoint_customer(
     ))
     .await?;
     Ok(())
-}
-
-/// Moves a pending application to `status` if it is still pending; false when another decision
-/// got there first. The row stays locked until the transaction ends, so one decision wins.
-pub async fn decide_if_pending(
-    c: &impl ConnectionTrait,
-    tenant: TenantId,
-    id: ApplicationId,
-    status: ApplicationStatus,
-) -> Result<bool, StoreError> {
-    let res = ea::Entity::update_many()
-        .col_expr(ea::Column::Status, sea_orm::sea_query::Expr::value(status.as_str()))
-        .filter(ea::Column::TenantId.eq(tenant.0))
-        .filter(ea::Column::Id.eq(id.0))
-        .filter(ea::Column::Status.eq(ApplicationStatus::Pending.as_str()))
-        .exec(c)
-        .await?;
-    Ok(res.rows_affected == 1)
 }

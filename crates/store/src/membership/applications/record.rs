@@ -60,8 +60,8 @@ pub struct NewApplication {
     pub at: DateTime<Utc>,
 }
 
-/// A change of an application; absent parts stay. The status changes only through
-/// [`decide_if_pending`].
+/// A change of an application; absent parts stay. The status changes only with a
+/// [`Decision`], written by a transaction that holds the row's lock (`lock_scoped`).
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationChanges {
     pub applicant: Option<Applicant>,
@@ -74,6 +74,8 @@ pub struct ApplicationChanges {
 /// What a decision records.
 #[derive(Debug, Clone)]
 pub struct Decision {
+    /// `approved` or `rejected`.
+    pub status: ApplicationStatus,
     pub member_id: Option<MemberId>,
     pub level_id: Option<LevelId>,
     pub decided_at: DateTime<Utc>,

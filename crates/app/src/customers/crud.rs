@@ -55,7 +55,7 @@ impl App {
             errs.push(required("/name".to_owned()));
         }
         apply(&mut row, &input);
-        let defs = Definitions::load(self.store().conn(), who.tenant_id, ObjectType::Customer).await?;
+        let defs = Definitions::current(self.store().conn(), who, ObjectType::Customer).await?;
         match defs.apply(who, &row.custom_fields, input.custom_fields.as_ref(), "", true) {
             Ok(c) => row.custom_fields = c,
             Err(e) => errs.0.extend(e.0),
@@ -134,7 +134,7 @@ impl App {
         let mut errs = FieldErrors(input.invalid_under(""));
         apply(&mut after, &input);
         if input.custom_fields.is_some() {
-            let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
+            let defs = Definitions::current(&tx, who, ObjectType::Customer).await?;
             match defs.apply(who, &after.custom_fields, input.custom_fields.as_ref(), "", false) {
                 Ok(c) => after.custom_fields = c,
                 Err(e) => errs.0.extend(e.0),

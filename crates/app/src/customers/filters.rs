@@ -88,7 +88,7 @@ pub async fn store_filter(c: &impl ConnectionTrait, who: &Access, f: ListFilters
         out.push(Criterion::Owner { op: if p { SetOp::IsNotSet } else { SetOp::IsSet }, ids: Vec::new() });
     }
     if !f.custom.is_empty() {
-        let defs = Definitions::load(c, who.tenant_id, ObjectType::Customer).await?;
+        let defs = Definitions::current(c, who, ObjectType::Customer).await?;
         for (key, raw) in f.custom {
             let field = format!("/custom[{key}]");
             match defs.visible_field(who, &key) {

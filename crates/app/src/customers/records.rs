@@ -96,7 +96,7 @@ pub(crate) async fn views(
 ) -> Result<Vec<CustomerView>, AppError> {
     let ids: Vec<CustomerId> = rows.iter().map(|r| r.id).collect();
     let mut tags = super::tags::tags_by_customer(c, who, &ids).await?;
-    let defs = Definitions::load(c, who.tenant_id, ObjectType::Customer).await?;
+    let defs = Definitions::current(c, who, ObjectType::Customer).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -154,10 +154,11 @@ pub(crate) async fn write_new(tx: &DatabaseTransaction, who: &Access, mut row: C
     if row.change_seq == 0 {
         row.change_seq = counters::take(tx, who.tenant_id, CHANGES, 1).await?;
     }
-    if insert_new(tx, who, &row).await? == Insertion::AlreadyThere {
+    let Insertion::Inserted(stored) = customers::insert_returning(tx, &row).await? else {
         return Err(external_id_taken());
-    }
-    customers::find(tx, who.tenant_id, row.id).await?.ok_or_else(|| AppError::Internal("customer vanished".to_owned()))
+    };
+    after_insert(tx, who, &stored).await?;
+    Ok(stored)
 }
 
 /// The source system's key names another customer already.
@@ -180,12 +181,18 @@ pub(crate) async fn insert_new(
     } else {
         customers::insert(tx, row).await?;
     }
+    after_insert(tx, who, row).await?;
+    Ok(Insertion::Inserted(row.id))
+}
+
+/// What comes with a new customer row: its custom values, its first grade, its audit entry.
+async fn after_insert(tx: &DatabaseTransaction, who: &Access, row: &Customer) -> Result<(), AppError> {
     if row.custom_fields != "{}" {
         sync_values(tx, who.tenant_id, ObjectType::Customer, row.id.0, &row.custom_fields).await?;
     }
     grade_history::append(tx, who.tenant_id, row.id, None, row.grade, who.actor.kind(), who.actor.id()).await?;
     audit::record(tx, who, "create", "customer", row.id.0, audit_json(row)).await?;
-    Ok(Insertion::Inserted(row.id))
+    Ok(())
 }
 
 /// What [`insert_new`] writes, for many keyed records at once (multi-row inserts of the rows,

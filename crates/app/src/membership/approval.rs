@@ -209,19 +209,20 @@ fn parse_rejection(reason: Option<&str>) -> Result<String, AppError> {
 }
 
 impl App {
-    /// Before an approval's transaction: refuses at once what cannot be approved as it stands
-    /// (missing, not pending, incomplete), else reserves the automatic card serial the approval
-    /// will use (none when it names a number or the tenant uses a preset pool, and none on
-    /// SQLite, where the reservation would be one more turn on the single writer lock). The
-    /// transaction checks everything again under its locks.
+    /// Before an approval's transaction, when it will need an automatic card serial: refuses at
+    /// once what cannot be approved as it stands (missing, not pending, incomplete), else
+    /// reserves the serial (none when it names a number or the tenant uses a preset pool, and
+    /// none on SQLite, where the reservation would be one more turn on the single writer lock;
+    /// there nothing is read ahead either). The transaction checks everything again under its
+    /// locks.
     async fn serial_for(&self, who: &Access, id: ApplicationId, input: &Approval) -> Result<Option<i64>, AppError> {
+        if input.card_no.is_some() || !self.store().writers_run_concurrently() {
+            return Ok(None);
+        }
         let db = self.store().conn();
         let a = store::find_scoped(db, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
         let s = settings::current(db, who).await?;
         check_decidable(&a, &s)?;
-        if input.card_no.is_some() || !self.store().writers_run_concurrently() {
-            return Ok(None);
-        }
         cards::reserve_serial(db, who, &s).await
     }
 

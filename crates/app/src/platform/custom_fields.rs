@@ -11,6 +11,7 @@ use crm_domain::platform::custom_fields::{
     FieldDef, FieldType, IndexValue, ObjectType, parse_label, parse_options, parse_permission, parse_value,
 };
 use crm_domain::{FieldError, FieldErrors};
+use crm_store::platform::config_generation;
 use crm_store::platform::custom_fields::{
     self as store, CustomFieldChanges, CustomFieldRecord, NewCustomField, ValueCondition,
 };
@@ -102,6 +103,15 @@ pub struct Definitions {
 impl Definitions {
     pub async fn load(c: &impl ConnectionTrait, tenant: TenantId, object: ObjectType) -> Result<Self, AppError> {
         Ok(Self { rows: store::list(c, tenant, Some(object)).await? })
+    }
+
+    /// The definitions as of the caller's request: the customers' from the tenant's cached
+    /// snapshot, others (and a caller without a snapshot) read now.
+    pub async fn current(c: &impl ConnectionTrait, who: &Access, object: ObjectType) -> Result<Self, AppError> {
+        match (&who.tenant, object) {
+            (Some(t), ObjectType::Customer) => Ok(Self { rows: t.customer_fields.clone() }),
+            _ => Self::load(c, who.tenant_id, object).await,
+        }
     }
 
     fn visible<'a>(&'a self, who: &'a Access) -> impl Iterator<Item = &'a CustomFieldRecord> + 'a {
@@ -270,6 +280,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         let row = store::insert(&tx, new).await.map_err(key_taken)?;
         audit::record(&tx, who, "create", "custom_field", row.id.0, audit_json(&row)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(|e| key_taken(e.into()))?;
         Ok((&row).into())
     }
@@ -331,6 +342,7 @@ impl App {
         };
         let row = store::update(&tx, &before, changes).await?;
         audit::record(&tx, who, "update", "custom_field", id.0, diff).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok((&row).into())
     }
@@ -342,6 +354,7 @@ impl App {
         let row = store::find(&tx, who.tenant_id, id).await?.ok_or(NOT_FOUND)?;
         store::delete(&tx, who.tenant_id, id).await?;
         audit::record(&tx, who, "delete", "custom_field", id.0, audit_json(&row)).await?;
+        config_generation::bump(&tx, who.tenant_id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -118,7 +118,7 @@ impl App {
         check_size("/items", items.len())?;
         let count = items.len();
         let tx = self.store().begin_write().await?;
-        let defs = Definitions::load(&tx, who.tenant_id, ObjectType::Customer).await?;
+        let defs = Definitions::current(&tx, who, ObjectType::Customer).await?;
         let refuse_duplicates = refuses(&tx, who).await?;
         let mut batch = Batch { who, source, seqs: ChangeSeqs::NONE, owners: BTreeSet::new(), defs, refuse_duplicates };
         let mut out: Vec<Option<UpsertResult>> = (0..count).map(|_| None).collect();

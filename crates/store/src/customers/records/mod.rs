@@ -194,6 +194,22 @@ pub async fn insert_keyed(c: &impl ConnectionTrait, r: &Customer) -> Result<Inse
     })
 }
 
+/// Inserts a record (one carrying a source system's key only if its source does not know the
+/// key yet) and returns it as stored (the database keeps microseconds: the ETag must match a
+/// later read), in one statement.
+pub async fn insert_returning(c: &impl ConnectionTrait, r: &Customer) -> Result<Insertion<Customer>, StoreError> {
+    let insert = cu::Entity::insert(model(r).into_active_model());
+    let res = if r.external_id.is_some() {
+        insert.on_conflict_do_nothing_on(EXTERNAL_KEY).exec_with_returning(c).await?
+    } else {
+        TryInsertResult::Inserted(insert.exec_with_returning(c).await?)
+    };
+    match res {
+        TryInsertResult::Inserted(m) => Ok(Insertion::Inserted(m.try_into()?)),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(Insertion::AlreadyThere),
+    }
+}
+
 /// Inserts many records with multi-row inserts, each unless its source already knows its
 /// `external_id`; returns the ids written (the others were already there).
 pub async fn insert_many_keyed(c: &impl ConnectionTrait, rows: &[Customer]) -> Result<Vec<CustomerId>, StoreError> {

@@ -5,12 +5,6 @@ use crm_server::cli::{Cli, Command};
 use crm_server::{Application, Config, telemetry};
 use secrecy::ExposeSecret;
 
-/// mimalloc instead of the system allocator: glibc's gives each thread that allocates (actix
-/// workers, tokio's, one per SQLite connection) an arena of its own and returns little of it, so
-/// the resident set grew to about 150 MiB under the benchmarks' load (see bench/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run(Cli::parse()).await {

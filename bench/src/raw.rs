@@ -19,6 +19,18 @@ pub fn next_serial() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The id of the bootstrap tenant `default`, where the benchmarks' data lives.
+pub async fn default_tenant(db: &DatabaseConnection) -> anyhow::Result<uuid::Uuid> {
+    Ok(db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM tenants WHERE code = 'default'",
+        ))
+        .await?
+        .context("the default tenant")?
+        .try_get("", "id")?)
+}
+
 /// A pool of raw connections on the bench's database, the same size as the server's default.
 #[derive(Clone)]
 pub struct Raw {
@@ -44,14 +56,7 @@ impl Raw {
             o.journal_mode(SqliteJournalMode::Wal).synchronous(sync).busy_timeout(Duration::from_secs(10))
         });
         let db = Database::connect(co).await?;
-        let tenant: uuid::Uuid = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT id FROM tenants WHERE code = 'default'",
-            ))
-            .await?
-            .context("the default tenant")?
-            .try_get("", "id")?;
+        let tenant = default_tenant(&db).await?;
         let id = if db.get_database_backend() == DbBackend::Postgres { "uuid" } else { "blob" };
         for ddl in [
             format!(
@@ -164,11 +169,7 @@ pub async fn seed_members(
     const BATCH: u64 = 1000;
     let db = Database::connect(url).await?;
     let backend = db.get_database_backend();
-    let tenant: uuid::Uuid = db
-        .query_one_raw(Statement::from_string(backend, "SELECT id FROM tenants WHERE code = 'default'"))
-        .await?
-        .context("tenant")?
-        .try_get("", "id")?;
+    let tenant = default_tenant(&db).await?;
     let batches: Vec<u64> = (0..n.div_ceil(BATCH)).collect();
     let mut ids = Vec::with_capacity(n as usize);
     for pair in batches.chunks(2) {

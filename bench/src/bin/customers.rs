@@ -53,14 +53,7 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
     let config = Config { access_token_ttl: Duration::from_secs(6 * 3600), ..server::config(url) };
     let Running { base, http, token } = server::start(config).await?;
     let db = Database::connect(url).await?;
-    let tenant: uuid::Uuid = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT id FROM tenants WHERE code = 'default'",
-        ))
-        .await?
-        .context("tenant")?
-        .try_get("", "id")?;
+    let tenant = crm_bench::raw::default_tenant(&db).await?;
 
     println!("# customers benchmark: {} customers on {}", a.customers, a.db);
     // Without statistics PostgreSQL plans for an empty table, and the cached plan of the upsert's

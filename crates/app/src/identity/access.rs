@@ -1,5 +1,5 @@
 //! What a caller may do and see: permissions and the resolved data scope. Resolved once per
-//! tenant authorization generation and cached (`access_cache`), so disabling a user, revoking a
+//! tenant configuration generation and cached (`access_cache`), so disabling a user, revoking a
 //! client, or changing positions takes effect at the next request.
 
 use crate::codes::Code;
@@ -144,7 +144,7 @@ async fn holdings_of(c: &impl ConnectionTrait, user: &UserRecord) -> Result<Hold
     Ok(Holdings { position_ids, grants: grants.into_iter().collect(), permissions: perms, data_scope: scope })
 }
 
-/// A subject's rights as resolved at one authorization generation (see `access_cache`).
+/// A subject's rights as resolved at one configuration generation (see `access_cache`).
 #[derive(Debug)]
 pub(crate) enum Resolved {
     User {
@@ -216,7 +216,7 @@ impl Resolved {
 }
 
 impl App {
-    /// The rights of a verified caller: a read of the tenant's authorization generation (shared
+    /// The rights of a verified caller: a read of the tenant's configuration generation (shared
     /// with the requests that arrived with this one, see `generation_reads`), and the rights
     /// cached at that generation, or resolved again (and kept) when it has moved. The generation
     /// is read before the rights, so rights resolved across a concurrent change are kept under

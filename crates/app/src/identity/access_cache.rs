@@ -1,4 +1,4 @@
-//! Resolved rights per caller, each kept beside the tenant's authorization generation it was
+//! Resolved rights per caller, each kept beside the tenant's configuration generation it was
 //! resolved at. A request reads the tenant's generation (one primary-key read) and uses the
 //! cached rights only when it has not moved; every change of a user, position, grant, org unit or
 //! API client bumps it in its own transaction, so the change applies at the next request on every

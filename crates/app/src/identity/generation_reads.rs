@@ -1,4 +1,4 @@
-//! Reads of a tenant's authorization generation shared by the requests that wait for one. A
+//! Reads of a tenant's configuration generation shared by the requests that wait for one. A
 //! request joins the next read that has not started yet; while one read is in flight the requests
 //! arriving queue for the one after it, so under load one statement serves every request that
 //! arrived during the previous round trip, and each request is still answered by a read that
@@ -50,7 +50,7 @@ impl GenerationReads {
 }
 
 impl App {
-    /// The tenant's current authorization generation, read after this call began.
+    /// The tenant's current configuration generation, read after this call began.
     pub(crate) async fn config_generation(&self, tenant: TenantId) -> Result<Option<i64>, AppError> {
         let (tx, rx) = oneshot::channel();
         if self.generation_reads().join(tenant, tx) {

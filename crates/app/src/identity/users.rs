@@ -107,7 +107,7 @@ impl App {
     pub async fn me(&self, who: &Access) -> Result<UserView, AppError> {
         let id = who.user_id().ok_or(AppError::Forbidden { code: Code::AuthUserRequired, permission: None })?;
         // The record and holdings this request's rights were resolved from are current: any
-        // change to them moved the tenant's authorization generation, and rights are resolved
+        // change to them moved the tenant's configuration generation, and rights are resolved
         // again when it moves.
         if let Some((user, positions, grants)) = who.resolved.as_deref().and_then(Resolved::user)
             && user.id == id

@@ -13,6 +13,7 @@ mod m20261202_000007_token_generation;
 mod m20261202_000008_application_owner;
 mod m20261203_000009_outbox_event_version;
 mod m20261203_000010_config_generation;
+mod m20261204_000011_points_ledger;
 
 /// The ordered list of migrations; `crm migrate` and `crm serve` apply the pending ones.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_application_owner::Migration),
             Box::new(m20261203_000009_outbox_event_version::Migration),
             Box::new(m20261203_000010_config_generation::Migration),
+            Box::new(m20261204_000011_points_ledger::Migration),
         ]
     }
 }
@@ -48,6 +50,7 @@ mod tests {
             include_str!("m20261125_000004_customers.rs"),
             include_str!("m20261125_000005_customer_360.rs"),
             include_str!("m20261201_000006_membership.rs"),
+            include_str!("m20261204_000011_points_ledger.rs"),
         ]
         .concat();
         let columns = [
@@ -100,6 +103,15 @@ mod tests {
             ("EnrollmentApplications::Address", l::ADDRESS),
             ("EnrollmentApplications::Source", l::SOURCE),
             ("EnrollmentApplications::ExternalId", l::EXTERNAL_ID),
+            ("PointsPlans::Name", l::POINTS_PLAN_NAME),
+            ("PointsEntries::SourceId", l::POINTS_SOURCE_ID),
+            ("PointsEntries::Reason", l::POINTS_REASON),
+            ("Purchases::Source", l::SOURCE),
+            ("Purchases::ExternalId", l::EXTERNAL_ID),
+            ("Purchases::Description", l::PURCHASE_DESCRIPTION),
+            ("Purchases::CancelReason", l::POINTS_REASON),
+            ("PurchasePayments::ExternalId", l::EXTERNAL_ID),
+            ("Rewards::Note", l::REWARD_NOTE),
         ];
         let wrong: Vec<_> =
             columns.iter().filter(|(col, n)| !text.contains(&format!("({col}, {n}"))).map(|(col, _)| *col).collect();

@@ -143,7 +143,8 @@ enum Customers {
     Id,
 }
 
-fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>, unique: bool) -> IndexCreateStatement {
+/// An index on `cols` (shared with later migrations).
+pub(crate) fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>, unique: bool) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -155,7 +156,8 @@ fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>, unique: bool) -> 
     i.to_owned()
 }
 
-fn tenant_fk(name: &str, table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
+/// The foreign key of a tenant's row (shared with later migrations).
+pub(crate) fn tenant_fk(name: &str, table: impl IntoIden, col: impl IntoIden) -> ForeignKeyCreateStatement {
     ForeignKey::create().name(name).from(table, col).to(Tenants::Table, Tenants::Id).to_owned()
 }
 

@@ -19,6 +19,7 @@ use routes::customers::{
     pool as customer_pool, records as customers, segments, tags,
 };
 use routes::identity::{api_clients, auth, org_units, positions, users};
+use routes::loyalty::{carry_over, plans as points_plans, points, purchases};
 use routes::membership::{card_numbers, enrollment, level_changes, member_levels, members};
 use routes::platform::{audit, custom_fields, health, settings, tenants};
 use routes::{fallback, integration};
@@ -141,6 +142,29 @@ where
             .service(level_changes::level_history)
             .service(members::link_identity)
             .service(members::unlink_identity)
+            .service(points::member_points)
+            .service(points::member_entries)
+            .service(points::add_entries)
+            .service(points::add_entry)
+            .service(points::check_ledger)
+            .service(points_plans::create_plan)
+            .service(points_plans::list_plans)
+            .service(points_plans::get_plan)
+            .service(points_plans::update_plan)
+            .service(carry_over::carry_over)
+            .service(carry_over::list_runs)
+            .service(carry_over::get_run)
+            .service(carry_over::reverse_run)
+            .service(carry_over::redeem_rewards)
+            .service(carry_over::list_rewards)
+            .service(carry_over::get_reward)
+            .service(carry_over::update_reward)
+            .service(purchases::record_purchase)
+            .service(purchases::list_purchases)
+            .service(purchases::get_purchase)
+            .service(purchases::record_payment)
+            .service(purchases::record_refund)
+            .service(purchases::cancel_purchase)
             .service(integration::outbox::list_outbox_events)
             // Served beside the API; `.route` keeps it out of the document it serves.
             .route("/openapi.json", web::get().to(openapi::serve)),

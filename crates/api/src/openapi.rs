@@ -33,6 +33,8 @@ Errors are application/problem+json (RFC 9457) with a stable `code`; send `Accep
         (name = "settings", description = "The tenant's settings"),
         (name = "membership", description = "Membership (会员): enrollment applications and their review, members, \
 cards and card numbers, member levels"),
+        (name = "loyalty", description = "Loyalty (积分): points plans, members' points and ledgers, purchases and \
+payments from the sales system, manual and activity points, carry-over and its reversal, rewards, the ledger check"),
         (name = "integration", description = "The outbox of domain events; their payloads (`MemberEnrolledV1`, ...) \
 are a versioned public contract, delivered to webhook subscribers as `data` beside `type` and `version`"),
     ),

@@ -49,6 +49,12 @@ permissions!(
     CardNumbersRead => "card_numbers:read",
     CardNumbersWrite => "card_numbers:write",
     OutboxRead => "outbox:read",
+    PointsRead => "points:read",
+    PointsWrite => "points:write",
+    PurchasesWrite => "purchases:write",
+    PointsPlansWrite => "points_plans:write",
+    RewardsWrite => "rewards:write",
+    LedgerCheck => "ledger:check",
 );
 
 #[cfg(test)]

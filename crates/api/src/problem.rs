@@ -270,6 +270,10 @@ fn not_found_code(entity: &'static str) -> Code {
         "member_identity" => Code::MemberIdentityNotFound,
         "enrollment_application" => Code::EnrollmentNotFound,
         "card_number" => Code::CardNumberNotFound,
+        "points_plan" => Code::PointsPlanNotFound,
+        "purchase" => Code::PurchaseNotFound,
+        "carry_over_run" => Code::CarryOverRunNotFound,
+        "reward" => Code::RewardNotFound,
         _ => Code::ResourceNotFound,
     }
 }

@@ -254,6 +254,51 @@ codes! {
     ResourceNotFound = "resource.not_found", 404,
         ("Not found", "No such resource."),
         ("未找到", "没有该资源。");
+    PointsPlanNotFound = "points_plan.not_found", 404,
+        ("Points plan not found", "No such points plan."),
+        ("积分方案不存在", "没有该积分方案。");
+    PointsPlanOverlaps = "points_plan.overlaps", 409,
+        ("Plan periods overlap", "Another points plan covers some of these days; plans may not overlap."),
+        ("积分方案周期重叠", "已有积分方案覆盖其中部分日期，方案周期不能重叠。");
+    PointsPlanPeriodLocked = "points_plan.period_locked", 409,
+        ("Plan period in use", "The plan has ledger entries; its period can no longer change."),
+        ("积分方案周期已使用", "该方案已有积分流水，周期不能再修改。");
+    PurchaseNotFound = "purchase.not_found", 404,
+        ("Purchase not found", "No such purchase. A payment names the purchase by the id its push answered; push the purchase first (pushes are idempotent), then retry the payment."),
+        ("消费记录不存在", "没有该消费记录。付款须使用推送消费记录时返回的编号；请先推送消费记录（推送可安全重试），再重试付款。");
+    PurchaseExternalIdReused = "purchase.external_id_reused", 409,
+        ("External id used for another purchase", "This source's external id was first pushed with a different body; a retry must repeat the first body."),
+        ("外部编号已用于其他消费", "该来源的外部编号首次推送时的内容不同；重试必须与首次推送的内容一致。");
+    PaymentExternalIdReused = "payment.external_id_reused", 409,
+        ("External id used for another payment", "This purchase already has a payment or refund with this external id and a different body."),
+        ("外部编号已用于其他付款", "该消费记录已有使用此外部编号且内容不同的付款或退款。");
+    PurchaseCancelled = "purchase.cancelled", 409,
+        ("Purchase cancelled", "The purchase is cancelled; it takes no more payments or refunds."),
+        ("消费记录已取消", "该消费记录已取消，不能再付款或退款。");
+    RefundExceedsAmount = "purchase.refund_exceeds_amount", 409,
+        ("Refund exceeds the purchase", "The refunds would exceed the purchase's amount."),
+        ("退款超过消费金额", "退款合计将超过消费金额。");
+    PointsInsufficient = "points.insufficient", 409,
+        ("Not enough points", "The member's available points of this kind in this plan are fewer than the debit."),
+        ("积分不足", "会员在该方案中此类可用积分少于本次扣减。");
+    PointsSourceReused = "points.source_reused", 409,
+        ("Source id used for other points", "Points of this source type, source id and kind were already written with a different member, delta or reason."),
+        ("来源编号已使用", "该来源类型、来源编号和积分类型已记过账，且会员、分值或原因不同。");
+    CarryOverPlanNotEnded = "carry_over.plan_not_ended", 409,
+        ("Plan not ended", "A plan is carried over from the day after its last day (in the tenant's time zone)."),
+        ("方案未结束", "积分方案须在其最后一天之后（按租户时区）才能结转。");
+    CarryOverRunNotFound = "carry_over_run.not_found", 404,
+        ("Carry-over run not found", "No such carry-over run."),
+        ("结转批次不存在", "没有该结转批次。");
+    CarryOverRunning = "carry_over.running", 409,
+        ("Carry-over still running", "The run is not finished yet; reverse it once it has completed."),
+        ("结转仍在进行", "该结转批次尚未完成，完成后才能反结转。");
+    RewardNotFound = "reward.not_found", 404,
+        ("Reward not found", "No such reward."),
+        ("奖励不存在", "没有该奖励。");
+    RewardNotEditable = "reward.not_editable", 409,
+        ("Reward no longer editable", "Only an issued reward can be edited or redeemed; this one is redeemed or cancelled."),
+        ("奖励不可修改", "只有已发放的奖励可以修改或兑现；该奖励已兑现或已取消。");
     OrgUnitHasChildren = "org_unit.has_children", 409,
         ("Org unit has children", "Only a leaf unit can be deleted; move or delete the units below it first."),
         ("组织单元有下级", "只能删除末级单元，请先移走或删除其下级单元。");

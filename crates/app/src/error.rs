@@ -45,6 +45,22 @@ pub enum AppError {
     Storage(#[source] StoreError),
 }
 
+impl AppError {
+    /// The same error with its field paths under `prefix` (a batch item's `/items/3`).
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            AppError::Invalid(f) => AppError::Invalid(FieldErrors(f.0.into_iter().map(|e| e.under(prefix)).collect())),
+            AppError::Conflict { code, field } => {
+                AppError::Conflict { code, field: Some(format!("{prefix}{}", field.unwrap_or_default())) }
+            }
+            AppError::Refused { code, field } => {
+                AppError::Refused { code, field: Some(format!("{prefix}{}", field.unwrap_or_default())) }
+            }
+            other => other,
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -103,3 +103,27 @@ id_type!(
     /// A customer segment.
     SegmentId
 );
+id_type!(
+    /// A points plan (积分方案): one period's rules.
+    PointsPlanId
+);
+id_type!(
+    /// An entry of the points ledger.
+    PointsEntryId
+);
+id_type!(
+    /// A purchase pushed by the sales system (购房/消费记录).
+    PurchaseId
+);
+id_type!(
+    /// A payment of a purchase, as the sales system confirmed it.
+    PaymentId
+);
+id_type!(
+    /// A carry-over run (积分结转) of one plan.
+    CarryOverRunId
+);
+id_type!(
+    /// A reward a carry-over made of a member's points.
+    RewardId
+);

@@ -52,6 +52,15 @@ pub const APPLICATION_NAME: usize = NAME;
 pub const APPLICATION_ID_NUMBER: usize = 32;
 pub const APPLICATION_PHONE_RAW: usize = 64;
 
+// Loyalty.
+pub const POINTS_PLAN_NAME: usize = 100;
+/// Why an entry was written (a manual entry's reason, a purchase's item).
+pub const POINTS_REASON: usize = 500;
+/// The id of what an entry came from, in its source type's terms.
+pub const POINTS_SOURCE_ID: usize = 160;
+pub const PURCHASE_DESCRIPTION: usize = 500;
+pub const REWARD_NOTE: usize = 500;
+
 /// `Ok` when `s` has at most `max` characters; otherwise `too_long` naming `field`.
 pub fn check(field: &str, s: &str, max: usize) -> Result<(), FieldError> {
     if s.chars().count() > max { Err(FieldError::new(field, "too_long").with("max", max)) } else { Ok(()) }

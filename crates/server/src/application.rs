@@ -28,19 +28,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = connect(&config).await?;
         store.migrate().await?;
-        let app = App::init(
-            store.clone(),
-            AppConfig {
-                tokens: TokenConfig {
-                    secret: config.jwt_secret.clone(),
-                    access_ttl: config.access_token_ttl,
-                    refresh_ttl: config.refresh_token_ttl,
-                    ..TokenConfig::default()
-                },
-                lockout: config.lockout,
-            },
-        )
-        .await?;
+        let app = use_cases(&config, store.clone()).await?;
         let bootstrap = app.bootstrap(config.admin_password.as_ref()).await?;
         let listener = TcpListener::bind(&config.listen)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -98,6 +86,23 @@ impl Application {
 }
 
 /// Connects with the configured pool size and migrates; used by `serve` and `migrate`.
+/// The use cases on `store`, configured (what `serve` runs, and the commands that act on data).
+pub async fn use_cases(config: &Config, store: Store) -> anyhow::Result<App> {
+    Ok(App::init(
+        store,
+        AppConfig {
+            tokens: TokenConfig {
+                secret: config.jwt_secret.clone(),
+                access_ttl: config.access_token_ttl,
+                refresh_ttl: config.refresh_token_ttl,
+                ..TokenConfig::default()
+            },
+            lockout: config.lockout,
+        },
+    )
+    .await?)
+}
+
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let mut opts = DbOptions::new(config.database_url.clone());
     opts.max_connections = config.db_max_connections;

@@ -1,4 +1,4 @@
-//! The command line: `crm serve`, `crm migrate`, `crm openapi`.
+//! The command line: `crm serve`, `crm migrate`, `crm openapi`, `crm ledger check`.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -27,4 +27,16 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// The points ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Verify every points balance of every tenant against the sum of its ledger entries; print
+    /// each difference and exit with status 1 when there is one (nothing is repaired).
+    Check,
 }

@@ -29,12 +29,20 @@ pub struct Job<C> {
 
 /// The product's jobs, every one at `interval` (`CRM_SCHEDULER_INTERVAL_SECS`).
 pub fn jobs(interval: Duration) -> Vec<Job<App>> {
-    vec![Job {
-        // Owned customers nobody followed up for the tenant's `pool_return_days` go back to the pool.
-        name: "customers.pool_return",
-        interval,
-        run: |app, now| Box::pin(async move { Ok(app.return_idle_customers(now).await?) }),
-    }]
+    vec![
+        Job {
+            // Owned customers nobody followed up for the tenant's `pool_return_days` go back to the pool.
+            name: "customers.pool_return",
+            interval,
+            run: |app, now| Box::pin(async move { Ok(app.return_idle_customers(now).await?) }),
+        },
+        Job {
+            // Carry-over runs whose process stopped (their lease ran out) continue here.
+            name: "loyalty.carry_over_resume",
+            interval,
+            run: |app, _| Box::pin(async move { Ok(app.resume_carry_over_runs().await? as u64) }),
+        },
+    ]
 }
 
 /// A running scheduler; stops (and gives up its leases) when stopped.

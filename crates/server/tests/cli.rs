@@ -20,7 +20,7 @@ fn help_lists_every_command() {
     let out = crm(dir.path()).arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["serve", "migrate", "openapi"] {
+    for cmd in ["serve", "migrate", "openapi", "ledger"] {
         assert!(text.contains(cmd), "{cmd} in {text}");
         let sub = crm(dir.path()).args([cmd, "--help"]).output().unwrap();
         assert!(sub.status.success(), "{cmd} --help");
@@ -155,4 +155,45 @@ fn serve_on_a_fresh_machine_then_stop_gracefully() {
     };
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
     assert!(TcpStream::connect(base.trim_start_matches("http://")).is_err(), "no longer listening");
+}
+
+#[test]
+fn ledger_check_reports_a_balance_that_is_not_the_sum_of_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("l.db").display());
+    let migrated = crm(dir.path()).arg("migrate").env("CRM_DATABASE_URL", &url).output().unwrap();
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    let tenant = uuid::Uuid::now_v7();
+    let member = uuid::Uuid::now_v7();
+    let sql = |stmt: String| {
+        let url = url.clone();
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async move {
+            use crm_store::ConnectionTrait;
+            let store = crm_store::Store::connect(&crm_store::DbOptions::new(url)).await.unwrap();
+            store.conn().execute_unprepared(&stmt).await.unwrap();
+            store.close().await.unwrap();
+        })
+    };
+    let now = "2026-12-04 00:00:00+00:00";
+    // SQLite keeps uuids as 16-byte blobs.
+    let blob = |u: uuid::Uuid| format!("X'{}'", u.simple());
+    sql(format!(
+        "INSERT INTO tenants (id, code, name, created_at, updated_at) VALUES ({}, 't1', 'T', '{now}', '{now}')",
+        blob(tenant)
+    ));
+    let ok = crm(dir.path()).args(["ledger", "check"]).env("CRM_DATABASE_URL", &url).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ledger ok"));
+    // A balance no entry explains.
+    sql(format!(
+        "INSERT INTO points_balances (tenant_id, member_id, plan_key, kind, available, pending, updated_at) \
+         VALUES ({}, {}, {}, 'reward', 5, 0, '{now}')",
+        blob(tenant),
+        blob(member),
+        blob(uuid::Uuid::nil())
+    ));
+    let bad = crm(dir.path()).args(["ledger", "check"]).env("CRM_DATABASE_URL", &url).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(text.contains("1 difference(s)") && text.contains(&member.to_string()), "{text}");
 }

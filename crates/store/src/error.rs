@@ -22,6 +22,10 @@ pub enum UniqueKey {
     CardNo,
     LiveMember,
     ApplicationExternal,
+    PointsEntrySource,
+    PurchaseExternal,
+    CarryOverRunOfPlan,
+    RewardOfRunMember,
 }
 
 /// Every unique index: its key, name (what PostgreSQL reports), table and columns (what SQLite
@@ -47,6 +51,15 @@ pub const UNIQUE_INDEXES: &[(UniqueKey, &str, &str, &[&str])] = &[
         "enrollment_applications",
         &["tenant_id", "source", "external_id"],
     ),
+    (
+        UniqueKey::PointsEntrySource,
+        "ux_points_entries_source",
+        "points_entries",
+        &["tenant_id", "source_type", "source_id", "kind", "status"],
+    ),
+    (UniqueKey::PurchaseExternal, "ux_purchases_external", "purchases", &["tenant_id", "source", "external_id"]),
+    (UniqueKey::CarryOverRunOfPlan, "ux_carry_over_runs_plan", "carry_over_runs", &["tenant_id", "plan_id"]),
+    (UniqueKey::RewardOfRunMember, "ux_rewards_run_member", "rewards", &["tenant_id", "run_id", "member_id"]),
 ];
 
 impl UniqueKey {

@@ -17,6 +17,8 @@ mod identity;
 mod input;
 mod integration_delivery;
 mod integration_outbox;
+mod loyalty;
+mod loyalty_races;
 mod membership_cards;
 mod membership_enrollment;
 mod membership_members;

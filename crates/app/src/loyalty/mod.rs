@@ -1,5 +1,15 @@
-//! Loyalty use cases, per `LOYALTY.md`, as they arrive: purchases and payments that earn points
-//! (pending until paid as the plan requires, reversed on cancellation), manual and activity
-//! points, balances, carry-over runs and their reversal, redemptions, coupons and stored value.
-//! Every ledger change is an entry written with its audit record and outbox event in one
-//! transaction, and calls `membership::members::upgrade_if_due` when upgrade points change.
+//! Loyalty use cases, per `LOYALTY.md`: points plans (`plans`), the ledger's one posting path
+//! (`ledger`: entries and balances together, the negative flag, the level hook), members'
+//! points and manual or activity entries (`points`), purchases with their payments, refunds and
+//! cancellation from the sales system (`purchases`), carry-over runs and their reversal
+//! (`carry_over`), rewards (`rewards`), and the check that balances equal their entries
+//! (`check`). Every ledger change is written with its audit record and outbox event in one
+//! transaction.
+
+pub mod carry_over;
+pub mod check;
+pub(crate) mod ledger;
+pub mod plans;
+pub mod points;
+pub mod purchases;
+pub mod rewards;

@@ -13,7 +13,6 @@ use crate::platform::{audit, settings};
 use crate::{Access, Actor, App, AppError, etag};
 use chrono::Utc;
 use crm_domain::FieldError;
-use crm_domain::FieldErrors;
 use crm_domain::customers::Phone;
 use crm_domain::ids::ApplicationId;
 use crm_domain::integration::events::{DomainEvent, EnrollmentApplicationSubmittedV1};
@@ -286,10 +285,7 @@ impl App {
                     let status = if s.replayed { ImportStatus::Replayed } else { ImportStatus::Created };
                     ItemResult::ok(i, status, Imported { application: s.application })
                 }
-                Err(AppError::Invalid(f)) => ItemResult::failed(
-                    i,
-                    AppError::Invalid(FieldErrors(f.0.into_iter().map(|e| e.under(&format!("/items/{i}"))).collect())),
-                ),
+                Err(e @ AppError::Invalid(_)) => ItemResult::failed(i, e.under(&format!("/items/{i}"))),
                 Err(other) => ItemResult::failed(i, other),
             });
         }

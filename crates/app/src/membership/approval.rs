@@ -5,7 +5,7 @@
 
 use super::application::{ApplicationView, NOT_FOUND, audit_json, check_decidable, not_pending};
 use super::cards;
-use super::level_changes::record_level_change;
+use super::level_changes::{Transition, record_level_change};
 use super::levels::entry_level;
 use super::person::{person_for, write_person};
 use crate::batch::{ItemResult, check_size};
@@ -170,9 +170,12 @@ pub(crate) async fn approve_in(
         other => other.into(),
     })?;
     if let Some(l) = &level {
-        record_level_change(tx, who, MemberId(member_id), None, Some(l.id), LevelChangeSource::Enrollment, None)
-            .await?;
+        let t =
+            Transition { from: None, to: Some(l.id), source: LevelChangeSource::Enrollment, reason: None, entry: None };
+        record_level_change(tx, who, MemberId(member_id), t).await?;
     }
+    // The plan's enrollment points, on rows this transaction made (no new lock on others).
+    crate::loyalty::points::award_enrollment(tx, who, s, MemberId(member_id), row.channel).await?;
     Ok((row, card_no))
 }
 

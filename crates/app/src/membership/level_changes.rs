@@ -10,10 +10,10 @@ use crate::platform::audit;
 use crate::{Access, App, AppError};
 use chrono::{DateTime, Utc};
 use crm_domain::FieldError;
-use crm_domain::ids::{LevelId, MemberId};
+use crm_domain::ids::{LevelId, MemberId, PointsEntryId};
 use crm_domain::integration::events::{DomainEvent, MemberLevelChangedV1};
 use crm_domain::membership::LevelChangeSource;
-use crm_domain::membership::level::{LevelStep, upgrade_for};
+use crm_domain::membership::level::{LevelStep, downgrade_for, upgrade_for};
 use crm_store::membership::level_changes::{self as store, LevelChange};
 use crm_store::membership::levels;
 use crm_store::membership::members::{self, Member, MemberChanges};
@@ -35,6 +35,8 @@ pub struct LevelChangeView {
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
     pub changed_at: DateTime<Utc>,
+    /// The ledger entry whose upgrade points caused an automatic change.
+    pub ledger_entry_id: Option<PointsEntryId>,
 }
 
 impl From<LevelChange> for LevelChangeView {
@@ -47,8 +49,19 @@ impl From<LevelChange> for LevelChangeView {
             actor_type: c.actor_type,
             actor_id: c.actor_id,
             changed_at: c.changed_at,
+            ledger_entry_id: c.ledger_entry_id,
         }
     }
+}
+
+/// A level change to record: from and to, why, and the ledger entry that caused it.
+#[derive(Debug, Clone)]
+pub(crate) struct Transition {
+    pub from: Option<LevelId>,
+    pub to: Option<LevelId>,
+    pub source: LevelChangeSource,
+    pub reason: Option<String>,
+    pub entry: Option<PointsEntryId>,
 }
 
 /// What a bulk level change did with one member.
@@ -69,24 +82,22 @@ pub struct LevelChanged {
     pub id: MemberId,
 }
 
-/// Records a level change of `member` from `from` to `to`.
+/// Records a level change of `member` in its history.
 pub(crate) async fn record_level_change(
     c: &impl ConnectionTrait,
     who: &Access,
     member: MemberId,
-    from: Option<LevelId>,
-    to: Option<LevelId>,
-    source: LevelChangeSource,
-    reason: Option<String>,
+    t: Transition,
 ) -> Result<(), AppError> {
     let change = LevelChange {
-        from_level_id: from,
-        to_level_id: to,
-        reason,
-        source,
+        from_level_id: t.from,
+        to_level_id: t.to,
+        reason: t.reason,
+        source: t.source,
         actor_type: who.actor.kind().to_owned(),
         actor_id: who.actor.id(),
         changed_at: Utc::now(),
+        ledger_entry_id: t.entry,
     };
     store::append(c, who.tenant_id, member, change).await?;
     Ok(())
@@ -101,6 +112,7 @@ pub(crate) async fn set_level(
     to: Option<LevelId>,
     source: LevelChangeSource,
     reason: Option<String>,
+    entry: Option<PointsEntryId>,
 ) -> Result<(Member, bool), AppError> {
     if !before.status.is_live() {
         return Err(invalid_transition());
@@ -111,36 +123,53 @@ pub(crate) async fn set_level(
     let from = before.level_id;
     let changes = MemberChanges { level_id: Some(to), ..MemberChanges::default() };
     let row = members::update(tx, who.tenant_id, before.id, changes, Utc::now()).await?;
-    record_level_change(tx, who, row.id, from, to, source, reason.clone()).await?;
-    let changes = json!({"level_id": {"from": from, "to": to}, "reason": reason, "source": source.as_str()});
+    let t = Transition { from, to, source, reason: reason.clone(), entry };
+    record_level_change(tx, who, row.id, t).await?;
+    let changes = json!({
+        "level_id": {"from": from, "to": to}, "reason": reason, "source": source.as_str(), "ledger_entry_id": entry,
+    });
     audit::record(tx, who, "change_level", "member", row.id.0, changes.clone()).await?;
     let (from_level_id, to_level_id) = (from.map(|l| l.0), to.map(|l| l.0));
-    let changed = MemberLevelChangedV1 { member_id: row.id.0, from_level_id, to_level_id, source, reason };
+    let ledger_entry_id = entry.map(|e| e.0);
+    let changed =
+        MemberLevelChangedV1 { member_id: row.id.0, from_level_id, to_level_id, source, reason, ledger_entry_id };
     events::emit(tx, who, DomainEvent::MemberLevelChanged(changed)).await?;
     Ok((row, true))
 }
 
-/// The upgrade hook: raises `member` to the highest level its `upgrade_points` reach (never
-/// down). The loyalty ledger calls it when upgrade points change.
+/// The upgrade hook: raises `member` to the highest level its `upgrade_points` reach; when the
+/// points went down (a reversal) and `demote` (the tenant's setting), lowers it to the level the
+/// points still reach, else never down. `entry` is the ledger entry that changed the points; it
+/// is recorded with the change. A cancelled member keeps its level. The loyalty ledger calls it
+/// whenever upgrade points change, with the member's total.
 pub async fn upgrade_if_due(
     tx: &DatabaseTransaction,
     who: &Access,
     member: MemberId,
     upgrade_points: i64,
+    entry: Option<PointsEntryId>,
+    demote: bool,
 ) -> Result<bool, AppError> {
     let Some(row) = members::lock_scoped(tx, who.tenant_id, &ScopeFilter::All, member).await? else {
         return Ok(false);
     };
-    let all = levels::list(tx, who.tenant_id).await?;
+    if !row.status.is_live() {
+        return Ok(false);
+    }
+    let all = crate::membership::levels::current(tx, who).await?;
     let current = row.level_id.and_then(|l| all.iter().find(|x| x.id == l)).map(|l| l.spec.level_value);
     let steps: Vec<LevelStep<LevelId>> = all
         .iter()
         .map(|l| LevelStep { id: l.id, level_value: l.spec.level_value, upgrade_points: l.spec.upgrade_points })
         .collect();
-    match upgrade_for(&steps, current, upgrade_points) {
-        Some(to) => Ok(set_level(tx, who, row, Some(to), LevelChangeSource::Upgrade, None).await?.1),
-        None => Ok(false),
-    }
+    let (to, source) = match upgrade_for(&steps, current, upgrade_points) {
+        Some(to) => (to, LevelChangeSource::Upgrade),
+        None => match downgrade_for(&steps, current, upgrade_points).filter(|_| demote) {
+            Some(to) => (to, LevelChangeSource::Reversal),
+            None => return Ok(false),
+        },
+    };
+    Ok(set_level(tx, who, row, Some(to), source, None, entry).await?.1)
 }
 
 fn level_not_found() -> FieldError {
@@ -159,7 +188,7 @@ impl App {
         let tx = self.store().begin_write().await?;
         levels::hold(&tx, who.tenant_id, level_id).await?.ok_or_else(level_not_found)?;
         let before = members::lock_scoped(&tx, who.tenant_id, &who.scope, id).await?.ok_or(NOT_FOUND)?;
-        let changed = set_level(&tx, who, before, Some(level_id), LevelChangeSource::Manual, reason).await?;
+        let changed = set_level(&tx, who, before, Some(level_id), LevelChangeSource::Manual, reason, None).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(changed)
     }

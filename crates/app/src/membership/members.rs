@@ -55,6 +55,39 @@ pub enum Lookup {
     Identity { source: String, external_id: String },
 }
 
+/// The live member `by` names, within the caller's data scope (`field` prefixes the names of the
+/// fields in errors: `/member` for a purchase's member). Shared by the lookup and by every use
+/// case that names a member by phone or card number.
+pub(crate) async fn find_by(
+    c: &impl crm_store::ConnectionTrait,
+    who: &Access,
+    by: &Lookup,
+    field: &str,
+) -> Result<Option<store::Member>, AppError> {
+    let tenant = who.tenant_id;
+    Ok(match by {
+        Lookup::Phone(raw) => {
+            let phone = Phone::parse(&format!("{field}/phone"), raw)?;
+            let mut found = store::live_by_phone(c, tenant, &who.scope, phone.e164()).await?;
+            if found.len() > 1 {
+                return Err(AppError::Conflict {
+                    code: Code::MemberLookupAmbiguous,
+                    field: Some(format!("{field}/phone")),
+                });
+            }
+            found.pop()
+        }
+        Lookup::CardNo(raw) => {
+            let card_no = parse_card_no(&format!("{field}/card_no"), raw)?;
+            store::by_card(c, tenant, &who.scope, &card_no).await?.filter(|m| m.status != MemberStatus::Cancelled)
+        }
+        Lookup::Identity { source, external_id } => match identities::find(c, tenant, source, external_id).await? {
+            Some(i) => store::find_scoped(c, tenant, &who.scope, i.member_id).await?,
+            None => None,
+        },
+    })
+}
+
 /// A reason of at most 500 characters, `required` or not.
 pub(crate) fn parse_reason(field: &str, reason: Option<&str>, required: bool) -> Result<Option<String>, AppError> {
     let r = parse_text(field, reason, 500)?;
@@ -109,30 +142,7 @@ impl App {
     pub async fn lookup_member(&self, who: &Access, by: Lookup) -> Result<MemberView, AppError> {
         who.require("members:read")?;
         let db = self.store().conn();
-        let tenant = who.tenant_id;
-        let row = match by {
-            Lookup::Phone(raw) => {
-                let phone = Phone::parse("/phone", &raw)?;
-                let mut found = store::live_by_phone(db, tenant, &who.scope, phone.e164()).await?;
-                if found.len() > 1 {
-                    return Err(AppError::Conflict {
-                        code: Code::MemberLookupAmbiguous,
-                        field: Some("/phone".to_owned()),
-                    });
-                }
-                found.pop()
-            }
-            Lookup::CardNo(raw) => {
-                let card_no = parse_card_no("/card_no", &raw)?;
-                store::by_card(db, tenant, &who.scope, &card_no).await?.filter(|m| m.status != MemberStatus::Cancelled)
-            }
-            Lookup::Identity { source, external_id } => {
-                match identities::find(db, tenant, &source, &external_id).await? {
-                    Some(i) => store::find_scoped(db, tenant, &who.scope, i.member_id).await?,
-                    None => None,
-                }
-            }
-        };
+        let row = find_by(db, who, &by, "").await?;
         view(db, who, row.ok_or(NOT_FOUND)?).await
     }
 

@@ -20,6 +20,8 @@ const CARD_SERIAL_WIDTH: &str = "membership.card_serial_width";
 const CARD_CHECK_DIGIT: &str = "membership.card_check_digit";
 const REQUIRED_FIELDS: &str = "membership.enrollment_required_fields";
 const AUTO_APPROVE: &str = "membership.enrollment_auto_approve_channels";
+const TIME_ZONE: &str = "platform.time_zone";
+const DEMOTE_ON_REVERSAL: &str = "loyalty.points_demote_on_reversal";
 
 /// The serial width of automatic card numbers when none is set.
 pub const DEFAULT_CARD_SERIAL_WIDTH: u32 = 8;
@@ -48,6 +50,12 @@ pub struct TenantSettings {
     pub enrollment_required_fields: Vec<RequiredField>,
     /// Channels whose applications are approved at once when the review finds nothing.
     pub enrollment_auto_approve_channels: Vec<Channel>,
+    /// The tenant's time zone (IANA name): business dates (points plan periods, the day a
+    /// purchase or an entry belongs to) are calendar days there.
+    pub time_zone: String,
+    /// Whether a reversal of upgrade points (a cancelled or refunded purchase) lowers the member's
+    /// level to the one the remaining points reach; by default a level never goes down by itself.
+    pub points_demote_on_reversal: bool,
 }
 
 impl Default for TenantSettings {
@@ -62,6 +70,8 @@ impl Default for TenantSettings {
             card_check_digit: false,
             enrollment_required_fields: DEFAULT_REQUIRED.to_vec(),
             enrollment_auto_approve_channels: Vec::new(),
+            time_zone: crm_domain::loyalty::DEFAULT_TIME_ZONE.name().to_owned(),
+            points_demote_on_reversal: false,
         }
     }
 }
@@ -81,12 +91,20 @@ pub struct SettingsChange {
     pub card_check_digit: Option<Option<bool>>,
     pub enrollment_required_fields: Option<Option<Vec<RequiredField>>>,
     pub enrollment_auto_approve_channels: Option<Option<Vec<Channel>>>,
+    /// A valid IANA name (checked by the caller with `crm_domain::loyalty::parse_time_zone`).
+    pub time_zone: Option<Option<String>>,
+    pub points_demote_on_reversal: Option<Option<bool>>,
 }
 
 impl TenantSettings {
     /// The settings as the audit log records them (the same fields as the API shows).
     fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The time zone business dates are in.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        crm_domain::loyalty::parse_time_zone("", &self.time_zone).unwrap_or(crm_domain::loyalty::DEFAULT_TIME_ZONE)
     }
 
     /// How automatic card numbers are made.
@@ -138,6 +156,12 @@ pub(crate) async fn load(c: &impl ConnectionTrait, tenant: TenantId) -> Result<T
             AUTO_APPROVE => {
                 s.enrollment_auto_approve_channels = names(&v, |c| Channel::parse("", c).ok()).unwrap_or_default()
             }
+            TIME_ZONE => {
+                if let Some(z) = v.as_str().and_then(|z| crm_domain::loyalty::parse_time_zone("", z).ok()) {
+                    s.time_zone = z.name().to_owned();
+                }
+            }
+            DEMOTE_ON_REVERSAL => s.points_demote_on_reversal = v.as_bool().unwrap_or(false),
             _ => {}
         }
     }
@@ -169,6 +193,8 @@ impl App {
         write(&mut writes, CARD_CHECK_DIGIT, change.card_check_digit);
         write(&mut writes, REQUIRED_FIELDS, change.enrollment_required_fields);
         write(&mut writes, AUTO_APPROVE, change.enrollment_auto_approve_channels);
+        write(&mut writes, TIME_ZONE, change.time_zone);
+        write(&mut writes, DEMOTE_ON_REVERSAL, change.points_demote_on_reversal);
         let tx = self.store().begin_write().await?;
         let before = load(&tx, who.tenant_id).await?;
         for (key, value) in writes {

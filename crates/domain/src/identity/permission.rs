@@ -56,6 +56,15 @@ pub const CATALOGUE: &[PermissionInfo] = &[
     p("card_numbers:read", "See the card-number pool"),
     p("card_numbers:write", "Create card numbers in bulk or one by one, and delete unused ones"),
     p("outbox:read", "See the outbox of domain events"),
+    p(
+        "points:read",
+        "See members' points, ledgers, purchases, points plans, carry-over runs and rewards (within the data scope)",
+    ),
+    p("points:write", "Credit or debit manual and activity points, single and batch"),
+    p("purchases:write", "Record purchases, their payments and refunds, and cancel them (the sales system)"),
+    p("points_plans:write", "Define and change points plans; run and reverse carry-overs"),
+    p("rewards:write", "Edit rewards before redemption and set their redemption date"),
+    p("ledger:check", "Verify every points balance against its ledger entries"),
 ];
 
 /// Whether `name` is in the catalogue.

@@ -169,6 +169,19 @@ pub fn upgrade_for<Id: Copy>(levels: &[LevelStep<Id>], current_value: Option<i32
         .map(|l| l.id)
 }
 
+/// After upgrade points were reversed: the level `points` still reach, if it is below
+/// `current_value` (where the tenant lets reversals demote). Points below every threshold keep
+/// the current level: a member is never left without one by a reversal.
+pub fn downgrade_for<Id: Copy>(levels: &[LevelStep<Id>], current_value: Option<i32>, points: i64) -> Option<Id> {
+    let current = current_value?;
+    levels
+        .iter()
+        .filter(|l| l.upgrade_points <= points)
+        .max_by_key(|l| l.level_value)
+        .filter(|l| l.level_value < current)
+        .map(|l| l.id)
+}
+
 #[cfg(test)]
 mod upgrade_tests {
     use super::*;
@@ -185,5 +198,9 @@ mod upgrade_tests {
         assert_eq!(upgrade_for(&levels, Some(1), 9000), Some('c'));
         assert_eq!(upgrade_for(&levels, Some(3), 1000), None, "a manual higher level stays");
         assert_eq!(upgrade_for(&levels, None, 0), Some('a'));
+        assert_eq!(downgrade_for(&levels, Some(3), 4999), Some('b'));
+        assert_eq!(downgrade_for(&levels, Some(3), 5000), None);
+        assert_eq!(downgrade_for(&levels, Some(2), 0), Some('a'));
+        assert_eq!(downgrade_for(&levels, None, 0), None);
     }
 }

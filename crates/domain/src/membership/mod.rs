@@ -44,5 +44,11 @@ str_enum!(
 
 str_enum!(
     /// Why a member's level changed.
-    LevelChangeSource { Enrollment => "enrollment", Manual => "manual", Upgrade => "upgrade" }
+    LevelChangeSource {
+        Enrollment => "enrollment",
+        Manual => "manual",
+        Upgrade => "upgrade",
+        /// Lowered because upgrade points were reversed (when the tenant's setting allows it).
+        Reversal => "reversal",
+    }
 );

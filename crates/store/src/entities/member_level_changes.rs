@@ -17,6 +17,8 @@ pub struct Model {
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
     pub changed_at: DateTimeUtc,
+    /// The ledger entry whose upgrade points caused an automatic change.
+    pub ledger_entry_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -88,9 +88,8 @@ pub(super) fn messages(rows: Vec<ob::Model>) -> Result<Vec<OutboxMessage>, Store
     rows.into_iter().map(OutboxMessage::try_from).collect()
 }
 
-/// Appends one event, pending and due at once.
-pub async fn append(c: &impl ConnectionTrait, e: NewOutboxEvent) -> Result<(), StoreError> {
-    let row = ob::ActiveModel {
+fn row(e: NewOutboxEvent) -> ob::ActiveModel {
+    ob::ActiveModel {
         tenant_id: Set(e.tenant_id.0),
         id: Set(e.id.0),
         event_type: Set(e.event_type.as_str().to_owned()),
@@ -107,8 +106,21 @@ pub async fn append(c: &impl ConnectionTrait, e: NewOutboxEvent) -> Result<(), S
         next_attempt_at: Set(e.occurred_at),
         delivered_at: Set(None),
         last_error: Set(None),
-    };
-    ob::Entity::insert(row).exec_without_returning(c).await?;
+    }
+}
+
+/// Appends one event, pending and due at once.
+pub async fn append(c: &impl ConnectionTrait, e: NewOutboxEvent) -> Result<(), StoreError> {
+    ob::Entity::insert(row(e)).exec_without_returning(c).await?;
+    Ok(())
+}
+
+/// Appends many events (a bulk operation's), a multi-row insert per chunk.
+pub async fn append_many(c: &impl ConnectionTrait, events: Vec<NewOutboxEvent>) -> Result<(), StoreError> {
+    let rows: Vec<ob::ActiveModel> = events.into_iter().map(row).collect();
+    for chunk in rows.chunks(crate::MULTI_ROW_CHUNK) {
+        ob::Entity::insert_many(chunk.to_vec()).exec_without_returning(c).await?;
+    }
     Ok(())
 }
 

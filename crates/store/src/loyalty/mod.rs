@@ -1,3 +1,8 @@
-//! Loyalty queries: the points ledger (append-only entries, unique per source and kind, balances
-//! that always equal the sum of entries), points plans, carry-over runs, rewards and redemptions,
-//! per `LOYALTY.md`, as they arrive. Empty until the ledger issue.
+//! Loyalty queries, per `LOYALTY.md`: points plans, the points ledger (append-only entries,
+//! unique per source, kind and status, and balances cached beside them that only `ledger::write`
+//! changes), purchases with their payments and refunds, carry-over runs and the rewards they make.
+
+pub mod carry_over;
+pub mod ledger;
+pub mod plans;
+pub mod purchases;

@@ -4,7 +4,7 @@ use crate::StoreError;
 use crate::entities::member_level_changes as lc;
 use crate::stored::parse_stored;
 use chrono::{DateTime, Utc};
-use crm_domain::ids::{LevelId, MemberId, TenantId};
+use crm_domain::ids::{LevelId, MemberId, PointsEntryId, TenantId};
 use crm_domain::membership::LevelChangeSource;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -21,6 +21,8 @@ pub struct LevelChange {
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
     pub changed_at: DateTime<Utc>,
+    /// The ledger entry whose upgrade points caused it (automatic changes).
+    pub ledger_entry_id: Option<PointsEntryId>,
 }
 
 impl TryFrom<lc::Model> for LevelChange {
@@ -35,6 +37,7 @@ impl TryFrom<lc::Model> for LevelChange {
             actor_type: m.actor_type,
             actor_id: m.actor_id,
             changed_at: m.changed_at,
+            ledger_entry_id: m.ledger_entry_id.map(PointsEntryId),
         })
     }
 }
@@ -56,6 +59,7 @@ pub async fn append(
         actor_type: Set(change.actor_type),
         actor_id: Set(change.actor_id),
         changed_at: Set(change.changed_at),
+        ledger_entry_id: Set(change.ledger_entry_id.map(|e| e.0)),
     };
     lc::Entity::insert(am).exec_without_returning(c).await?;
     Ok(())

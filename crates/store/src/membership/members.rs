@@ -151,6 +151,18 @@ fn in_scope(tenant: TenantId, scope: &ScopeFilter) -> Condition {
     }
 }
 
+/// The ids of the members whose customer the scope shows (a subquery for records owned through
+/// a member: purchases, points).
+pub fn ids_in_scope(tenant: TenantId, scope: &ScopeFilter) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::QueryTrait;
+    mb::Entity::find()
+        .select_only()
+        .column(mb::Column::Id)
+        .filter(mb::Column::TenantId.eq(tenant.0))
+        .filter(in_scope(tenant, scope))
+        .into_query()
+}
+
 fn scoped(tenant: TenantId, scope: &ScopeFilter, id: MemberId) -> Select<mb::Entity> {
     mb::Entity::find()
         .filter(mb::Column::TenantId.eq(tenant.0))

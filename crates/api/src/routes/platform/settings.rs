@@ -54,6 +54,13 @@ pub struct SettingsRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Vec<Channel>>, nullable)]
     pub enrollment_auto_approve_channels: Option<Option<Vec<String>>>,
+    /// An IANA time zone name (`Asia/Shanghai`, the default).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub time_zone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<bool>, nullable)]
+    pub points_demote_on_reversal: Option<Option<bool>>,
 }
 
 /// Parses one value of a change (into `errs`); `Some(None)` (reset) passes as it is.
@@ -134,6 +141,10 @@ impl TryFrom<SettingsRequest> for SettingsChange {
                 &mut errs,
                 Channel::parse,
             ),
+            time_zone: parse(b.time_zone, &mut errs, |z| {
+                crm_domain::loyalty::parse_time_zone("/time_zone", &z).map(|tz| tz.name().to_owned())
+            }),
+            points_demote_on_reversal: b.points_demote_on_reversal,
         };
         errs.into_result()?;
         Ok(change)

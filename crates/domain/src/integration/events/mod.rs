@@ -9,8 +9,10 @@
 //! `…V2` payload while the old one is still accepted by [`DomainEvent::decode`].
 
 mod payloads;
+mod points;
 
 pub use payloads::*;
+pub use points::*;
 
 use crate::macros::str_enum;
 use crate::membership::status::CardAction;
@@ -31,12 +33,25 @@ str_enum!(
         MemberIdentityUnlinked => "member.identity_unlinked",
         EnrollmentApplicationSubmitted => "enrollment_application.submitted",
         EnrollmentApplicationRejected => "enrollment_application.rejected",
+        PointsCredited => "points.credited",
+        PointsConfirmed => "points.confirmed",
+        PointsReversed => "points.reversed",
+        MemberPointsNegative => "member.points_negative",
+        PurchaseRecorded => "purchase.recorded",
+        PurchaseCancelled => "purchase.cancelled",
+        RewardCreated => "reward.created",
+        RewardCancelled => "reward.cancelled",
     }
 );
 
 str_enum!(
     /// The kind of record an event is about; with its id, the key events are ordered by.
-    AggregateType { Member => "member", EnrollmentApplication => "enrollment_application" }
+    AggregateType {
+        Member => "member",
+        EnrollmentApplication => "enrollment_application",
+        Purchase => "purchase",
+        Reward => "reward",
+    }
 );
 
 /// A stored payload that no variant reads.
@@ -141,6 +156,22 @@ domain_events! {
     /// `enrollment_application.rejected`.
     EnrollmentApplicationRejected(EnrollmentApplicationRejectedV1) => EnrollmentApplicationRejected, version 1,
         about EnrollmentApplication(application_id);
+    /// `points.credited`.
+    PointsCredited(PointsCreditedV1) => PointsCredited, version 1, about Member(member_id);
+    /// `points.confirmed`.
+    PointsConfirmed(PointsConfirmedV1) => PointsConfirmed, version 1, about Member(member_id);
+    /// `points.reversed`.
+    PointsReversed(PointsReversedV1) => PointsReversed, version 1, about Member(member_id);
+    /// `member.points_negative`.
+    MemberPointsNegative(MemberPointsNegativeV1) => MemberPointsNegative, version 1, about Member(member_id);
+    /// `purchase.recorded`.
+    PurchaseRecorded(PurchaseRecordedV1) => PurchaseRecorded, version 1, about Purchase(purchase_id);
+    /// `purchase.cancelled`.
+    PurchaseCancelled(PurchaseCancelledV1) => PurchaseCancelled, version 1, about Purchase(purchase_id);
+    /// `reward.created`.
+    RewardCreated(RewardCreatedV1) => RewardCreated, version 1, about Reward(reward_id);
+    /// `reward.cancelled`.
+    RewardCancelled(RewardCancelledV1) => RewardCancelled, version 1, about Reward(reward_id);
 }
 
 /// A card action's facts, as its event reports them.

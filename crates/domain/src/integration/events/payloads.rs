@@ -63,6 +63,10 @@ pub struct MemberLevelChangedV1 {
     pub source: LevelChangeSource,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub reason: Option<String>,
+    /// The ledger entry whose upgrade points caused an automatic change (added within v1: absent
+    /// in events written before the ledger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_entry_id: Option<Uuid>,
 }
 
 /// `member.card_lost` v1: the card was reported lost (挂失); it cannot be used until unreported

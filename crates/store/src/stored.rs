@@ -14,6 +14,16 @@ pub enum Insertion<T> {
     AlreadyThere,
 }
 
+/// What an `ON CONFLICT DO NOTHING` insert did, from its rows affected (SQLite reports a skipped
+/// row as 0 rows, not as a conflict).
+pub(crate) fn insertion(res: sea_orm::TryInsertResult<u64>) -> Insertion<()> {
+    if matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+        Insertion::Inserted(())
+    } else {
+        Insertion::AlreadyThere
+    }
+}
+
 /// Reads a stored string back as a domain value (`column` names it in the error). A value that
 /// no longer parses was never written by this code: a type error of the row, never a default.
 pub(crate) fn parse_stored<T>(

@@ -331,7 +331,11 @@ async fn manual_entries_single_and_batch_are_idempotent(db: Db) {
     let statuses: Vec<String> = r["items"].as_array().unwrap().iter().map(|i| s(i, "status")).collect();
     assert_eq!(statuses, ["credited", "replayed", "failed", "failed"], "{r}");
     assert_eq!(r["items"][2]["error"]["errors"][0]["field"], "/items/2/kind", "{r}");
-    assert_eq!(r["items"][3]["error"]["code"], "member.not_found", "{r}");
+    assert_eq!(
+        r["items"][3]["error"]["errors"][0]["field"], "/items/3/member_id",
+        "an unknown member names its field: {r}"
+    );
+    assert_eq!(r["items"][0]["entry"]["source_type"], "referral", "{r}");
     assert_eq!(balance(&app, &t, &mid, "reward").await, (85, 0));
     let audit = items(&app, &t, "/api/v1/audit-log?entity_type=points_entry").await;
     assert_eq!(audit.len(), 3, "each entry written is audited: {audit:?}");

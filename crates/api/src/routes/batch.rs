@@ -56,3 +56,14 @@ pub fn respond<S: ItemStatus, T>(
     items.sort_by_key(|i| i.index);
     BatchResponse { items }
 }
+
+/// Gives each failed item of a bulk request over ids the detail its id alone makes
+/// (`key(index)`), so every item names what it is about, as the successful ones do.
+pub fn keyed<S, T>(mut r: BatchResponse<S, T>, key: impl Fn(usize) -> Option<T>) -> BatchResponse<S, T> {
+    for item in &mut r.items {
+        if item.detail.is_none() {
+            item.detail = key(item.index);
+        }
+    }
+    r
+}

@@ -21,7 +21,7 @@ use crm_domain::loyalty::carry_over::{RewardStatus, RunStatus, carry_over, may_c
 use crm_domain::loyalty::ledger::{EntryStatus, SourceType};
 use crm_domain::loyalty::{Money, Points, PointsKind, business_date};
 use crm_store::loyalty::carry_over::{self as store, Reward, Run};
-use crm_store::loyalty::ledger::{self as entries, NewEntry};
+use crm_store::loyalty::ledger::{self as entries, Entry};
 use crm_store::loyalty::plans::{self, Plan};
 use crm_store::{Insertion, StoreError};
 use serde::Serialize;
@@ -274,7 +274,7 @@ impl App {
             else {
                 continue;
             };
-            let entry = NewEntry {
+            let entry = Entry {
                 id: crm_domain::ids::PointsEntryId::new(),
                 member_id: b.member_id,
                 plan_id: Some(plan.id),
@@ -290,7 +290,7 @@ impl App {
                 actor_type: who.actor.kind().to_owned(),
                 actor_id: who.actor.id(),
                 request_id: who.request_id.clone(),
-                at: now,
+                created_at: now,
             };
             let reward = Reward {
                 id: RewardId::new(),
@@ -420,7 +420,7 @@ impl App {
         let (mut credits, mut cancelled) = (Vec::new(), Vec::new());
         let mut points = Points::ZERO;
         for r in &rewards {
-            let entry = NewEntry {
+            let entry = Entry {
                 id: crm_domain::ids::PointsEntryId::new(),
                 member_id: r.member_id,
                 plan_id: Some(r.plan_id),
@@ -436,7 +436,7 @@ impl App {
                 actor_type: who.actor.kind().to_owned(),
                 actor_id: who.actor.id(),
                 request_id: who.request_id.clone(),
-                at: now,
+                created_at: now,
             };
             cancelled.push(DomainEvent::RewardCancelled(RewardCancelledV1 {
                 reward_id: r.id.0,

@@ -15,7 +15,7 @@ use crm_domain::integration::events::{DomainEvent, LedgerEntryFacts, MemberPoint
 use crm_domain::loyalty::ledger::{EntryStatus, Move, SourceType};
 use crm_domain::loyalty::plan::ItemCategory;
 use crm_domain::loyalty::{Points, PointsKind};
-use crm_store::loyalty::ledger::{self as store, Balance, NewEntry};
+use crm_store::loyalty::ledger::{self as store, Balance, Entry};
 use crm_store::{DatabaseTransaction, StoreError, UniqueKey};
 
 /// Where a group of entries comes from and why: what every entry of one posting shares.
@@ -32,10 +32,10 @@ pub(crate) struct Origin {
 }
 
 /// The entries of `moves`, all from `origin`, written by `who` at `at`.
-pub(crate) fn entries(who: &Access, origin: &Origin, moves: &[Move], at: DateTime<Utc>) -> Vec<NewEntry> {
+pub(crate) fn entries(who: &Access, origin: &Origin, moves: &[Move], at: DateTime<Utc>) -> Vec<Entry> {
     moves
         .iter()
-        .map(|m| NewEntry {
+        .map(|m| Entry {
             id: PointsEntryId::new(),
             member_id: origin.member_id,
             plan_id: origin.plan_id,
@@ -51,13 +51,13 @@ pub(crate) fn entries(who: &Access, origin: &Origin, moves: &[Move], at: DateTim
             actor_type: who.actor.kind().to_owned(),
             actor_id: who.actor.id(),
             request_id: who.request_id.clone(),
-            at,
+            created_at: at,
         })
         .collect()
 }
 
 /// What events say of entries.
-pub(crate) fn facts(entries: &[NewEntry]) -> Vec<LedgerEntryFacts> {
+pub(crate) fn facts(entries: &[Entry]) -> Vec<LedgerEntryFacts> {
     entries
         .iter()
         .map(|e| LedgerEntryFacts {
@@ -86,7 +86,7 @@ pub(crate) async fn post(
     tx: &DatabaseTransaction,
     who: &Access,
     settings: &TenantSettings,
-    entries: &[NewEntry],
+    entries: &[Entry],
 ) -> Result<Vec<Balance>, AppError> {
     let balances = store::write(tx, who.tenant_id, entries.to_vec()).await.map_err(source_used)?;
     for b in &balances {

@@ -22,7 +22,7 @@ use crm_domain::loyalty::{Points, PointsKind, business_date};
 use crm_domain::membership::{Channel, MemberStatus};
 use crm_store::StoreError;
 pub use crm_store::loyalty::ledger::EntryFilter;
-use crm_store::loyalty::ledger::{self as store, Balance, Entry, NewEntry};
+use crm_store::loyalty::ledger::{self as store, Balance, Entry};
 use crm_store::loyalty::plans;
 use crm_store::membership::members;
 use serde::Serialize;
@@ -141,29 +141,6 @@ impl From<Entry> for EntryView {
     }
 }
 
-impl EntryView {
-    /// The view of an entry just written.
-    pub(crate) fn written(e: &NewEntry) -> Self {
-        Self {
-            id: e.id,
-            member_id: e.member_id,
-            kind: e.kind,
-            status: e.status,
-            delta: e.delta,
-            plan_id: e.plan_id,
-            source_type: e.source_type,
-            source_id: e.source_id.clone(),
-            item: e.item,
-            purchase_id: e.purchase_id,
-            reason: e.reason.clone(),
-            business_date: e.business_date,
-            actor_type: e.actor_type.clone(),
-            actor_id: e.actor_id,
-            created_at: e.at,
-        }
-    }
-}
-
 /// A manual, activity, referral or birthday entry.
 #[derive(Debug, Clone)]
 pub struct ManualEntry {
@@ -194,7 +171,9 @@ pub enum EntryStatusOfRequest {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryWritten {
-    pub entry: EntryView,
+    /// The entry (absent when the item failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<EntryView>,
 }
 
 /// The most points one manual entry may move.
@@ -307,7 +286,7 @@ impl App {
         let mut out = Vec::with_capacity(items.len());
         for (index, item) in items {
             out.push(match self.manual_entry(who, &item).await {
-                Ok((status, entry)) => ItemResult::ok(index, status, EntryWritten { entry }),
+                Ok((status, entry)) => ItemResult::ok(index, status, EntryWritten { entry: Some(entry) }),
                 Err(e) => ItemResult::failed(index, e.under(&format!("/items/{index}"))),
             });
         }
@@ -333,8 +312,10 @@ impl App {
     ) -> Result<(EntryStatusOfRequest, EntryView), AppError> {
         let s = settings::current(self.store().conn(), who).await?;
         let tx = self.store().begin_write().await?;
-        let member =
-            members::find_scoped(&tx, who.tenant_id, &who.scope, m.member_id).await?.ok_or(MEMBER_NOT_FOUND)?;
+        let member = members::find_scoped(&tx, who.tenant_id, &who.scope, m.member_id).await?.ok_or_else(|| {
+            // A member named in the body that the caller cannot see is a field of the body.
+            FieldError::new("/member_id", "not_found")
+        })?;
         let day = m.occurred_on.unwrap_or_else(|| business_date(Utc::now(), s.tz()));
         let plan = plans::covering(&tx, who.tenant_id, day).await?;
         let item = item_of(m.source_type);
@@ -401,7 +382,7 @@ impl App {
             "source_type": m.source_type, "source_id": m.source_id, "reason": m.reason, "business_date": day,
         });
         audit::record(&tx, who, "credit", "points_entry", e.id.0, audit_entry).await?;
-        let view = EntryView::written(e);
+        let view = EntryView::from(e.clone());
         tx.commit().await.map_err(StoreError::from)?;
         Ok((EntryStatusOfRequest::Credited, view))
     }

@@ -244,7 +244,7 @@ async fn settle_purchase(
     s: &TenantSettings,
     p: &Purchase,
     step: Step,
-) -> Result<Vec<crm_store::loyalty::ledger::NewEntry>, AppError> {
+) -> Result<Vec<crm_store::loyalty::ledger::Entry>, AppError> {
     let Step { goal, effective, source, reason } = step;
     let now = held(tx, who, p.id).await?;
     let moves = settle(goal, effective, now).ok_or_else(|| AppError::Internal("points overflow".to_owned()))?;

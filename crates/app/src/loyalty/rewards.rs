@@ -72,6 +72,15 @@ pub struct RewardPatch {
     pub note: Option<Option<String>>,
 }
 
+/// A bulk redemption's item: the reward named, and as it is now (absent when the item failed).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Redeemed {
+    pub reward_id: RewardId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward: Option<RewardView>,
+}
+
 /// What a bulk redemption did with one reward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -147,13 +156,13 @@ impl App {
         who: &Access,
         ids: &[RewardId],
         on: NaiveDate,
-    ) -> Result<Vec<ItemResult<RedeemStatus, RewardView>>, AppError> {
+    ) -> Result<Vec<ItemResult<RedeemStatus, Redeemed>>, AppError> {
         who.require("rewards:write")?;
         check_size("/reward_ids", ids.len())?;
         let mut out = Vec::with_capacity(ids.len());
         for (index, id) in ids.iter().enumerate() {
             out.push(match self.redeem_one(who, *id, on).await {
-                Ok((status, r)) => ItemResult::ok(index, status, r),
+                Ok((status, r)) => ItemResult::ok(index, status, Redeemed { reward_id: *id, reward: Some(r) }),
                 Err(e) => ItemResult::failed(index, e),
             });
         }

@@ -1,13 +1,13 @@
 //! Org units. Moving a unit rewrites the materialized path of its whole subtree.
 
 use crate::StoreError;
-use crate::entities::{org_units as ou, tenants, users};
+use crate::entities::{org_units as ou, users};
 use crate::platform::parse_stored;
 use chrono::{DateTime, Utc};
 use crm_domain::identity::OrgUnitKind;
 use crm_domain::ids::{OrgUnitId, TenantId};
 use sea_orm::ActiveValue::{Set, Unchanged};
-use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -77,13 +77,14 @@ pub async fn find(
     ou::Entity::find_by_id((tenant.0, id.0)).one(c).await?.map(TryInto::try_into).transpose()
 }
 
-/// Serializes changes of the tenant's tree (create, move, delete) by locking the tenant's row
-/// until the transaction ends: a move rewrites the paths of a whole subtree, and a unit created
-/// under it concurrently would otherwise keep its parent's old path. `FOR NO KEY UPDATE`, so
-/// the foreign-key checks of every other insert into the tenant (`FOR KEY SHARE`) do not wait.
+/// Serializes changes of the tenant's tree (create, move, delete) until the transaction ends: a
+/// move rewrites the paths of a whole subtree, and a unit created under it concurrently would
+/// otherwise keep its parent's old path. A key lock (`platform::key_locks`), taken first like
+/// every key lock, not the tenant's row: that row is locked last, by the configuration
+/// generation's bump, also by transactions that hold a unit's row (a user moved into it), so
+/// taking it first here would close a cycle with them.
 pub async fn lock_tree(c: &impl ConnectionTrait, tenant: TenantId) -> Result<(), StoreError> {
-    tenants::Entity::find_by_id(tenant.0).lock(LockType::NoKeyUpdate).one(c).await?;
-    Ok(())
+    crate::platform::key_locks::lock(c, "org_tree", tenant, &["tree"]).await
 }
 
 /// The same row, locked until the transaction ends (`FOR UPDATE` on PostgreSQL): deleting a

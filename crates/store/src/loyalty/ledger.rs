@@ -20,9 +20,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryF
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// An entry to append.
-#[derive(Debug, Clone)]
-pub struct NewEntry {
+/// An entry: as it is appended, and as it is read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
     pub id: PointsEntryId,
     pub member_id: MemberId,
     pub plan_id: Option<PointsPlanId>,
@@ -39,26 +39,6 @@ pub struct NewEntry {
     pub actor_type: String,
     pub actor_id: Option<Uuid>,
     pub request_id: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-/// An entry as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub id: PointsEntryId,
-    pub member_id: MemberId,
-    pub plan_id: Option<PointsPlanId>,
-    pub kind: PointsKind,
-    pub status: EntryStatus,
-    pub delta: Points,
-    pub source_type: SourceType,
-    pub source_id: String,
-    pub item: Option<ItemCategory>,
-    pub purchase_id: Option<PurchaseId>,
-    pub reason: Option<String>,
-    pub business_date: NaiveDate,
-    pub actor_type: String,
-    pub actor_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -81,6 +61,7 @@ impl TryFrom<pe::Model> for Entry {
             business_date: m.business_date,
             actor_type: m.actor_type,
             actor_id: m.actor_id,
+            request_id: m.request_id,
             created_at: m.created_at,
         })
     }
@@ -119,7 +100,7 @@ impl TryFrom<pb::Model> for Balance {
     }
 }
 
-fn entry_row(tenant: TenantId, e: NewEntry) -> pe::ActiveModel {
+fn entry_row(tenant: TenantId, e: Entry) -> pe::ActiveModel {
     pe::ActiveModel {
         tenant_id: Set(tenant.0),
         id: Set(e.id.0),
@@ -137,7 +118,7 @@ fn entry_row(tenant: TenantId, e: NewEntry) -> pe::ActiveModel {
         actor_type: Set(e.actor_type),
         actor_id: Set(e.actor_id),
         request_id: Set(e.request_id),
-        created_at: Set(e.at),
+        created_at: Set(e.created_at),
     }
 }
 
@@ -148,9 +129,9 @@ fn entry_row(tenant: TenantId, e: NewEntry) -> pe::ActiveModel {
 pub async fn write(
     c: &impl ConnectionTrait,
     tenant: TenantId,
-    entries: Vec<NewEntry>,
+    entries: Vec<Entry>,
 ) -> Result<Vec<Balance>, StoreError> {
-    let Some(at) = entries.iter().map(|e| e.at).max() else {
+    let Some(at) = entries.iter().map(|e| e.created_at).max() else {
         return Ok(Vec::new());
     };
     // Deltas per balance row, in key order (one upsert may not touch a row twice, and every

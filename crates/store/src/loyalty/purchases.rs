@@ -7,7 +7,7 @@ use crate::StoreError;
 use crate::entities::{purchase_payments as pp, purchases as pu};
 use crate::membership::members;
 use crate::scope::ScopeFilter;
-use crate::stored::{Insertion, parse_stored};
+use crate::stored::{Insertion, insertion, parse_stored};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::ids::{MemberId, PaymentId, PointsPlanId, PurchaseId, TenantId};
 use crm_domain::loyalty::plan::EffectiveWhen;
@@ -119,12 +119,7 @@ pub async fn insert(c: &impl ConnectionTrait, tenant: TenantId, p: &Purchase) ->
         .on_conflict_do_nothing_on([pu::Column::TenantId, pu::Column::Source, pu::Column::ExternalId])
         .exec_without_returning(c)
         .await?;
-    // Rows affected: SQLite reports a skipped row as 0, not as a conflict.
-    Ok(if matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        Insertion::Inserted(())
-    } else {
-        Insertion::AlreadyThere
-    })
+    Ok(insertion(res))
 }
 
 /// Writes what a payment, refund or cancellation changed (the purchase's state, points and
@@ -254,12 +249,7 @@ pub async fn insert_payment(
         request_hash: Set(p.request_hash.clone()),
         created_at: Set(p.created_at),
     };
-    let res = pp::Entity::insert(am).on_conflict_do_nothing().exec_without_returning(c).await?;
-    Ok(if matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        Insertion::Inserted(())
-    } else {
-        Insertion::AlreadyThere
-    })
+    Ok(insertion(pp::Entity::insert(am).on_conflict_do_nothing().exec_without_returning(c).await?))
 }
 
 pub async fn payment(

@@ -68,8 +68,7 @@ pub async fn insert_if_absent(
         .on_conflict_do_nothing_on([tenants::Column::Code])
         .exec_without_returning(c)
         .await?;
-    // Rows affected: SQLite reports a skipped row as 0, not as a conflict.
-    if !matches!(res, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
+    if crate::stored::insertion(res) == Insertion::AlreadyThere {
         return Ok(Insertion::AlreadyThere);
     }
     let row = find(c, t.id).await?.ok_or_else(|| StoreError::Config("tenant vanished after insert".to_owned()))?;

@@ -1,6 +1,7 @@
 //! Carry-over (积分结转) runs and their reversal (反结转); the rewards they make.
 
 use super::super::ApiResult;
+use super::super::batch::keyed;
 use super::super::batch::{BatchResponse, ItemStatus, respond as batch_respond};
 use super::super::common::{IdPath, nullable};
 use crate::extract::{Allowed, Json, Path, Query};
@@ -12,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use crm_app::AppError;
 use crm_app::loyalty::carry_over::{CarryOverOutcome, Preview, Reversal, RunView};
-use crm_app::loyalty::rewards::{RedeemStatus, RewardFilter, RewardPatch, RewardView};
+use crm_app::loyalty::rewards::{RedeemStatus, Redeemed, RewardFilter, RewardPatch, RewardView};
 use crm_app::paging::{Page, PageRequest};
 use crm_domain::customers::customer::parse_text;
 use crm_domain::ids::{CarryOverRunId, MemberId, PointsPlanId, RewardId};
@@ -241,15 +242,16 @@ pub async fn update_reward(
 /// `unchanged` (redeemed on that date already) or `failed` (409 `reward.not_editable` for a
 /// cancelled one or one redeemed on another date).
 #[utoipa::path(tag = "loyalty", security(("bearer" = ["rewards:write"])), request_body = RedeemRequest,
-    responses((status = 200, description = "Per-reward results", body = BatchResponse<RedeemStatus, RewardView>)))]
+    responses((status = 200, description = "Per-reward results", body = BatchResponse<RedeemStatus, Redeemed>)))]
 #[post("/rewards/redeem")]
 pub async fn redeem_rewards(
     req: HttpRequest,
     state: web::Data<ApiState>,
     who: Allowed<RewardsWrite>,
     body: Json<RedeemRequest>,
-) -> ApiResult<web::Json<BatchResponse<RedeemStatus, RewardView>>> {
+) -> ApiResult<web::Json<BatchResponse<RedeemStatus, Redeemed>>> {
     let b = body.into_inner()?;
     let out = state.app.redeem_rewards(&who.0, &b.reward_ids, b.redeemed_on).await?;
-    Ok(web::Json(batch_respond(&req, Vec::new(), out)))
+    let r = batch_respond(&req, Vec::new(), out);
+    Ok(web::Json(keyed(r, |i| b.reward_ids.get(i).map(|id| Redeemed { reward_id: *id, reward: None }))))
 }

@@ -2,10 +2,10 @@
 //! review, the review queue, corrections, and approval or rejection, single and bulk.
 
 use super::super::ApiResult;
+use super::super::batch::keyed;
 use super::super::batch::{BatchResponse, respond as batch_respond};
 use super::super::common::{IdPath, IfMatchHeader, with_etag};
 use super::application_fields::{ApplicationCreate, ApplicationUpdate};
-use super::keyed;
 use crate::extract::{Allowed, IfMatch, Json, Path, Query, parse_json_value};
 use crate::perm::{EnrollmentRead, EnrollmentReview, EnrollmentSubmit};
 use crate::problem::ApiError;

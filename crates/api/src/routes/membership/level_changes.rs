@@ -1,9 +1,9 @@
 //! Member level changes (级别调整): by hand for one member or many, and a member's level history.
 
 use super::super::ApiResult;
+use super::super::batch::keyed;
 use super::super::batch::{BatchResponse, respond as batch_respond};
 use super::super::common::IdPath;
-use super::keyed;
 use super::members::respond;
 use crate::extract::{Allowed, Json, Path};
 use crate::perm::{MembersLevel, MembersRead};

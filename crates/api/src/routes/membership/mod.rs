@@ -7,7 +7,7 @@ pub mod level_changes;
 pub mod member_levels;
 pub mod members;
 
-use super::batch::{BatchResponse, ItemStatus};
+use super::batch::ItemStatus;
 use crm_app::membership::applications::ImportStatus;
 use crm_app::membership::approval::DecisionStatus;
 use crm_app::membership::level_changes::LevelChangeStatus;
@@ -22,15 +22,4 @@ impl ItemStatus for DecisionStatus {
 
 impl ItemStatus for LevelChangeStatus {
     const FAILED: Self = LevelChangeStatus::Failed;
-}
-
-/// Gives each failed item of a bulk request over ids the detail its id alone makes
-/// (`key(index)`), so every item names what it is about, as the successful ones do.
-pub(crate) fn keyed<S, T>(mut r: BatchResponse<S, T>, key: impl Fn(usize) -> Option<T>) -> BatchResponse<S, T> {
-    for item in &mut r.items {
-        if item.detail.is_none() {
-            item.detail = key(item.index);
-        }
-    }
-    r
 }

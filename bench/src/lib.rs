@@ -1,5 +1,7 @@
 //! crm-bench: shared pieces of the benchmarks (setup, latency statistics, data generators).
 
+pub mod api;
+pub mod ledger;
 pub mod load;
 pub mod process;
 pub mod raw;

@@ -135,3 +135,47 @@ pub fn median(mut runs: Vec<Measured>) -> Measured {
     runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
     runs.get(runs.len() / 2).copied().unwrap_or_default()
 }
+
+/// The median of `runs` closed-loop runs; the first failure message of any run is printed.
+pub async fn median_async<F, Fut>(runs: usize, f: F) -> anyhow::Result<Measured>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<(Measured, Option<String>)>>,
+{
+    let mut all = Vec::new();
+    for _ in 0..runs {
+        let (m, first) = f().await?;
+        if let Some(e) = first {
+            eprintln!("first failure: {e}");
+        }
+        all.push(m);
+    }
+    Ok(median(all))
+}
+
+/// A spread-out index in `0..n` for client `c`'s round `r`.
+pub fn pick(c: usize, r: u64, n: u64) -> u64 {
+    let x = (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    (x ^ (x >> 31)) % n.max(1)
+}
+
+/// [`median_async`] of `runs` [`closed_loop`]s of `op` on shared `state`: `op(state, client,
+/// round)` in `clients` tasks for `seconds`.
+pub async fn median_loop<S, F, Fut>(
+    runs: usize,
+    clients: usize,
+    seconds: u64,
+    state: &std::sync::Arc<S>,
+    op: F,
+) -> anyhow::Result<Measured>
+where
+    S: Send + Sync + 'static,
+    F: Fn(std::sync::Arc<S>, usize, u64) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    median_async(runs, || {
+        let state = std::sync::Arc::clone(state);
+        closed_loop(clients, seconds, move |c, r| op(std::sync::Arc::clone(&state), c, r))
+    })
+    .await
+}

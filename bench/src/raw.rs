@@ -1,7 +1,8 @@
-//! The raw-SQL side of the per-request suite: the fixture of members (customers loaded through
-//! the API, member rows inserted beside them), and the baselines: the member lookup's SELECT, and
-//! single-row transactions shaped like an enrollment and a customer change, through a pool of
-//! the server's size on the same database.
+//! The raw-SQL side of the benchmarks: the fixture of members (customers loaded through the API,
+//! or inserted directly, with member rows inserted beside them), multi-row `INSERT`s, and the
+//! per-request suite's baselines: the member lookup's SELECT, and single-row transactions shaped
+//! like an enrollment and a customer change, through a pool of the server's size on the same
+//! database.
 
 use anyhow::{Context, bail};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -79,7 +80,17 @@ impl Raw {
         Ok(Self { db, tenant })
     }
 
-    fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
+    /// The pool itself.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The bootstrap tenant the benchmarks' rows belong to.
+    pub fn tenant(&self) -> uuid::Uuid {
+        self.tenant
+    }
+
+    pub(crate) fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
         Statement::from_sql_and_values(self.db.get_database_backend(), sql, values)
     }
 
@@ -96,7 +107,8 @@ impl Raw {
         Ok(())
     }
 
-    async fn begin(&self) -> anyhow::Result<sea_orm::DatabaseTransaction> {
+    /// A write transaction as the server begins one (`BEGIN IMMEDIATE` on SQLite).
+    pub(crate) async fn begin(&self) -> anyhow::Result<sea_orm::DatabaseTransaction> {
         let opts = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
@@ -155,23 +167,30 @@ impl Raw {
     }
 }
 
+/// What [`seed_members`] made: the customers' ids and their members' ids, in the same order.
+#[derive(Debug, Default)]
+pub struct Seeded {
+    pub customers: Vec<uuid::Uuid>,
+    pub members: Vec<uuid::Uuid>,
+}
+
 /// Loads `n` customers through `POST /customers/batch-upsert` (1000 per request, two in
 /// flight; names and phones from [`crate::customer`]) and makes each a member with a row in
 /// `members` inserted beside it (card `B` + the number; the lookup reads only members and
-/// customers). Returns the customers' ids.
+/// customers).
 pub async fn seed_members(
     http: &reqwest::Client,
     base: &str,
     token: &str,
     url: &str,
     n: u64,
-) -> anyhow::Result<Vec<uuid::Uuid>> {
+) -> anyhow::Result<Seeded> {
     const BATCH: u64 = 1000;
     let db = Database::connect(url).await?;
     let backend = db.get_database_backend();
     let tenant = default_tenant(&db).await?;
     let batches: Vec<u64> = (0..n.div_ceil(BATCH)).collect();
-    let mut ids = Vec::with_capacity(n as usize);
+    let mut seeded = Seeded::default();
     for pair in batches.chunks(2) {
         let answers = futures_util::future::try_join_all(pair.iter().map(|&b| async move {
             let items: Vec<_> = (b * BATCH..((b + 1) * BATCH).min(n))
@@ -201,8 +220,8 @@ pub async fn seed_members(
         }))
         .await?;
         for (b, got) in answers {
-            insert_members(&db, tenant, b * BATCH, &got).await?;
-            ids.extend(got);
+            seeded.members.extend(insert_members(&db, tenant, "B", b * BATCH, &got).await?);
+            seeded.customers.extend(got);
         }
         // Fresh statistics as the table grows, as autovacuum would gather (this machine's
         // PostgreSQL runs without it): planned for an empty table, the upsert's key lookup walks
@@ -213,41 +232,132 @@ pub async fn seed_members(
     }
     db.execute_unprepared("ANALYZE").await?;
     db.close().await?;
+    Ok(seeded)
+}
+
+/// Inserts a member row for each of `customers` (active, channel `import`, card `prefix` + the
+/// number from `first` on, 8 digits); returns the members' ids in the same order.
+pub async fn insert_members(
+    c: &impl ConnectionTrait,
+    tenant: uuid::Uuid,
+    prefix: &str,
+    first: u64,
+    customers: &[uuid::Uuid],
+) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let now = chrono::Utc::now();
+    let ids: Vec<uuid::Uuid> = customers.iter().map(|_| uuid::Uuid::now_v7()).collect();
+    let rows = customers
+        .iter()
+        .zip(&ids)
+        .enumerate()
+        .map(|(i, (c, id))| -> Vec<Value> {
+            vec![
+                tenant.into(),
+                (*id).into(),
+                (*c).into(),
+                format!("{prefix}{:08}", first + i as u64).into(),
+                "active".into(),
+                "import".into(),
+                now.into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        c,
+        "members (tenant_id, id, customer_id, card_no, status, channel, joined_at, created_at, updated_at)",
+        rows,
+        "",
+    )
+    .await?;
     Ok(ids)
 }
 
-async fn insert_members(
-    db: &DatabaseConnection,
+/// Inserts generated customers [`crate::customer`]`(n)` for each `n` of `numbers` straight into
+/// `customers` (no audit entry, no grade history, no change counter: the bare row and its
+/// indexes; `change_seq` is 10^10 + n, clear of the counter's); returns their ids in order.
+pub async fn insert_customers(
+    c: &impl ConnectionTrait,
     tenant: uuid::Uuid,
-    first: u64,
-    customers: &[uuid::Uuid],
-) -> anyhow::Result<()> {
+    numbers: std::ops::Range<u64>,
+) -> anyhow::Result<Vec<uuid::Uuid>> {
     let now = chrono::Utc::now();
-    let mut sql = String::from(
-        "INSERT INTO members (tenant_id, id, customer_id, card_no, status, channel, joined_at, created_at, updated_at) VALUES ",
-    );
+    let mut ids = Vec::with_capacity((numbers.end - numbers.start) as usize);
+    let rows = numbers
+        .map(|n| {
+            let (name, phone) = crate::customer(n);
+            let keys = crm_domain::customers::NameKeys::of(&name);
+            let last4 = phone[phone.len() - 4..].to_owned();
+            let id = uuid::Uuid::now_v7();
+            ids.push(id);
+            let row: Vec<Value> = vec![
+                tenant.into(),
+                id.into(),
+                "person".into(),
+                name.into(),
+                keys.norm.into(),
+                keys.pinyin.into(),
+                keys.initials.into(),
+                format!("+86{phone}").into(),
+                last4.into(),
+                "prospect".into(),
+                "{}".into(),
+                now.into(),
+                now.into(),
+                (10_000_000_000i64 + n as i64).into(),
+            ];
+            row
+        })
+        .collect();
+    insert_rows(
+        c,
+        "customers (tenant_id, id, kind, name, name_norm, name_pinyin, name_initials, phone, phone_last4, \
+         grade, custom_fields, created_at, updated_at, change_seq)",
+        rows,
+        "",
+    )
+    .await?;
+    Ok(ids)
+}
+
+/// One multi-row statement: `INSERT INTO {table} VALUES (row), (row) ... {tail}`, one placeholder
+/// per value (`tail`: e.g. an `ON CONFLICT` clause, `RETURNING`). Rows are of equal width; keep
+/// rows x width within SQLite's 32766 variables. SQLite gets positional `?`s, as sea-orm writes
+/// them: to SQLite `$1`..`$N` are N *named* parameters, each looked up among the names before it
+/// (quadratic: seconds for a statement of 17,000 in a debug build).
+pub fn rows_statement(backend: DbBackend, table: &str, rows: Vec<Vec<Value>>, tail: &str) -> Statement {
+    let mut sql = format!("INSERT INTO {table} VALUES ");
     let mut values: Vec<Value> = Vec::new();
-    for (i, c) in customers.iter().enumerate() {
-        let row: Vec<Value> = vec![
-            tenant.into(),
-            uuid::Uuid::now_v7().into(),
-            (*c).into(),
-            format!("B{:08}", first + i as u64).into(),
-            "active".into(),
-            "import".into(),
-            now.into(),
-            now.into(),
-            now.into(),
-        ];
+    let sqlite = backend == DbBackend::Sqlite;
+    for (i, row) in rows.into_iter().enumerate() {
         let at = values.len();
         if i > 0 {
             sql.push(',');
         }
         sql.push('(');
-        sql.push_str(&(1..=row.len()).map(|k| format!("${}", at + k)).collect::<Vec<_>>().join(","));
+        let marks: Vec<String> =
+            (1..=row.len()).map(|k| if sqlite { "?".to_owned() } else { format!("${}", at + k) }).collect();
+        sql.push_str(&marks.join(","));
         sql.push(')');
         values.extend(row);
     }
-    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
-    Ok(())
+    if !tail.is_empty() {
+        sql.push(' ');
+        sql.push_str(tail);
+    }
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// Executes [`rows_statement`]; nothing for no rows. Returns the rows affected.
+pub async fn insert_rows(
+    c: &impl ConnectionTrait,
+    table: &str,
+    rows: Vec<Vec<Value>>,
+    tail: &str,
+) -> anyhow::Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    Ok(c.execute_raw(rows_statement(c.get_database_backend(), table, rows, tail)).await?.rows_affected())
 }

@@ -12,7 +12,7 @@ use crm_domain::customers::NameKeys;
 use crm_domain::customers::search::prefix_upper_bound;
 use crm_server::Config;
 use rand::Rng;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -75,7 +75,9 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
     let raw_rows = a.customers.min(200_000);
     let start = Instant::now();
     for b in 0..raw_rows.div_ceil(BATCH) {
-        raw_insert(&db, tenant, b * BATCH..((b + 1) * BATCH).min(raw_rows)).await?;
+        // Generated customers 50,000,000 on: clear of the API's numbers.
+        let numbers = 50_000_000 + b * BATCH..50_000_000 + ((b + 1) * BATCH).min(raw_rows);
+        crm_bench::raw::insert_customers(&db, tenant, numbers).await?;
     }
     let raw_load = start.elapsed();
     eprintln!("raw load: {raw_rows} rows in {:.1} s", raw_load.as_secs_f64());
@@ -266,46 +268,4 @@ async fn send_batch(http: &reqwest::Client, base: &str, token: &str, b: u64, n: 
         bail!("batch {b}: {created} of {expected} items created; e.g. {other:?}");
     }
     Ok(took)
-}
-
-async fn raw_insert(db: &DatabaseConnection, tenant: uuid::Uuid, range: std::ops::Range<u64>) -> anyhow::Result<()> {
-    let backend = db.get_database_backend();
-    let now = chrono::Utc::now();
-    let mut sql = String::from(
-        "INSERT INTO customers (tenant_id, id, kind, name, name_norm, name_pinyin, name_initials, phone, phone_last4, \
-         grade, custom_fields, created_at, updated_at, change_seq) VALUES ",
-    );
-    let mut values: Vec<Value> = Vec::new();
-    for (i, n) in range.enumerate() {
-        let (name, phone) = customer(n + 50_000_000);
-        let keys = NameKeys::of(&name);
-        let e164 = format!("+86{phone}");
-        let last4 = phone[phone.len() - 4..].to_owned();
-        let row: Vec<Value> = vec![
-            tenant.into(),
-            uuid::Uuid::now_v7().into(),
-            "person".into(),
-            name.into(),
-            keys.norm.into(),
-            keys.pinyin.into(),
-            keys.initials.into(),
-            e164.into(),
-            last4.into(),
-            "prospect".into(),
-            "{}".into(),
-            now.into(),
-            now.into(),
-            (10_000_000_000i64 + n as i64).into(),
-        ];
-        if i > 0 {
-            sql.push(',');
-        }
-        let base = values.len();
-        sql.push('(');
-        sql.push_str(&(1..=row.len()).map(|k| format!("${}", base + k)).collect::<Vec<_>>().join(","));
-        sql.push(')');
-        values.extend(row);
-    }
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    Ok(())
 }

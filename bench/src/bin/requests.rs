@@ -10,7 +10,8 @@
 //! (see bench/README.md).
 
 use anyhow::{Context, bail};
-use crm_bench::load::{Measured, Oha, closed_loop, median};
+use crm_bench::api::{expect, login};
+use crm_bench::load::{Measured, Oha, median, median_loop, pick};
 use crm_bench::process;
 use crm_bench::server::{self, PASSWORD};
 use crm_bench::{customer, raw};
@@ -168,7 +169,7 @@ async fn suite(a: &Args, db: &str, url: &str) -> anyhow::Result<()> {
     let mut customers = Vec::new();
     if want("W2") || want("W3") || want("statements") {
         let t = Instant::now();
-        customers = raw::seed_members(&http, &crm.base, &token, url, a.members).await?;
+        customers = raw::seed_members(&http, &crm.base, &token, url, a.members).await?.customers;
         eprintln!("{db}: {} members seeded in {:.1} s", a.members, t.elapsed().as_secs_f64());
     }
     let pool = raw::Raw::connect(url, &a.sqlite_synchronous).await?;
@@ -182,16 +183,9 @@ async fn suite(a: &Args, db: &str, url: &str) -> anyhow::Result<()> {
         }
         let h = [("authorization", auth.as_str())];
         let peak = runs(&|| oha(&regex, &h, None, true))?;
-        let members = a.members;
-        let raw_peak = median_async(a.runs, || {
-            let pool = pool.clone();
-            async move {
-                closed_loop(a.connections, a.seconds, move |c, r| {
-                    let pool = pool.clone();
-                    async move { pool.member_by_phone(&customer(pick(c, r, members)).1).await }
-                })
-                .await
-            }
+        let lookups = Arc::new((pool.clone(), a.members));
+        let raw_peak = median_loop(a.runs, a.connections, a.seconds, &lookups, |l, c, r| async move {
+            l.0.member_by_phone(&customer(pick(c, r, l.1)).1).await
         })
         .await?;
         lines.push(Line {
@@ -210,52 +204,30 @@ async fn suite(a: &Args, db: &str, url: &str) -> anyhow::Result<()> {
     }
     if want("W3") {
         let api = Arc::new((http.clone(), crm.base.clone(), auth.clone()));
-        let enroll =
-            median_async(a.runs, || {
-                let api = Arc::clone(&api);
-                async move {
-                    closed_loop(a.clients, a.seconds, move |c, r| submit_and_approve(Arc::clone(&api), c, r)).await
-                }
-            })
+        let enroll = median_loop(a.runs, a.clients, a.seconds, &api, submit_and_approve).await?;
+        let raw_pool = Arc::new(pool.clone());
+        let raw_enroll =
+            median_loop(
+                a.runs,
+                a.clients,
+                a.seconds,
+                &raw_pool,
+                |p, c, r| async move { p.submit_and_approve(c, r).await },
+            )
             .await?;
-        let raw_enroll = median_async(a.runs, || {
-            let pool = pool.clone();
-            async move {
-                closed_loop(a.clients, a.seconds, move |c, r| {
-                    let pool = pool.clone();
-                    async move { pool.submit_and_approve(c, r).await }
-                })
-                .await
-            }
-        })
-        .await?;
         lines.push(Line {
             workload: "W3 enrollment submit + approve".into(),
             measured: enroll,
             baseline_name: "raw: INSERT txn, then UPDATE + 2 INSERTs txn".into(),
             baseline: raw_enroll,
         });
-        let ids = Arc::new(customers);
-        let patch = median_async(a.runs, || {
-            let (api, ids) = (Arc::clone(&api), Arc::clone(&ids));
-            async move {
-                closed_loop(a.clients, a.seconds, move |c, r| {
-                    let (api, ids) = (Arc::clone(&api), Arc::clone(&ids));
-                    async move { patch_customer(&api, &ids, c, r).await }
-                })
-                .await
-            }
+        let patching = Arc::new((Arc::clone(&api), pool.clone(), customers));
+        let patch = median_loop(a.runs, a.clients, a.seconds, &patching, |p, c, r| async move {
+            patch_customer(&p.0, &p.2, c, r).await
         })
         .await?;
-        let raw_patch = median_async(a.runs, || {
-            let (pool, ids) = (pool.clone(), Arc::clone(&ids));
-            async move {
-                closed_loop(a.clients, a.seconds, move |c, r| {
-                    let (pool, ids) = (pool.clone(), Arc::clone(&ids));
-                    async move { pool.patch_customer(ids[pick(c, r, ids.len() as u64) as usize], r).await }
-                })
-                .await
-            }
+        let raw_patch = median_loop(a.runs, a.clients, a.seconds, &patching, |p, c, r| async move {
+            p.1.patch_customer(p.2[pick(c, r, p.2.len() as u64) as usize], r).await
         })
         .await?;
         lines.push(Line {
@@ -286,23 +258,6 @@ async fn suite(a: &Args, db: &str, url: &str) -> anyhow::Result<()> {
     drop(crm);
     pool.close().await;
     Ok(())
-}
-
-/// The median of `runs` closed-loop runs; the first failure message of any run is printed.
-async fn median_async<F, Fut>(runs: usize, f: F) -> anyhow::Result<Measured>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<(Measured, Option<String>)>>,
-{
-    let mut all = Vec::new();
-    for _ in 0..runs {
-        let (m, first) = f().await?;
-        if let Some(e) = first {
-            eprintln!("first failure: {e}");
-        }
-        all.push(m);
-    }
-    Ok(median(all))
 }
 
 fn report(db: &str, lines: &[Line], idle_mib: f64, peak_mib: f64) {
@@ -407,34 +362,6 @@ async fn statements(http: &reqwest::Client, base: &str, auth: &str) -> anyhow::R
     };
     count!("customer `PATCH`", N, patch);
     Ok(out)
-}
-
-/// A spread-out index in `0..n` for client `c`'s round `r`.
-fn pick(c: usize, r: u64, n: u64) -> u64 {
-    let x = (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    (x ^ (x >> 31)) % n.max(1)
-}
-
-async fn login(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let v: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(v["access_token"].as_str().context("access_token")?.to_owned())
-}
-
-/// Expects `want`, or fails with the answer.
-async fn expect(r: reqwest::RequestBuilder, want: u16) -> anyhow::Result<serde_json::Value> {
-    let r = r.send().await?;
-    let status = r.status().as_u16();
-    let body = r.text().await?;
-    if status != want {
-        bail!("{status}: {body}");
-    }
-    Ok(serde_json::from_str(&body).unwrap_or_default())
 }
 
 async fn submit_and_approve(api: Arc<(reqwest::Client, String, String)>, c: usize, r: u64) -> anyhow::Result<()> {

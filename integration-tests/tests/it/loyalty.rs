@@ -17,6 +17,7 @@ on_both_dbs!(
     plans_validate_and_never_overlap,
     carry_over_and_its_reversal,
     online_enrollment_earns_the_plan_item,
+    a_stalled_carry_over_run_is_resumed,
 );
 
 /// The shared check every ledger test ends with: the tenant's balances equal their entries.
@@ -538,5 +539,56 @@ async fn online_enrollment_earns_the_plan_item(db: Db) {
     assert_eq!(balance(&app, &t, &online, "upgrade").await, (20, 0));
     let onsite = s(&enroll(&app, &t, "现场会员", "13700137002").await, "id");
     assert_eq!(balance(&app, &t, &onsite, "reward").await, (0, 0), "onsite enrollment earns no online points");
+    assert_ledger_consistent(&app, &t).await;
+}
+
+/// A run whose process stopped (its lease ran out) is resumed by the scheduler's job, once.
+async fn a_stalled_carry_over_run_is_resumed(db: Db) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    let past = plan(&app, &t, "2025-01-01", "2025-12-31", json!([]), json!({"min_points": 1})).await;
+    let plan_id: uuid::Uuid = s(&past, "id").parse().unwrap();
+    let mut members = Vec::new();
+    for i in 0..3 {
+        let mid = s(&enroll(&app, &t, &format!("续跑{i}"), &format!("1350000000{i}")).await, "id");
+        let e = json!({"member_id": mid, "kind": "reward", "delta": 10 * (i + 1), "reason": "r", "source_type": "manual",
+                       "source_id": format!("r-{i}"), "occurred_on": "2025-03-01"});
+        app.create("/api/v1/points/entries", &t, e).await;
+        members.push(mid);
+    }
+    let me = expect(app.get_auth("/api/v1/me", &t).await, 200, "me").await;
+    let tenant: uuid::Uuid = s(&me, "tenant_id").parse().unwrap();
+    let run = uuid::Uuid::now_v7();
+    let store = app.store().await;
+    let c = store.conn();
+    let expired = chrono::Utc::now() - chrono::Duration::minutes(5);
+    c.execute_raw(Statement::from_sql_and_values(
+        c.get_database_backend(),
+        "INSERT INTO carry_over_runs (tenant_id, id, plan_id, status, cursor, members, points, value_fen, lease_until, \
+         started_by, started_at, finished_at, reversed_at) VALUES ($1, $2, $3, 'running', NULL, 0, 0, 0, $4, NULL, $5, NULL, NULL)",
+        [tenant.into(), run.into(), plan_id.into(), expired.into(), expired.into()],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(app.app.resume_carry_over_runs().await.unwrap(), 1);
+    let done = expect(app.get_auth(&format!("/api/v1/carry-over-runs/{run}"), &t).await, 200, "run").await;
+    assert_eq!(
+        (done["status"].as_str(), done["members"].as_i64(), done["points"].as_i64()),
+        (Some("completed"), Some(3), Some(60)),
+        "{done}"
+    );
+    assert_eq!(app.app.resume_carry_over_runs().await.unwrap(), 0, "a completed run is not resumed");
+    for mid in &members {
+        assert_eq!(in_plan(&app, &t, mid, &plan_id.to_string()).await, 0);
+    }
+    // Starting the plan's carry-over answers the resumed run.
+    let again = expect(
+        app.post_auth(&format!("/api/v1/points-plans/{plan_id}/carry-over"), &t, &json!({})).await,
+        200,
+        "again",
+    )
+    .await;
+    assert_eq!(again["id"].as_str(), Some(run.to_string().as_str()));
     assert_ledger_consistent(&app, &t).await;
 }

@@ -230,6 +230,9 @@ async fn target(c: &impl ConnectionTrait, who: &Access, p: &Purchase, net: Money
 
 /// One step of a purchase's points: where it should be, and the source and reason of its entries.
 struct Step {
+    /// What the purchase's entries hold, when the caller knows (a purchase just inserted holds
+    /// nothing); else it is read.
+    held: Option<Held>,
     goal: Earned,
     effective: bool,
     source: (SourceType, String),
@@ -245,8 +248,11 @@ async fn settle_purchase(
     p: &Purchase,
     step: Step,
 ) -> Result<Vec<crm_store::loyalty::ledger::Entry>, AppError> {
-    let Step { goal, effective, source, reason } = step;
-    let now = held(tx, who, p.id).await?;
+    let Step { held: known, goal, effective, source, reason } = step;
+    let now = match known {
+        Some(h) => h,
+        None => held(tx, who, p.id).await?,
+    };
     let moves = settle(goal, effective, now).ok_or_else(|| AppError::Internal("points overflow".to_owned()))?;
     if moves.is_empty() {
         return Ok(Vec::new());
@@ -369,6 +375,7 @@ impl App {
         });
         let reason = rule_text(i.amount, &i.currency, per, r, u, multiplier);
         let step = Step {
+            held: Some(Held::default()),
             goal: earned,
             effective: false,
             source: (SourceType::Purchase, p.id.0.to_string()),
@@ -388,18 +395,18 @@ impl App {
             reward_points: p.reward_points,
             upgrade_points: p.upgrade_points,
         };
-        events::emit(&tx, who, DomainEvent::PurchaseRecorded(recorded)).await?;
+        let mut happened = vec![DomainEvent::PurchaseRecorded(recorded)];
         if !written.is_empty() {
-            let credited = PointsCreditedV1 {
+            happened.push(DomainEvent::PointsCredited(PointsCreditedV1 {
                 member_id: p.member_id.0,
                 source_type: SourceType::Purchase,
                 source_id: p.id.0.to_string(),
                 purchase_id: Some(p.id.0),
                 reason: Some(reason),
                 entries: ledger::facts(&written),
-            };
-            events::emit(&tx, who, DomainEvent::PointsCredited(credited)).await?;
+            }));
         }
+        events::emit_many(&tx, who, happened).await?;
         let audit_entry = json!({
             "source": p.source, "external_id": p.external_id, "member_id": p.member_id, "amount": p.amount,
             "currency": p.currency, "plan_id": p.plan_id, "reward_points": p.reward_points, "upgrade_points": p.upgrade_points,
@@ -496,7 +503,7 @@ impl App {
             let goal = target(&tx, who, &p, net).await?;
             let source = (SourceType::PurchaseRefund, format!("{}:{}", p.id.0, i.external_id));
             let why = Some(reason.clone().unwrap_or_else(|| format!("refund {} of {}", i.amount, p.amount)));
-            let step = Step { goal, effective: was_effective, source, reason: why };
+            let step = Step { held: None, goal, effective: was_effective, source, reason: why };
             reversed = settle_purchase(&tx, who, &s, &p, step).await?;
             (p.reward_points, p.upgrade_points) = (goal.reward, goal.upgrade);
         }
@@ -506,7 +513,8 @@ impl App {
             let goal = Earned { reward: p.reward_points, upgrade: p.upgrade_points };
             let source = (SourceType::PurchaseConfirmation, p.id.0.to_string());
             let why = Some(format!("paid {} of {} ({})", p.paid, net, when));
-            confirmed = settle_purchase(&tx, who, &s, &p, Step { goal, effective: true, source, reason: why }).await?;
+            let step = Step { held: None, goal, effective: true, source, reason: why };
+            confirmed = settle_purchase(&tx, who, &s, &p, step).await?;
             p.status = PurchaseStatus::Effective;
             p.effective_at = Some(now);
         }
@@ -557,7 +565,7 @@ impl App {
         let effective = p.status == PurchaseStatus::Effective;
         let source = (SourceType::PurchaseCancel, p.id.0.to_string());
         let why = Some(reason.clone().unwrap_or_else(|| "purchase cancelled".to_owned()));
-        let step = Step { goal: Earned::default(), effective, source, reason: why };
+        let step = Step { held: None, goal: Earned::default(), effective, source, reason: why };
         let reversed = settle_purchase(&tx, who, &s, &p, step).await?;
         let now = Utc::now();
         p.status = PurchaseStatus::Cancelled;

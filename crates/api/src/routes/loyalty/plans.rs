@@ -44,7 +44,7 @@ pub struct PointItemRequest {
 /// The carry-over rule.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CarryOverRequest {
+pub struct CarryOverRuleRequest {
     /// Members with fewer available reward points are not carried over; default 1.
     #[schema(minimum = 1)]
     pub min_points: Option<i64>,
@@ -79,7 +79,7 @@ pub struct PlanCreate {
     /// At most one item per category.
     #[serde(default)]
     pub items: Vec<PointItemRequest>,
-    pub carry_over: Option<CarryOverRequest>,
+    pub carry_over: Option<CarryOverRuleRequest>,
 }
 
 /// A change of a plan: absent fields stay; `items` replaces the list. The period cannot change
@@ -95,7 +95,7 @@ pub struct PlanUpdate {
     #[schema(value_type = Option<String>, example = "0.50")]
     pub point_value: Option<String>,
     pub items: Option<Vec<PointItemRequest>>,
-    pub carry_over: Option<CarryOverRequest>,
+    pub carry_over: Option<CarryOverRuleRequest>,
 }
 
 fn items(errs: &mut FieldErrors, raw: Vec<PointItemRequest>) -> Vec<PointItem> {
@@ -128,7 +128,7 @@ fn items(errs: &mut FieldErrors, raw: Vec<PointItemRequest>) -> Vec<PointItem> {
     out
 }
 
-fn rule(errs: &mut FieldErrors, r: CarryOverRequest) -> CarryOverRule {
+fn rule(errs: &mut FieldErrors, r: CarryOverRuleRequest) -> CarryOverRule {
     let d = CarryOverRule::default();
     CarryOverRule {
         min_points: r.min_points.map_or(d.min_points, Points::new),

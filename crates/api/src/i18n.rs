@@ -113,6 +113,21 @@ pub fn field_text(code: &str, lang: Lang) -> &'static str {
             "give exactly one of phone, card_no, or source with external_id",
             "须且只能提供 phone、card_no 或 source 加 external_id 之一",
         ),
+        "exactly_one" => ("give exactly one of {fields}", "须且只能提供 {fields} 之一"),
+        "points_overflow" => ("earns more points than can be counted", "所得积分超出可记录范围"),
+        "member_cancelled" => ("names a cancelled membership", "对应的会员已注销"),
+        "time_zone_invalid" => {
+            ("must be an IANA time zone such as Asia/Shanghai", "须为 IANA 时区名，如 Asia/Shanghai")
+        }
+        "before_start" => ("must not be before the start", "不能早于开始日期"),
+        "period_too_long" => ("makes a period longer than {max_days} days", "周期不能超过 {max_days} 天"),
+        "currency_invalid" => {
+            ("must be a currency code of three capital letters, such as CNY", "须为三位大写字母的币种代码，如 CNY")
+        }
+        "invalid_characters" => ("must not contain control characters", "不能包含控制字符"),
+        "item_gives_nothing" => ("must give reward or upgrade points", "须给予奖励积分或升级积分"),
+        "only_for_purchase" => ("applies to purchase items only", "仅适用于消费类积分项"),
+        "duplicate_category" => ("repeats a category another item of the plan has", "与方案中其他积分项的类别重复"),
         _ => ("is invalid", "无效"),
     };
     match lang {

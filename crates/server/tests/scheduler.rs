@@ -91,8 +91,8 @@ async fn each_job_runs_on_one_instance_under_its_own_lease() {
 }
 
 #[test]
-fn the_product_jobs_start_with_the_pool_return() {
+fn the_product_jobs_are_the_pool_return_and_the_carry_over_resume() {
     let jobs = crm_server::scheduler::jobs(Duration::from_secs(60));
-    assert_eq!(jobs.iter().map(|j| j.name).collect::<Vec<_>>(), ["customers.pool_return"]);
+    assert_eq!(jobs.iter().map(|j| j.name).collect::<Vec<_>>(), ["customers.pool_return", "loyalty.carry_over_resume"]);
     assert!(jobs.iter().all(|j| j.interval == Duration::from_secs(60)));
 }

@@ -27,6 +27,15 @@ pub mod stored;
 /// for the widest table (customers, about 40 columns).
 pub const MULTI_ROW_CHUNK: usize = 200;
 
+/// Rows per multi-row statement of a table with `columns` columns: as many as keep the bound
+/// parameters under 30,000 (SQLite allows 32,766, PostgreSQL 65,535), at most 1000. The bulk
+/// writers of narrow tables (ledger entries, balances, rewards, outbox events) use it, so a
+/// batch of 1000 is one statement.
+pub const fn rows_per_statement(columns: usize) -> usize {
+    let n = 30_000 / columns;
+    if n > 1000 { 1000 } else { n }
+}
+
 pub use db::{Backend, DbOptions, PoolStats, SqliteSync, Store};
 pub use error::{StoreError, UniqueKey};
 pub use scope::ScopeFilter;

@@ -14,6 +14,7 @@ on_both_dbs!(
     concurrent_identical_pushes_make_one_purchase_and_one_credit,
     concurrent_completing_payments_confirm_once,
     cancel_racing_a_payment_leaves_exact_totals,
+    crossed_batches_of_the_same_members_both_apply,
 );
 
 /// Rounds of each race: a one-in-five race survives 15 rounds with probability 0.8^15 < 4%.
@@ -128,5 +129,47 @@ async fn cancel_racing_a_payment_leaves_exact_totals(db: Db) {
         assert_eq!(balance(&app, &t, &mid, "upgrade").await, (0, 0), "round {round}");
     }
     assert_eq!(paid_first + cancelled_first, ROUNDS);
+    assert_ledger_consistent(&app, &t).await;
+}
+
+/// Two batches naming the same members in opposite orders, at once: each item is written in the
+/// batch's one transaction in member order, so neither waits on the other in a cycle and every
+/// item of both is credited.
+async fn crossed_batches_of_the_same_members_both_apply(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.admin_token().await;
+    this_year(&app, &t, "paid_in_full").await;
+    let mut members = Vec::new();
+    for i in 0..4 {
+        members.push(s(&enroll(&app, &t, &format!("批量{i}"), &format!("1360013601{i}")).await, "id"));
+    }
+    for round in 0..ROUNDS {
+        let batch = |tag: &str, order: Vec<&String>| {
+            let items: Vec<Value> = order
+                .into_iter()
+                .map(|m| {
+                    json!({"member_id": m, "kind": "reward", "delta": 1, "reason": "活动", "source_type": "activity",
+                                "source_id": format!("{tag}-{round}-{m}")})
+                })
+                .collect();
+            json!({"items": items})
+        };
+        let forward = batch("a", members.iter().collect());
+        let backward = batch("b", members.iter().rev().collect());
+        let (a, b) = tokio::join!(
+            app.post_auth("/api/v1/points/entries/batch", &t, &forward),
+            app.post_auth("/api/v1/points/entries/batch", &t, &backward)
+        );
+        for (what, res) in [("forward", a), ("backward", b)] {
+            assert_eq!(res.status(), 200, "round {round} {what}");
+            let body: Value = res.json().await.unwrap();
+            let statuses: Vec<&str> =
+                body["items"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+            assert_eq!(statuses, ["credited"; 4], "round {round} {what}: {body}");
+        }
+    }
+    for m in &members {
+        assert_eq!(balance(&app, &t, m, "reward").await, (2 * i64::from(ROUNDS), 0));
+    }
     assert_ledger_consistent(&app, &t).await;
 }

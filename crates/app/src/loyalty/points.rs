@@ -20,11 +20,11 @@ use crm_domain::loyalty::ledger::{EntryStatus, Move, SourceType};
 use crm_domain::loyalty::plan::ItemCategory;
 use crm_domain::loyalty::{Points, PointsKind, business_date};
 use crm_domain::membership::{Channel, MemberStatus};
-use crm_store::StoreError;
 pub use crm_store::loyalty::ledger::EntryFilter;
 use crm_store::loyalty::ledger::{self as store, Balance, Entry};
 use crm_store::loyalty::plans;
 use crm_store::membership::members;
+use crm_store::{StoreError, TransactionTrait};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -274,50 +274,87 @@ impl App {
         self.manual_entry(who, &input).await
     }
 
-    /// Many manual entries, each in its own transaction; results by request index.
+    /// Many manual entries in one transaction, each in a savepoint of its own: one that cannot be
+    /// written rolls back to its savepoint and never stops the others, and the batch commits (and
+    /// syncs) once. Items are written in member order, the order every ledger write locks balance
+    /// rows in, so two concurrent batches never wait on each other in a cycle; results are by
+    /// request index.
     pub async fn add_points_entries(
         &self,
         who: &Access,
-        items: Vec<(usize, ManualEntry)>,
+        mut items: Vec<(usize, ManualEntry)>,
         total: usize,
     ) -> Result<Vec<ItemResult<EntryStatusOfRequest, EntryWritten>>, AppError> {
         who.require("points:write")?;
         check_size("/items", total)?;
+        let s = settings::current(self.store().conn(), who).await?;
+        items.sort_by_key(|(index, m)| (m.member_id, *index));
+        let tx = self.store().begin_write().await?;
         let mut out = Vec::with_capacity(items.len());
         for (index, item) in items {
-            out.push(match self.manual_entry(who, &item).await {
+            let mut written = Err(AppError::Internal("not tried".to_owned()));
+            // Once more when a concurrent twin committed between our read and our insert.
+            for _ in 0..2 {
+                let sp = tx.begin().await.map_err(StoreError::from)?;
+                written = write_manual(&sp, who, &s, &item).await;
+                match &written {
+                    Ok(_) => {
+                        sp.commit().await.map_err(StoreError::from)?;
+                        break;
+                    }
+                    Err(AppError::Conflict { code: Code::PointsSourceReused, .. }) => drop(sp),
+                    Err(_) => break,
+                }
+            }
+            out.push(match written {
                 Ok((status, entry)) => ItemResult::ok(index, status, EntryWritten { entry: Some(entry) }),
                 Err(e) => ItemResult::failed(index, e.under(&format!("/items/{index}"))),
             });
         }
+        tx.commit().await.map_err(StoreError::from)?;
+        out.sort_by_key(|r| r.index);
         Ok(out)
     }
 
     async fn manual_entry(&self, who: &Access, m: &ManualEntry) -> Result<(EntryStatusOfRequest, EntryView), AppError> {
-        if !m.source_type.is_manual() {
-            let allowed = "activity, manual, referral, birthday";
-            return Err(FieldError::new("/source_type", "invalid_value").with("allowed", allowed).into());
-        }
+        let s = settings::current(self.store().conn(), who).await?;
         // Once more when a concurrent twin committed between our read and our insert.
-        match self.manual_entry_once(who, m).await {
-            Err(AppError::Conflict { code: Code::PointsSourceReused, .. }) => self.manual_entry_once(who, m).await,
-            other => other,
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = self.store().begin_write().await?;
+            match write_manual(&tx, who, &s, m).await {
+                Ok(done) => {
+                    tx.commit().await.map_err(StoreError::from)?;
+                    return Ok(done);
+                }
+                Err(AppError::Conflict { code: Code::PointsSourceReused, .. }) if attempt == 1 => drop(tx),
+                Err(e) => return Err(e),
+            }
         }
     }
+}
 
-    async fn manual_entry_once(
-        &self,
-        who: &Access,
-        m: &ManualEntry,
-    ) -> Result<(EntryStatusOfRequest, EntryView), AppError> {
-        let s = settings::current(self.store().conn(), who).await?;
-        let tx = self.store().begin_write().await?;
-        let member = members::find_scoped(&tx, who.tenant_id, &who.scope, m.member_id).await?.ok_or_else(|| {
+/// Writes one manual entry in `tx` (a transaction or a batch item's savepoint): replays the
+/// entry its source wrote before, refuses another body, else credits it with its event and
+/// audit entry.
+async fn write_manual(
+    tx: &crm_store::DatabaseTransaction,
+    who: &Access,
+    s: &settings::TenantSettings,
+    m: &ManualEntry,
+) -> Result<(EntryStatusOfRequest, EntryView), AppError> {
+    if !m.source_type.is_manual() {
+        let allowed = "activity, manual, referral, birthday";
+        return Err(FieldError::new("/source_type", "invalid_value").with("allowed", allowed).into());
+    }
+    {
+        let member = members::find_scoped(tx, who.tenant_id, &who.scope, m.member_id).await?.ok_or_else(|| {
             // A member named in the body that the caller cannot see is a field of the body.
             FieldError::new("/member_id", "not_found")
         })?;
         let day = m.occurred_on.unwrap_or_else(|| business_date(Utc::now(), s.tz()));
-        let plan = plans::covering(&tx, who.tenant_id, day).await?;
+        let plan = plans::covering(tx, who.tenant_id, day).await?;
         let item = item_of(m.source_type);
         let delta = match m.delta {
             Some(d) => d,
@@ -339,7 +376,7 @@ impl App {
                 .into());
         }
         let delta = Points::new(delta);
-        let existing = store::by_source(&tx, who.tenant_id, m.source_type, &m.source_id).await?;
+        let existing = store::by_source(tx, who.tenant_id, m.source_type, &m.source_id).await?;
         if let Some(e) = existing.into_iter().find(|e| e.kind == m.kind && e.status == EntryStatus::Available) {
             if same_body(&e, m, delta) {
                 return Ok((EntryStatusOfRequest::Replayed, e.into()));
@@ -361,7 +398,7 @@ impl App {
         };
         let moves = [Move { kind: m.kind, status: EntryStatus::Available, delta }];
         let entries = ledger::entries(who, &origin, &moves, Utc::now());
-        let balances = ledger::post(&tx, who, &s, &entries).await?;
+        let balances = ledger::post(tx, who, s, &entries).await?;
         if delta.is_negative()
             && balances.iter().any(|b| b.member_id == m.member_id && b.kind == m.kind && b.available.is_negative())
         {
@@ -375,15 +412,13 @@ impl App {
             reason: Some(m.reason.clone()),
             entries: ledger::facts(&entries),
         };
-        events::emit(&tx, who, DomainEvent::PointsCredited(credited)).await?;
+        events::emit(tx, who, DomainEvent::PointsCredited(credited)).await?;
         let e = &entries[0];
         let audit_entry = json!({
             "member_id": m.member_id, "kind": m.kind, "delta": delta, "plan_id": origin.plan_id,
             "source_type": m.source_type, "source_id": m.source_id, "reason": m.reason, "business_date": day,
         });
-        audit::record(&tx, who, "credit", "points_entry", e.id.0, audit_entry).await?;
-        let view = EntryView::from(e.clone());
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok((EntryStatusOfRequest::Credited, view))
+        audit::record(tx, who, "credit", "points_entry", e.id.0, audit_entry).await?;
+        Ok((EntryStatusOfRequest::Credited, EntryView::from(e.clone())))
     }
 }

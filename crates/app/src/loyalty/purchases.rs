@@ -509,7 +509,7 @@ impl App {
         }
         let when = p.effective_when.unwrap_or_default();
         let mut confirmed = Vec::new();
-        if !was_effective && p.plan_id.is_some() && paid_as_required(when, net, p.paid) {
+        if !was_effective && paid_as_required(when, net, p.paid) {
             let goal = Earned { reward: p.reward_points, upgrade: p.upgrade_points };
             let source = (SourceType::PurchaseConfirmation, p.id.0.to_string());
             let why = Some(format!("paid {} of {} ({})", p.paid, net, when));

@@ -110,36 +110,31 @@ impl PointItem {
     /// `effective_when`.
     pub fn parse(field: &str, i: ItemInput) -> Result<Self, FieldErrors> {
         let mut errs = FieldErrors::default();
-        let at = |f: &str| format!("{field}/{f}");
-        let category = match i.category {
-            Some(c) => Some(c),
-            None => {
-                errs.push(FieldError::new(at("category"), "required"));
-                None
-            }
-        };
-        let reward = errs.check(item_points(&at("reward_points"), i.reward_points.unwrap_or(0)));
-        let upgrade = errs.check(item_points(&at("upgrade_points"), i.upgrade_points.unwrap_or(0)));
+        let [f_category, f_reward, f_upgrade, f_amount, f_when] =
+            ["category", "reward_points", "upgrade_points", "amount_per_point", "effective_when"]
+                .map(|f| format!("{field}/{f}"));
+        let category = i.category;
+        if category.is_none() {
+            errs.push(FieldError::new(f_category.clone(), "required"));
+        }
+        let reward = errs.check(item_points(&f_reward, i.reward_points.unwrap_or(0)));
+        let upgrade = errs.check(item_points(&f_upgrade, i.upgrade_points.unwrap_or(0)));
         if i.reward_points.unwrap_or(0) == 0 && i.upgrade_points.unwrap_or(0) == 0 && category.is_some() {
-            errs.push(FieldError::new(at("reward_points"), "item_gives_nothing"));
+            errs.push(FieldError::new(f_reward, "item_gives_nothing"));
         }
         let purchase = category == Some(ItemCategory::Purchase);
         match (purchase, i.amount_per_point) {
-            (true, None) => errs.push(FieldError::new(at("amount_per_point"), "required")),
-            (true, Some(m)) if m.fen() <= 0 => {
-                errs.push(FieldError::new(at("amount_per_point"), "range").with("min", "0.01"))
-            }
-            (false, Some(_)) if category.is_some() => {
-                errs.push(FieldError::new(at("amount_per_point"), "only_for_purchase"))
-            }
+            (true, None) => errs.push(FieldError::new(f_amount, "required")),
+            (true, Some(m)) if m.fen() <= 0 => errs.push(FieldError::new(f_amount, "range").with("min", "0.01")),
+            (false, Some(_)) if category.is_some() => errs.push(FieldError::new(f_amount, "only_for_purchase")),
             _ => {}
         }
         if !purchase && category.is_some() && i.effective_when.is_some() {
-            errs.push(FieldError::new(at("effective_when"), "only_for_purchase"));
+            errs.push(FieldError::new(f_when, "only_for_purchase"));
         }
         errs.into_result()?;
         let (Some(category), Some(reward_points), Some(upgrade_points)) = (category, reward, upgrade) else {
-            return Err(FieldError::new(at("category"), "required").into());
+            return Err(FieldError::new(f_category, "required").into());
         };
         Ok(Self {
             category,

@@ -118,7 +118,7 @@ pub async fn append(c: &impl ConnectionTrait, e: NewOutboxEvent) -> Result<(), S
 /// Appends many events (a bulk operation's), a multi-row insert per chunk.
 pub async fn append_many(c: &impl ConnectionTrait, events: Vec<NewOutboxEvent>) -> Result<(), StoreError> {
     let rows: Vec<ob::ActiveModel> = events.into_iter().map(row).collect();
-    for chunk in rows.chunks(crate::MULTI_ROW_CHUNK) {
+    for chunk in rows.chunks(crate::rows_per_statement(17)) {
         ob::Entity::insert_many(chunk.to_vec()).exec_without_returning(c).await?;
     }
     Ok(())

@@ -243,7 +243,7 @@ fn reward_row(tenant: TenantId, r: &Reward) -> rw::ActiveModel {
 /// Inserts rewards (a member's second reward of one run is a conflict on
 /// `UniqueKey::RewardOfRunMember`).
 pub async fn insert_rewards(c: &impl ConnectionTrait, tenant: TenantId, rewards: &[Reward]) -> Result<(), StoreError> {
-    for chunk in rewards.chunks(crate::MULTI_ROW_CHUNK) {
+    for chunk in rewards.chunks(crate::rows_per_statement(13)) {
         rw::Entity::insert_many(chunk.iter().map(|r| reward_row(tenant, r))).exec_without_returning(c).await?;
     }
     Ok(())

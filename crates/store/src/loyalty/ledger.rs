@@ -8,7 +8,7 @@
 
 use crate::entities::{points_balances as pb, points_entries as pe};
 use crate::stored::parse_stored;
-use crate::{MULTI_ROW_CHUNK, StoreError};
+use crate::{StoreError, rows_per_statement};
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::ids::{MemberId, PointsEntryId, PointsPlanId, PurchaseId, TenantId};
 use crm_domain::loyalty::ledger::{EntryStatus, SourceType};
@@ -146,7 +146,7 @@ pub async fn write(
         *slot = slot.checked_add(e.delta.get()).ok_or_else(|| overflow("delta"))?;
     }
     let rows: Vec<pe::ActiveModel> = entries.into_iter().map(|e| entry_row(tenant, e)).collect();
-    for chunk in rows.chunks(MULTI_ROW_CHUNK) {
+    for chunk in rows.chunks(rows_per_statement(18)) {
         pe::Entity::insert_many(chunk.to_vec()).exec_without_returning(c).await?;
     }
     let upserts: Vec<pb::ActiveModel> = deltas
@@ -162,7 +162,7 @@ pub async fn write(
         })
         .collect();
     let mut out = Vec::with_capacity(upserts.len());
-    for chunk in upserts.chunks(MULTI_ROW_CHUNK) {
+    for chunk in upserts.chunks(rows_per_statement(7)) {
         let on_conflict =
             OnConflict::columns([pb::Column::TenantId, pb::Column::MemberId, pb::Column::PlanKey, pb::Column::Kind])
                 .value(pb::Column::Available, Expr::cust("points_balances.available + excluded.available"))

@@ -188,9 +188,9 @@ pub async fn add_entry(
     Ok(HttpResponse::build(code).json(entry))
 }
 
-/// Many entries; each is written in its own transaction and answered in `items`: `credited`,
-/// `replayed` (written before by the same source) or `failed`. One bad item never rejects the
-/// others.
+/// Many entries, written in one transaction with a savepoint per item, and answered in `items`:
+/// `credited`, `replayed` (written before by the same source) or `failed`. One bad item never
+/// rejects the others.
 #[utoipa::path(tag = "loyalty", security(("bearer" = ["points:write"])), request_body = EntryBatch,
     responses((status = 200, description = "Per-item results", body = BatchResponse<EntryStatusOfRequest, EntryWritten>)))]
 #[post("/points/entries/batch")]

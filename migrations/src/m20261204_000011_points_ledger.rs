@@ -226,6 +226,12 @@ impl MigrationTrait for Migration {
                 ],
                 false,
             ),
+            // A purchase's entries (its payments, refunds and cancellation settle against them).
+            (
+                "ix_points_entries_purchase",
+                vec![PointsEntries::TenantId.into_iden(), PointsEntries::PurchaseId.into_iden()],
+                false,
+            ),
         ] {
             m.create_index(index(name, PointsEntries::Table, cols, unique)).await?;
         }

@@ -9,7 +9,7 @@
 //! (`carry_over_reversal` entries), batch by batch; once every reward of the run is cancelled the
 //! run is `reversed`, and the plan may be carried over anew.
 
-use super::ledger;
+use super::ledger::{self, Origin};
 use crate::codes::Code;
 use crate::integration::events;
 use crate::platform::{audit, settings};
@@ -18,10 +18,10 @@ use chrono::{DateTime, Duration, Utc};
 use crm_domain::ids::{CarryOverRunId, MemberId, PointsPlanId, RewardId};
 use crm_domain::integration::events::{DomainEvent, RewardCancelledV1, RewardCreatedV1};
 use crm_domain::loyalty::carry_over::{RewardStatus, RunStatus, carry_over, may_carry_over};
-use crm_domain::loyalty::ledger::{EntryStatus, SourceType};
+use crm_domain::loyalty::ledger::{EntryStatus, Move, SourceType};
 use crm_domain::loyalty::{Money, Points, PointsKind, business_date};
 use crm_store::loyalty::carry_over::{self as store, Reward, Run};
-use crm_store::loyalty::ledger::{self as entries, Entry};
+use crm_store::loyalty::ledger as entries;
 use crm_store::loyalty::plans::{self, Plan};
 use crm_store::{Insertion, StoreError};
 use serde::Serialize;
@@ -127,6 +127,11 @@ pub struct NotReversed {
 
 fn plan_not_found() -> AppError {
     AppError::NotFound { entity: "points_plan" }
+}
+
+/// An available reward-points move (what carry-over debits and its reversal credits).
+fn reward_move(delta: Points) -> Move {
+    Move { kind: PointsKind::Reward, status: EntryStatus::Available, delta }
 }
 
 fn source_id(run: CarryOverRunId, member: MemberId) -> String {
@@ -274,24 +279,18 @@ impl App {
             else {
                 continue;
             };
-            let entry = Entry {
-                id: crm_domain::ids::PointsEntryId::new(),
+            let origin = Origin {
                 member_id: b.member_id,
                 plan_id: Some(plan.id),
-                kind: PointsKind::Reward,
-                status: EntryStatus::Available,
-                delta: points.checked_neg().ok_or_else(overflow)?,
                 source_type: SourceType::CarryOver,
                 source_id: source_id(run.id, b.member_id),
                 item: None,
                 purchase_id: None,
                 reason: Some(format!("carried over into a {} reward worth {value}", rule.reward_kind)),
                 business_date: plan.spec.ends_on,
-                actor_type: who.actor.kind().to_owned(),
-                actor_id: who.actor.id(),
-                request_id: who.request_id.clone(),
-                created_at: now,
             };
+            let debit = reward_move(points.checked_neg().ok_or_else(overflow)?);
+            let entry = ledger::entries(who, &origin, &[debit], now).remove(0);
             let reward = Reward {
                 id: RewardId::new(),
                 run_id: run.id,
@@ -420,24 +419,17 @@ impl App {
         let (mut credits, mut cancelled) = (Vec::new(), Vec::new());
         let mut points = Points::ZERO;
         for r in &rewards {
-            let entry = Entry {
-                id: crm_domain::ids::PointsEntryId::new(),
+            let origin = Origin {
                 member_id: r.member_id,
                 plan_id: Some(r.plan_id),
-                kind: PointsKind::Reward,
-                status: EntryStatus::Available,
-                delta: r.points,
                 source_type: SourceType::CarryOverReversal,
                 source_id: source_id(run.id, r.member_id),
                 item: None,
                 purchase_id: None,
                 reason: Some("carry-over reversed: reward cancelled, points credited back".to_owned()),
                 business_date: today,
-                actor_type: who.actor.kind().to_owned(),
-                actor_id: who.actor.id(),
-                request_id: who.request_id.clone(),
-                created_at: now,
             };
+            let entry = ledger::entries(who, &origin, &[reward_move(r.points)], now).remove(0);
             cancelled.push(DomainEvent::RewardCancelled(RewardCancelledV1 {
                 reward_id: r.id.0,
                 run_id: run.id.0,

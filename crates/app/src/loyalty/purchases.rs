@@ -316,17 +316,14 @@ impl App {
         }
         let s = settings::current(self.store().conn(), who).await?;
         let tx = self.store().begin_write().await?;
-        let lookup = match &i.member {
-            MemberRef::Id(id) => Some(members::find_scoped(&tx, who.tenant_id, &who.scope, *id).await?),
-            MemberRef::CardNo(c) => Some(find_by(&tx, who, &Lookup::CardNo(c.clone()), "/member").await?),
-            MemberRef::Phone(p) => Some(find_by(&tx, who, &Lookup::Phone(p.clone()), "/member").await?),
+        let (found, field) = match &i.member {
+            MemberRef::Id(id) => (members::find_scoped(&tx, who.tenant_id, &who.scope, *id).await?, "/member/id"),
+            MemberRef::CardNo(c) => {
+                (find_by(&tx, who, &Lookup::CardNo(c.clone()), "/member").await?, "/member/card_no")
+            }
+            MemberRef::Phone(p) => (find_by(&tx, who, &Lookup::Phone(p.clone()), "/member").await?, "/member/phone"),
         };
-        let field = match &i.member {
-            MemberRef::Id(_) => "/member/id",
-            MemberRef::CardNo(_) => "/member/card_no",
-            MemberRef::Phone(_) => "/member/phone",
-        };
-        let member = lookup.flatten().ok_or_else(|| FieldError::new(field, "not_found"))?;
+        let member = found.ok_or_else(|| FieldError::new(field, "not_found"))?;
         if member.status == MemberStatus::Cancelled {
             return Err(FieldError::new(field, "member_cancelled").into());
         }

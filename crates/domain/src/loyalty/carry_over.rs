@@ -3,7 +3,7 @@
 //! `carry_over` entry; reversing it cancels the reward (if not yet redeemed) and credits the same
 //! points back with a `carry_over_reversal` entry, so carry-over then reversal is the identity.
 
-use super::plan::{CarryOverRule, RewardKind};
+use super::plan::CarryOverRule;
 use super::{Money, Points};
 use crate::macros::str_enum;
 use chrono::NaiveDate;
@@ -35,14 +35,10 @@ pub fn may_carry_over(ends_on: NaiveDate, today: NaiveDate) -> bool {
     today > ends_on
 }
 
-/// The kind a reward is made with, as the rule says.
-pub fn reward_kind(rule: &CarryOverRule) -> RewardKind {
-    rule.reward_kind
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loyalty::plan::RewardKind;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 

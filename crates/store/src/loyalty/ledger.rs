@@ -331,24 +331,6 @@ pub async fn all_balances(c: &impl ConnectionTrait, tenant: TenantId) -> Result<
         .collect()
 }
 
-/// Members whose available reward points are below zero in some plan (spent, then reversed),
-/// in member order after `after`.
-pub async fn negative(
-    c: &impl ConnectionTrait,
-    tenant: TenantId,
-    after: Option<Uuid>,
-    limit: u64,
-) -> Result<Vec<Balance>, StoreError> {
-    let mut q = pb::Entity::find()
-        .filter(pb::Column::TenantId.eq(tenant.0))
-        .filter(pb::Column::Kind.eq(PointsKind::Reward.as_str()))
-        .filter(pb::Column::Available.lt(0));
-    if let Some(a) = after {
-        q = q.filter(pb::Column::MemberId.gt(a));
-    }
-    q.order_by_asc(pb::Column::MemberId).limit(limit).all(c).await?.into_iter().map(Balance::try_from).collect()
-}
-
 /// A plan's reward balances of at least `min` available points, in member order after `after`,
 /// locked until the transaction ends (a carry-over batch).
 pub async fn carry_over_batch(

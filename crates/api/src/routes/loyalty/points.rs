@@ -206,9 +206,8 @@ pub async fn add_entries(
     let (mut unreadable, mut good) = (Vec::new(), Vec::new());
     for (i, v) in b.items.into_iter().enumerate() {
         let at = format!("/items/{i}");
-        let read = parse_json_value::<EntryCreate>(v, &at).and_then(|e| {
-            ManualEntry::try_from(e).map_err(|e| invalid(FieldErrors(e.0.into_iter().map(|f| f.under(&at)).collect())))
-        });
+        let read = parse_json_value::<EntryCreate>(v, &at)
+            .and_then(|e| ManualEntry::try_from(e).map_err(|e| ApiError::from(AppError::Invalid(e).under(&at))));
         match read {
             Ok(m) => good.push((i, m)),
             Err(e) => unreadable.push((i, e)),
